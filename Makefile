@@ -1,0 +1,75 @@
+# One interface for people and CI. `make synth` and `make test` bootstrap what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := synth
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CDK := node_modules/.bin/cdk
+PY_SOURCES := $(wildcard app.py platform_config stacks constructs_lib tests bench tools)
+
+# Offline and quiet: no telemetry, no version check, no Node end-of-life banner from jsii.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_EC2_METADATA_DISABLED := true
+# mypy --strict reads the aws-cdk-lib stubs (about 70 s cold); a cache outside the checkout lets clean
+# clones on the same machine reuse it.
+export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
+
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench constraints clean
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bootstrap: $(VENV_STAMP) $(NODE_STAMP)
+
+## synth: synthesize every environment's stage; fails on config, cdk-nag or template-validation errors
+synth: bootstrap
+	rm -rf cdk.out
+	$(CDK) synth '**' --quiet
+	@echo "synthesized stages: $$(ls -d cdk.out/assembly-* | sed 's|cdk.out/assembly-||' | tr '\n' ' ')"
+
+## test: lint, strict types, synth, cfn-lint on every template, then pytest
+test: lint typecheck synth cfn-lint pytest
+
+lint: bootstrap
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+
+format: bootstrap
+	$(VENV)/bin/ruff format $(PY_SOURCES)
+	$(VENV)/bin/ruff check --fix $(PY_SOURCES)
+
+typecheck: bootstrap
+	mkdir -p $(MYPY_CACHE_DIR)
+	$(VENV)/bin/mypy $(PY_SOURCES)
+
+# Reads the templates `make synth` wrote; the glob is quoted because stage assemblies are nested.
+cfn-lint: bootstrap
+	$(VENV)/bin/cfn-lint 'cdk.out/**/*.template.json'
+
+pytest: bootstrap
+	$(VENV)/bin/pytest
+
+## bench: wall time of the full synth against an empty CDK app's synth, and of pytest
+bench: bootstrap
+	$(PYTHON) bench/synth_bench.py
+
+## constraints: re-pin every transitive Python package after a requirements change
+constraints:
+	rm -rf /tmp/constraints-venv && python3 -m venv /tmp/constraints-venv
+	/tmp/constraints-venv/bin/pip install --quiet -r requirements-dev.txt
+	{ sed -n '1,2p' constraints.txt; /tmp/constraints-venv/bin/pip freeze | grep -v -i -E "^($$(sed -n 's/==.*//p' requirements.txt requirements-dev.txt | tr '\n' '|' | sed 's/|$$//'))=="; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf cdk.out .pytest_cache .ruff_cache

@@ -1,0 +1,60 @@
+"""A data bucket hardened the same way everywhere in the platform."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.compliance import acknowledge
+
+
+class EncryptedBucket(Construct):
+    """Versioned, SSE-KMS (customer key, bucket key on), TLS-only, private, access-logged bucket.
+
+    Exposes `bucket`. Pass `bucket_name` only when another stack or account refers to the bucket by name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_name: str | None = None,
+        encryption_key: kms.IKey,
+        access_logs_bucket: s3.IBucket,
+        access_logs_prefix: str,
+        removal_policy: RemovalPolicy,
+        noncurrent_version_retention_days: int = 90,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=encryption_key,
+            bucket_key_enabled=True,
+            versioned=True,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs_bucket,
+            server_access_logs_prefix=access_logs_prefix,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-old-versions",
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_retention_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.bucket,
+            "NIST.800.53.R5-S3BucketReplicationEnabled",
+            "Versioning and retention protect against deletion in-region; cross-region replication is "
+            "a disaster-recovery choice per environment, not a platform default.",
+        )

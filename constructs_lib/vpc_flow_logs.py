@@ -1,0 +1,63 @@
+"""VPC flow logs into a KMS-encrypted CloudWatch log group."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from constructs_lib.compliance import acknowledge
+
+# The retention periods the configuration allows, as CloudWatch Logs names them.
+RETENTION_BY_DAYS = {
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+class VpcFlowLogs(Construct):
+    """Flow logs of all traffic in a VPC; exposes `log_group`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        encryption_key: kms.IKey,
+        retention_days: int,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if retention_days not in RETENTION_BY_DAYS:
+            raise ValueError(
+                f"retention_days must be one of {sorted(RETENTION_BY_DAYS)}, got {retention_days}"
+            )
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            encryption_key=encryption_key,
+            retention=RETENTION_BY_DAYS[retention_days],
+            removal_policy=removal_policy,
+        )
+        flow_log = ec2.FlowLog(
+            self,
+            "FlowLog",
+            resource_type=ec2.FlowLogResourceType.from_vpc(vpc),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+        acknowledge(
+            flow_log,
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            "The delivery role's only policy is the one CDK writes to let VPC Flow Logs write to this one "
+            "log group; it belongs to no person.",
+        )

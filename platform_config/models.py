@@ -1,0 +1,520 @@
+"""Typed, frozen configuration of one environment, validated before any construct sees it.
+
+Each environment is one YAML file in `config/`; `loader.load_platform` turns every file into an
+`EnvironmentConfig` and checks what spans files (trusts, serves, account ids).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from platform_config.aws_values import (
+    AWS_REGIONS,
+    STUDIO_APP_INSTANCE_TYPES,
+    STUDIO_APP_TYPES,
+    STUDIO_ML_TOOLS,
+)
+
+# SageMaker's pattern for domain, user profile, space and lifecycle config names.
+SAGEMAKER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# Environment names become Stage ids, stack-name prefixes and tag values.
+ENVIRONMENT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# SageMaker limits a lifecycle script to 16384 characters once base64 encoded.
+MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH = 16384
+MIN_IDLE_MINUTES = 60
+MAX_IDLE_MINUTES = 525600
+MIN_SPACE_STORAGE_GB = 5
+MAX_SPACE_STORAGE_GB = 16384
+
+
+class FrozenModel(BaseModel):
+    """Base for every configuration object: immutable, and unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _sagemaker_name(value: str) -> str:
+    if not SAGEMAKER_NAME_PATTERN.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid SageMaker name: use 1-63 letters, digits and hyphens, "
+            "starting and ending with a letter or digit (no underscores, dots or spaces)"
+        )
+    return value
+
+
+def _account_id(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            "an account id must be a quoted string of 12 digits, e.g. '012345678901' "
+            "(YAML reads an unquoted number as an integer and drops leading zeros)"
+        )
+    if isinstance(value, str) and not ACCOUNT_ID_PATTERN.match(value):
+        raise ValueError(f"'{value}' is not an AWS account id: use exactly 12 digits, quoted")
+    return value
+
+
+def _region(value: str) -> str:
+    if value not in AWS_REGIONS:
+        raise ValueError(f"unknown region '{value}'; known regions: {', '.join(sorted(AWS_REGIONS))}")
+    return value
+
+
+def _app_instance_type(value: str) -> str:
+    if value not in STUDIO_APP_INSTANCE_TYPES:
+        raise ValueError(
+            f"'{value}' is not a SageMaker Studio app instance type (for example ml.t3.medium, "
+            "ml.m5.xlarge, ml.g5.xlarge; the full list is in platform_config/aws_values.py)"
+        )
+    return value
+
+
+def _unique(values: tuple[str, ...], what: str) -> tuple[str, ...]:
+    duplicates = sorted(name for name, count in Counter(values).items() if count > 1)
+    if duplicates:
+        raise ValueError(f"duplicate {what}: {', '.join(duplicates)}; each may appear once")
+    return values
+
+
+SageMakerName = Annotated[StrictStr, AfterValidator(_sagemaker_name)]
+AccountId = Annotated[StrictStr, BeforeValidator(_account_id)]
+Region = Annotated[StrictStr, AfterValidator(_region)]
+AppInstanceType = Annotated[StrictStr, AfterValidator(_app_instance_type)]
+EnvironmentName = Annotated[StrictStr, Field(pattern=ENVIRONMENT_NAME_PATTERN.pattern)]
+StudioAppType = Literal["JupyterLab", "CodeEditor"]
+PersonaCapabilityName = Literal[
+    "jobs", "experiments", "pipelines", "model_registry", "model_approval", "endpoints"
+]
+
+
+# --- network -------------------------------------------------------------------------------------
+
+
+class NewVpcConfig(FrozenModel):
+    """A VPC the platform creates: isolated subnets only, no internet or NAT gateways."""
+
+    cidr: StrictStr = Field(description="IPv4 CIDR of the VPC, /16 to /24")
+    availability_zones: tuple[StrictStr, ...] = Field(
+        min_length=2, description="At least two AZs of the environment's region, named explicitly"
+    )
+    subnet_cidr_mask: StrictInt = Field(default=22, ge=16, le=28)
+
+    @field_validator("cidr")
+    @classmethod
+    def _valid_cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"'{value}' is not an IPv4 network in CIDR notation ({error})") from None
+        if not 16 <= network.prefixlen <= 24:
+            raise ValueError(f"'{value}' must have a prefix length between /16 and /24")
+        return value
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _unique_zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "availability zones")
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> NewVpcConfig:
+        prefix = ipaddress.IPv4Network(self.cidr).prefixlen
+        available = 2 ** (self.subnet_cidr_mask - prefix) if self.subnet_cidr_mask >= prefix else 0
+        if available < len(self.availability_zones):
+            raise ValueError(
+                f"subnet_cidr_mask /{self.subnet_cidr_mask} leaves room for {available} subnet(s) in "
+                f"{self.cidr}, but {len(self.availability_zones)} availability zones need one each; "
+                "use a larger mask number or a wider VPC CIDR"
+            )
+        return self
+
+
+class ExistingSubnetConfig(FrozenModel):
+    subnet_id: StrictStr = Field(pattern=r"^subnet-[0-9a-f]{8,17}$")
+    availability_zone: StrictStr
+    route_table_id: StrictStr = Field(pattern=r"^rtb-[0-9a-f]{8,17}$")
+
+
+class ExistingVpcConfig(FrozenModel):
+    """A VPC owned elsewhere, referenced by ids (no lookups): private subnets with no internet route."""
+
+    vpc_id: StrictStr = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    cidr: StrictStr
+    subnets: tuple[ExistingSubnetConfig, ...] = Field(min_length=2)
+    create_endpoints: StrictBool = Field(
+        default=True, description="False when the VPC already has the endpoints Studio needs"
+    )
+    create_flow_logs: StrictBool = Field(default=True)
+
+    @field_validator("cidr")
+    @classmethod
+    def _valid_cidr(cls, value: str) -> str:
+        try:
+            ipaddress.IPv4Network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"'{value}' is not an IPv4 network in CIDR notation ({error})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_subnets(self) -> ExistingVpcConfig:
+        _unique(tuple(subnet.subnet_id for subnet in self.subnets), "subnet ids")
+        if len({subnet.availability_zone for subnet in self.subnets}) < 2:
+            raise ValueError("subnets must span at least two availability zones")
+        return self
+
+
+class NetworkConfig(FrozenModel):
+    """Exactly one of `new_vpc` or `existing_vpc`."""
+
+    new_vpc: NewVpcConfig | None = None
+    existing_vpc: ExistingVpcConfig | None = None
+    flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731, 1827, 3653] = 365
+
+    @model_validator(mode="after")
+    def _one_vpc(self) -> NetworkConfig:
+        if (self.new_vpc is None) == (self.existing_vpc is None):
+            raise ValueError("set exactly one of 'new_vpc' (the platform creates it) or 'existing_vpc'")
+        return self
+
+    @property
+    def availability_zones(self) -> tuple[str, ...]:
+        if self.new_vpc is not None:
+            return self.new_vpc.availability_zones
+        assert self.existing_vpc is not None
+        return tuple(dict.fromkeys(subnet.availability_zone for subnet in self.existing_vpc.subnets))
+
+
+# --- studio --------------------------------------------------------------------------------------
+
+
+class PersonaConfig(FrozenModel):
+    """What a kind of Studio user may do; each persona becomes one execution role per domain."""
+
+    description: StrictStr = Field(min_length=1, max_length=1000)
+    capabilities: tuple[PersonaCapabilityName, ...] = ()
+    job_instance_types: tuple[StrictStr, ...] = Field(
+        default=(), description="Instance types the persona's training, processing and transform jobs may use"
+    )
+    app_instance_types: tuple[AppInstanceType, ...] = Field(
+        default=(), description="Studio app instance types the persona may start; empty means any"
+    )
+
+    @field_validator("capabilities")
+    @classmethod
+    def _unique_capabilities(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "capabilities")
+
+    @field_validator("job_instance_types")
+    @classmethod
+    def _job_instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for instance_type in value:
+            if not re.match(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$", instance_type):
+                raise ValueError(f"'{instance_type}' is not a SageMaker instance type such as ml.m5.xlarge")
+        return _unique(value, "job instance types")
+
+    @model_validator(mode="after")
+    def _jobs_need_instance_types(self) -> PersonaConfig:
+        if "jobs" in self.capabilities and not self.job_instance_types:
+            raise ValueError("the 'jobs' capability needs job_instance_types: the instance types it may use")
+        if "model_approval" in self.capabilities and "model_registry" not in self.capabilities:
+            raise ValueError("the 'model_approval' capability needs 'model_registry' too")
+        return self
+
+
+class UserConfig(FrozenModel):
+    name: SageMakerName
+    persona: StrictStr
+    sso_user_name: StrictStr | None = Field(
+        default=None, min_length=1, description="IAM Identity Center user name; required with auth_mode SSO"
+    )
+
+
+class SpaceConfig(FrozenModel):
+    """A Studio space. Private spaces belong to their owner; shared spaces are open to the whole domain.
+
+    Studio lists a space only when it has an owner, so shared spaces name one too (the user who
+    administers it).
+    """
+
+    name: SageMakerName
+    sharing: Literal["private", "shared"]
+    owner: SageMakerName
+    app_type: StudioAppType = "JupyterLab"
+    storage_gb: StrictInt = Field(default=5, ge=MIN_SPACE_STORAGE_GB, le=MAX_SPACE_STORAGE_GB)
+    instance_type: AppInstanceType | None = None
+    display_name: StrictStr | None = Field(default=None, min_length=1, max_length=64)
+
+
+class LifecycleScript(FrozenModel):
+    """A lifecycle script file, read and checked at load time (the file is the reviewable source)."""
+
+    path: Path
+    content: str
+
+    @property
+    def content_base64(self) -> str:
+        return base64.b64encode(self.content.encode()).decode()
+
+
+def _read_script(value: object, info: ValidationInfo) -> object:
+    if not isinstance(value, str):
+        return value
+    base = Path((info.context or {}).get("config_dir", "."))
+    path = (base / value).resolve()
+    if not path.is_file():
+        raise ValueError(f"script file '{value}' not found (looked for {path}); paths are relative to {base}")
+    content = path.read_text()
+    if not content.strip():
+        raise ValueError(f"script file '{value}' is empty")
+    if not content.startswith("#!"):
+        raise ValueError(f"script file '{value}' must start with a shebang line such as #!/bin/bash")
+    encoded_length = len(base64.b64encode(content.encode()))
+    if encoded_length > MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH:
+        raise ValueError(
+            f"script file '{value}' is {encoded_length} characters base64 encoded; SageMaker allows "
+            f"{MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH}: move the bulk into an image or a package"
+        )
+    return LifecycleScript(path=path, content=content)
+
+
+class LifecycleConfigConfig(FrozenModel):
+    """A Studio lifecycle configuration attached to the domain's defaults for its app type."""
+
+    name: SageMakerName = Field(max_length=40)
+    app_type: StudioAppType
+    script: Annotated[LifecycleScript, BeforeValidator(_read_script)]
+    run_by_default: StrictBool = Field(
+        default=True, description="Also run it when a user starts the app without choosing a config"
+    )
+
+    def deployed_name(self, domain_name: str) -> str:
+        """A name that changes with the script: every property is create-only, so a new script is a new
+        config rather than a name collision."""
+        digest = hashlib.sha256(
+            f"{domain_name}\0{self.name}\0{self.app_type}\0{self.script.content}".encode()
+        ).hexdigest()[:12]
+        return f"{self.name}-{digest}"
+
+
+class IdleShutdownConfig(FrozenModel):
+    """Native idle shutdown of JupyterLab and CodeEditor apps; users may pick a value within min..max."""
+
+    default_minutes: StrictInt = Field(ge=MIN_IDLE_MINUTES, le=MAX_IDLE_MINUTES)
+    min_minutes: StrictInt = Field(default=MIN_IDLE_MINUTES, ge=MIN_IDLE_MINUTES, le=MAX_IDLE_MINUTES)
+    max_minutes: StrictInt = Field(default=1440, ge=MIN_IDLE_MINUTES, le=MAX_IDLE_MINUTES)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IdleShutdownConfig:
+        if not self.min_minutes <= self.default_minutes <= self.max_minutes:
+            raise ValueError(
+                f"need min_minutes <= default_minutes <= max_minutes, got "
+                f"{self.min_minutes} <= {self.default_minutes} <= {self.max_minutes}"
+            )
+        return self
+
+
+class AppDefaultsConfig(FrozenModel):
+    default_instance_type: AppInstanceType = "ml.t3.medium"
+
+
+class HiddenConfig(FrozenModel):
+    """What the Studio web portal hides from users (cosmetic; IAM is what enforces)."""
+
+    app_types: tuple[StrictStr, ...] = ()
+    ml_tools: tuple[StrictStr, ...] = ()
+    instance_types: tuple[AppInstanceType, ...] = ()
+
+    @field_validator("app_types")
+    @classmethod
+    def _app_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for app_type in value:
+            if app_type not in STUDIO_APP_TYPES:
+                raise ValueError(
+                    f"unknown app type '{app_type}'; allowed: {', '.join(sorted(STUDIO_APP_TYPES))}"
+                )
+        return _unique(value, "app types")
+
+    @field_validator("ml_tools")
+    @classmethod
+    def _ml_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for tool in value:
+            if tool not in STUDIO_ML_TOOLS:
+                raise ValueError(f"unknown ML tool '{tool}'; allowed: {', '.join(sorted(STUDIO_ML_TOOLS))}")
+        return _unique(value, "ML tools")
+
+    @field_validator("instance_types")
+    @classmethod
+    def _instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "instance types")
+
+
+class StorageConfig(FrozenModel):
+    default_space_gb: StrictInt = Field(default=5, ge=MIN_SPACE_STORAGE_GB, le=MAX_SPACE_STORAGE_GB)
+    max_space_gb: StrictInt = Field(default=100, ge=MIN_SPACE_STORAGE_GB, le=MAX_SPACE_STORAGE_GB)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StorageConfig:
+        if self.default_space_gb > self.max_space_gb:
+            raise ValueError(
+                f"default_space_gb ({self.default_space_gb}) must not exceed "
+                f"max_space_gb ({self.max_space_gb})"
+            )
+        return self
+
+
+class DomainConfig(FrozenModel):
+    """One SageMaker Studio domain with its users, spaces and defaults."""
+
+    name: SageMakerName
+    description: StrictStr = ""
+    auth_mode: Literal["IAM", "SSO"] = "IAM"
+    default_persona: StrictStr
+    idle_shutdown: IdleShutdownConfig
+    docker_access: StrictBool = False
+    jupyterlab: AppDefaultsConfig = AppDefaultsConfig()
+    code_editor: AppDefaultsConfig = AppDefaultsConfig()
+    hidden: HiddenConfig = HiddenConfig()
+    storage: StorageConfig = StorageConfig()
+    lifecycle_configs: tuple[LifecycleConfigConfig, ...] = ()
+    users: tuple[UserConfig, ...] = ()
+    spaces: tuple[SpaceConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DomainConfig:
+        problems: list[str] = []
+        user_names = [user.name for user in self.users]
+        for label, names in (
+            ("user names", user_names),
+            ("space names", [space.name for space in self.spaces]),
+            ("lifecycle config names", [config.name for config in self.lifecycle_configs]),
+        ):
+            try:
+                _unique(tuple(names), label)
+            except ValueError as error:
+                problems.append(str(error))
+        for index, space in enumerate(self.spaces):
+            if space.owner not in user_names:
+                problems.append(
+                    f"spaces[{index}] '{space.name}' is owned by '{space.owner}', who is not a user of this "
+                    f"domain; users: {', '.join(user_names) or 'none'}"
+                )
+            if space.storage_gb > self.storage.max_space_gb:
+                problems.append(
+                    f"spaces[{index}] '{space.name}' asks for {space.storage_gb} GB, above the domain's "
+                    f"storage.max_space_gb ({self.storage.max_space_gb})"
+                )
+            if space.instance_type in self.hidden.instance_types:
+                problems.append(
+                    f"spaces[{index}] '{space.name}' uses hidden instance type {space.instance_type}"
+                )
+        for index, user in enumerate(self.users):
+            if self.auth_mode == "SSO" and user.sso_user_name is None:
+                problems.append(
+                    f"users[{index}] '{user.name}' needs sso_user_name: the domain uses auth_mode SSO"
+                )
+            if self.auth_mode == "IAM" and user.sso_user_name is not None:
+                problems.append(
+                    f"users[{index}] '{user.name}' sets sso_user_name, which only applies with auth_mode SSO"
+                )
+        for app, defaults in (("jupyterlab", self.jupyterlab), ("code_editor", self.code_editor)):
+            if defaults.default_instance_type in self.hidden.instance_types:
+                problems.append(
+                    f"{app}.default_instance_type {defaults.default_instance_type} is in "
+                    "hidden.instance_types"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class StudioConfig(FrozenModel):
+    personas: dict[SageMakerName, PersonaConfig] = Field(min_length=1)
+    domains: tuple[DomainConfig, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> StudioConfig:
+        problems: list[str] = []
+        try:
+            _unique(tuple(domain.name for domain in self.domains), "domain names")
+        except ValueError as error:
+            problems.append(str(error))
+        known = sorted(self.personas)
+        for domain_index, domain in enumerate(self.domains):
+            if domain.default_persona not in self.personas:
+                problems.append(
+                    f"domains[{domain_index}].default_persona '{domain.default_persona}' is not a persona; "
+                    f"personas: {', '.join(known)}"
+                )
+            for user_index, user in enumerate(domain.users):
+                if user.persona not in self.personas:
+                    problems.append(
+                        f"domains[{domain_index}].users[{user_index}] '{user.name}' has unknown persona "
+                        f"'{user.persona}'; personas: {', '.join(known)}"
+                    )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+# --- environment ---------------------------------------------------------------------------------
+
+
+class EnvironmentConfig(FrozenModel):
+    """One environment: one AWS account and region, described by `config/<name>.yaml`."""
+
+    name: EnvironmentName
+    account_id: AccountId
+    region: Region
+    retain_stateful_resources: StrictBool = Field(
+        default=True,
+        description="Retain keys, buckets, Studio domains and spaces on delete and turn on termination "
+        "protection. Only a disposable environment (dev) sets false.",
+    )
+    trusted_environments: tuple[EnvironmentName, ...] = Field(
+        default=(), description="Environments whose automation may act in this account (e.g. prod trusts dev)"
+    )
+    serves_environments: tuple[EnvironmentName, ...] = Field(
+        default=(),
+        description="Environments that consume this one's artifacts (e.g. dev serves staging, prod)",
+    )
+    tags: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    network: NetworkConfig
+    studio: StudioConfig | None = None
+
+    @field_validator("trusted_environments", "serves_environments")
+    @classmethod
+    def _unique_environments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "environments")
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> EnvironmentConfig:
+        problems = [
+            f"network: availability zone '{zone}' is not in region {self.region}"
+            for zone in self.network.availability_zones
+            if not (zone.startswith(self.region) and re.match(r"^[a-z]$", zone[len(self.region) :]))
+        ]
+        for field_name in ("trusted_environments", "serves_environments"):
+            if self.name in getattr(self, field_name):
+                problems.append(f"{field_name}: an environment cannot list itself")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self

@@ -1,0 +1,69 @@
+"""Stateful data of one environment: KMS keys and buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.access_logs_bucket import AccessLogsBucket
+from constructs_lib.encrypted_bucket import EncryptedBucket
+from constructs_lib.platform_key import PlatformKey
+
+
+class DataStack(Stack):
+    """Keys (data, Studio storage, logs) and the artifact bucket with its access-log bucket.
+
+    Retained and termination-protected unless the environment is disposable.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment_name: str,
+        artifact_bucket_name: str,
+        removal_policy: RemovalPolicy,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        prefix = f"alias/{environment_name}/sagemaker-platform"
+        self.data_key: kms.IKey = PlatformKey(
+            self,
+            "DataKey",
+            alias=f"{prefix}/data",
+            description=f"{environment_name}: model artifacts, datasets and job volumes",
+            removal_policy=removal_policy,
+        ).key
+        self.studio_key: kms.IKey = PlatformKey(
+            self,
+            "StudioKey",
+            alias=f"{prefix}/studio",
+            description=f"{environment_name}: Studio home file systems and space volumes",
+            removal_policy=removal_policy,
+        ).key
+        logs_key = PlatformKey(
+            self,
+            "LogsKey",
+            alias=f"{prefix}/logs",
+            description=f"{environment_name}: CloudWatch log groups of the platform",
+            removal_policy=removal_policy,
+        )
+        logs_key.allow_cloudwatch_logs()
+        self.logs_key: kms.IKey = logs_key.key
+        self.access_logs_bucket: s3.IBucket = AccessLogsBucket(
+            self, "AccessLogsBucket", removal_policy=removal_policy
+        ).bucket
+        self.artifact_bucket: s3.IBucket = EncryptedBucket(
+            self,
+            "ArtifactBucket",
+            bucket_name=artifact_bucket_name,
+            encryption_key=self.data_key,
+            access_logs_bucket=self.access_logs_bucket,
+            access_logs_prefix="artifact-bucket/",
+            removal_policy=removal_policy,
+        ).bucket

@@ -1,0 +1,167 @@
+"""One SageMaker Studio domain with its persona roles, lifecycle configs, users and spaces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.persona_execution_role import PersonaCapability, PersonaExecutionRole
+from constructs_lib.studio_domain import (
+    AppDefaults,
+    DockerAccess,
+    IdleShutdown,
+    PortalRestrictions,
+    SpaceStorage,
+    StudioDomain,
+)
+from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
+from constructs_lib.studio_security_group import StudioSecurityGroup
+from constructs_lib.studio_space import StudioSpace
+from constructs_lib.studio_user_profile import StudioUserProfile
+from platform_config import DomainConfig, PersonaConfig
+
+
+class StudioStack(Stack):
+    """A domain per stack, so a change to one user or space changes one template.
+
+    Stateful (home volumes, space volumes): the domain, profiles and spaces are retained and the stack
+    termination-protected unless the environment is disposable. Exposes `domain` and `persona_roles`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain: DomainConfig,
+        personas: dict[str, PersonaConfig],
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        vpc_cidr: str,
+        artifact_bucket_name: str,
+        data_key: kms.IKey,
+        studio_key: kms.IKey,
+        removal_policy: RemovalPolicy,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # By its deterministic name, so the roles' policies hold a literal ARN, not another stack's output.
+        artifact_bucket = s3.Bucket.from_bucket_attributes(
+            self, "ArtifactBucket", bucket_name=artifact_bucket_name, encryption_key=data_key
+        )
+        security_group = StudioSecurityGroup(
+            self, "SecurityGroup", vpc=vpc, vpc_cidr=vpc_cidr, description=f"Studio domain {domain.name}"
+        ).security_group
+
+        used_personas = sorted({domain.default_persona, *(user.persona for user in domain.users)})
+        self.persona_roles = {
+            name: PersonaExecutionRole(
+                self,
+                f"Persona-{name}",
+                persona_name=name,
+                description=personas[name].description,
+                capabilities=[PersonaCapability(capability) for capability in personas[name].capabilities],
+                artifact_bucket=artifact_bucket,
+                data_key=data_key,
+                studio_key=studio_key,
+                subnets=subnets,
+                security_group=security_group,
+                job_instance_types=personas[name].job_instance_types,
+                app_instance_types=personas[name].app_instance_types,
+            )
+            for name in used_personas
+        }
+
+        lifecycle_configs = [
+            StudioLifecycleConfig(
+                self,
+                f"LifecycleConfig-{config.name}",
+                config_name=config.deployed_name(domain.name),
+                app_type=config.app_type,
+                script_base64=config.script.content_base64,
+            )
+            for config in domain.lifecycle_configs
+        ]
+        run_by_default = {config.name for config in domain.lifecycle_configs if config.run_by_default}
+
+        def app_defaults(app_type: str, instance_type: str) -> AppDefaults:
+            configs = [
+                (config, construct)
+                for config, construct in zip(domain.lifecycle_configs, lifecycle_configs, strict=True)
+                if config.app_type == app_type
+            ]
+            defaults = [construct.arn for config, construct in configs if config.name in run_by_default]
+            return AppDefaults(
+                default_instance_type=instance_type,
+                lifecycle_config_arns=[construct.arn for _, construct in configs],
+                # SageMaker runs one config by default per app type: the first marked run_by_default.
+                default_lifecycle_config_arn=defaults[0] if defaults else None,
+            )
+
+        self.domain = StudioDomain(
+            self,
+            "Domain",
+            domain_name=domain.name,
+            auth_mode=domain.auth_mode,
+            vpc=vpc,
+            subnets=subnets,
+            security_group=security_group,
+            encryption_key=studio_key,
+            default_execution_role=self.persona_roles[domain.default_persona].role,
+            idle_shutdown=IdleShutdown(
+                default_minutes=domain.idle_shutdown.default_minutes,
+                min_minutes=domain.idle_shutdown.min_minutes,
+                max_minutes=domain.idle_shutdown.max_minutes,
+            ),
+            jupyterlab=app_defaults("JupyterLab", domain.jupyterlab.default_instance_type),
+            code_editor=app_defaults("CodeEditor", domain.code_editor.default_instance_type),
+            portal=PortalRestrictions(
+                hidden_app_types=domain.hidden.app_types,
+                hidden_ml_tools=domain.hidden.ml_tools,
+                hidden_instance_types=domain.hidden.instance_types,
+            ),
+            space_storage=SpaceStorage(
+                default_gb=domain.storage.default_space_gb, max_gb=domain.storage.max_space_gb
+            ),
+            docker_access=DockerAccess(enabled=domain.docker_access),
+            removal_policy=removal_policy,
+        )
+        for role in self.persona_roles.values():
+            role.allow_studio_domain(domain_id=self.domain.domain_id)
+
+        self.user_profiles = {
+            user.name: StudioUserProfile(
+                self,
+                f"User-{user.name}",
+                domain_id=self.domain.domain_id,
+                user_profile_name=user.name,
+                execution_role=self.persona_roles[user.persona].role,
+                security_group_id=security_group.security_group_id,
+                sso_user_name=user.sso_user_name,
+                removal_policy=removal_policy,
+            )
+            for user in domain.users
+        }
+        sharing_types: dict[str, Literal["Private", "Shared"]] = {"private": "Private", "shared": "Shared"}
+        self.spaces = {
+            space.name: StudioSpace(
+                self,
+                f"Space-{space.name}",
+                domain_id=self.domain.domain_id,
+                space_name=space.name,
+                owner=self.user_profiles[space.owner],
+                sharing=sharing_types[space.sharing],
+                app_type=space.app_type,
+                storage_gb=space.storage_gb,
+                instance_type=space.instance_type,
+                display_name=space.display_name,
+                removal_policy=removal_policy,
+            )
+            for space in domain.spaces
+        }

@@ -1,0 +1,84 @@
+"""Session fixtures: the sample configuration, and the app built exactly as app.py builds it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+import yaml
+from aws_cdk.assertions import Template
+
+from platform_config import PlatformConfig, load_platform
+from stacks.platform_stage import PlatformStage, build_app, read_cdk_context
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+
+
+@dataclass(frozen=True)
+class SynthesizedApp:
+    app: cdk.App
+    stages: dict[str, PlatformStage]
+    assembly: cdk.cx_api.CloudAssembly
+    outdir: Path
+
+    def template(self, stack_path: str) -> Template:
+        """The template of `<environment>/<stack id>`, e.g. `dev/Studio-ml-research`."""
+        environment, stack_id = stack_path.split("/", 1)
+        stack = self.stages[environment].node.find_child(stack_id)
+        assert isinstance(stack, cdk.Stack)
+        return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="session")
+def cdk_context() -> dict[str, Any]:
+    return read_cdk_context(ROOT / "cdk.json")
+
+
+@pytest.fixture(scope="session")
+def sample_platform() -> PlatformConfig:
+    return load_platform(CONFIG_DIR)
+
+
+@pytest.fixture(scope="session")
+def synthesized(
+    sample_platform: PlatformConfig, cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> SynthesizedApp:
+    """The sample app, synthesized once: cdk-nag and the template validator run here and raise on findings."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stages = build_app(sample_platform, context=cdk_context, outdir=str(outdir))
+    assembly = app.synth()
+    return SynthesizedApp(app=app, stages=stages, assembly=assembly, outdir=outdir)
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """A copy of the sample config folder; `edit(name, change)` rewrites one environment file.
+
+    `change` receives the parsed YAML (a dict) and edits it in place, or returns raw text to write as is.
+    """
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, target)
+
+    def edit(environment: str | None = None, change: Callable[[dict[str, Any]], Any] | None = None) -> Path:
+        if environment is not None and change is not None:
+            path = target / f"{environment}.yaml"
+            data = yaml.safe_load(path.read_text())
+            result = change(data)
+            path.write_text(result if isinstance(result, str) else yaml.safe_dump(data, sort_keys=False))
+        return target
+
+    yield edit
+
+
+def build_platform(
+    config_dir: Path, cdk_context: dict[str, Any], environments: list[str] | None = None
+) -> dict[str, PlatformStage]:
+    """Build (not synthesize) the app from another config folder, for variations of the sample."""
+    _, stages = build_app(load_platform(config_dir), environments=environments, context=cdk_context)
+    return stages

@@ -1,0 +1,84 @@
+"""Stateful data: customer keys with rotation, the artifact bucket hardened and retained outside dev."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from platform_config import PlatformConfig
+from platform_config.naming import artifact_bucket_name
+from tests.conftest import SynthesizedApp
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_three_rotating_customer_keys(synthesized: SynthesizedApp, environment: str) -> None:
+    template = synthesized.template(f"{environment}/Data")
+    keys = template.find_resources("AWS::KMS::Key")
+    assert len(keys) == 3
+    assert all(key["Properties"]["EnableKeyRotation"] is True for key in keys.values())
+    aliases = sorted(
+        a["Properties"]["AliasName"] for a in template.find_resources("AWS::KMS::Alias").values()
+    )
+    assert aliases == [
+        f"alias/{environment}/sagemaker-platform/{purpose}" for purpose in ("data", "logs", "studio")
+    ]
+
+
+def test_artifact_bucket_is_versioned_kms_tls_only_private_and_logged(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    template = synthesized.template("staging/Data")
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": artifact_bucket_name(sample_platform.environments["staging"]),
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "BucketKeyEnabled": True,
+                        "ServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": Match.object_like(
+                                {"Fn::GetAtt": [Match.string_like_regexp("DataKey"), "Arn"]}
+                            ),
+                        },
+                    }
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LoggingConfiguration": {
+                "DestinationBucketName": Match.any_value(),
+                "LogFilePrefix": "artifact-bucket/",
+            },
+        },
+    )
+    policies = template.find_resources("AWS::S3::BucketPolicy")
+    denies_plain_http = [
+        statement
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
+    assert len(denies_plain_http) == 2  # the artifact bucket and its access-log bucket
+
+
+@pytest.mark.parametrize(("environment", "retained"), [("dev", False), ("staging", True), ("prod", True)])
+def test_keys_and_buckets_retained_and_protected_outside_dev(
+    synthesized: SynthesizedApp, environment: str, retained: bool
+) -> None:
+    stack = synthesized.stages[environment].data
+    assert stack.termination_protection is retained
+    template = Template.from_stack(stack)
+    expected = "Retain" if retained else "Delete"
+    for resource_type in ("AWS::KMS::Key", "AWS::S3::Bucket"):
+        resources = template.find_resources(resource_type)
+        assert resources
+        assert {r["DeletionPolicy"] for r in resources.values()} == {expected}
+        assert {r["UpdateReplacePolicy"] for r in resources.values()} == {expected}

@@ -1,0 +1,279 @@
+"""What no cdk-nag pack checks on Studio: VPC-only, KMS, no internet, every user and space as configured."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aws_cdk import Stack
+from aws_cdk.assertions import Match, Template
+
+from platform_config import PlatformConfig
+from platform_config.models import DomainConfig
+from tests.conftest import CONFIG_DIR, SynthesizedApp, build_platform
+
+
+def _studio_cases(platform: PlatformConfig) -> list[tuple[str, str]]:
+    return [
+        (environment.name, domain.name)
+        for environment in platform.environments.values()
+        if environment.studio
+        for domain in environment.studio.domains
+    ]
+
+
+def _only(template: Template, resource_type: str) -> tuple[str, Any]:
+    resources = template.find_resources(resource_type)
+    assert len(resources) == 1, f"expected one {resource_type}, found {len(resources)}"
+    ((logical_id, resource),) = resources.items()
+    return logical_id, resource
+
+
+def _domain(platform: PlatformConfig, environment: str, name: str) -> DomainConfig:
+    studio = platform.environments[environment].studio
+    assert studio is not None
+    return next(domain for domain in studio.domains if domain.name == name)
+
+
+def _logical_id_of(stack: Stack, token: str) -> str:
+    resolved = stack.resolve(token)
+    return str(resolved["Fn::GetAtt"][0] if "Fn::GetAtt" in resolved else resolved["Ref"])
+
+
+def test_every_domain_of_the_sample_has_its_own_stack(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    cases = _studio_cases(sample_platform)
+    assert len(cases) >= 2
+    for environment, domain in cases:
+        assert domain in synthesized.stages[environment].studio
+    assert synthesized.stages["staging"].studio == {}
+    assert synthesized.stages["prod"].studio == {}
+
+
+@pytest.mark.parametrize("domain_name", ["ml-research", "platform-ops"])
+def test_domain_is_vpc_only_in_isolated_subnets_with_the_studio_key(
+    synthesized: SynthesizedApp, domain_name: str
+) -> None:
+    stage = synthesized.stages["dev"]
+    template = synthesized.template(f"dev/Studio-{domain_name}")
+    _, domain = _only(template, "AWS::SageMaker::Domain")
+    properties = domain["Properties"]
+    assert properties["AppNetworkAccessType"] == "VpcOnly"
+    assert properties["DomainName"] == domain_name
+    assert properties["TagPropagation"] == "ENABLED"
+    assert properties["DomainSettings"]["ExecutionRoleIdentityConfig"] == "USER_PROFILE_NAME"
+    # The key is the Data stack's Studio key, referenced across stacks, never an AWS-managed key.
+    studio_key_id = _logical_id_of(stage.data, stage.data.studio_key.key_arn)
+    assert studio_key_id in str(properties["KmsKeyId"])
+    # Subnets are the isolated ones of the Network stack.
+    isolated_ids = {_logical_id_of(stage.network, subnet.subnet_id) for subnet in stage.network.subnets}
+    subnet_refs = str(properties["SubnetIds"])
+    assert all(logical_id in subnet_refs for logical_id in isolated_ids)
+    assert len(properties["SubnetIds"]) == len(isolated_ids) >= 2
+
+
+def test_no_public_internet_path_in_any_environment(synthesized: SynthesizedApp) -> None:
+    for environment, stage in synthesized.stages.items():
+        network = Template.from_stack(stage.network)
+        for resource_type in (
+            "AWS::EC2::InternetGateway",
+            "AWS::EC2::NatGateway",
+            "AWS::EC2::EgressOnlyInternetGateway",
+        ):
+            assert network.find_resources(resource_type) == {}, f"{environment} has a {resource_type}"
+        routes = network.find_resources("AWS::EC2::Route")
+        assert not [r for r in routes.values() if r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0"]
+        for subnet in network.find_resources("AWS::EC2::Subnet").values():
+            assert subnet["Properties"].get("MapPublicIpOnLaunch") is not True
+        for domain_stack in stage.studio.values():
+            for rule in (
+                Template.from_stack(domain_stack).find_resources("AWS::EC2::SecurityGroupEgress").values()
+            ):
+                assert rule["Properties"].get("CidrIp") != "0.0.0.0/0"
+
+
+def test_default_user_and_space_settings(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    config = _domain(sample_platform, "dev", "ml-research")
+    stack = synthesized.stages["dev"].studio["ml-research"]
+    template = Template.from_stack(stack)
+    default_role = _logical_id_of(stack, stack.persona_roles[config.default_persona].role.role_arn)
+    idle = {
+        "IdleSettings": {
+            "LifecycleManagement": "ENABLED",
+            "IdleTimeoutInMinutes": config.idle_shutdown.default_minutes,
+            "MinIdleTimeoutInMinutes": config.idle_shutdown.min_minutes,
+            "MaxIdleTimeoutInMinutes": config.idle_shutdown.max_minutes,
+        }
+    }
+    template.has_resource_properties(
+        "AWS::SageMaker::Domain",
+        {
+            "DefaultUserSettings": Match.object_like(
+                {
+                    "ExecutionRole": {"Fn::GetAtt": [default_role, "Arn"]},
+                    "SecurityGroups": Match.any_value(),
+                    "StudioWebPortal": "ENABLED",
+                    "JupyterLabAppSettings": Match.object_like(
+                        {
+                            "AppLifecycleManagement": idle,
+                            "DefaultResourceSpec": Match.object_like(
+                                {"InstanceType": config.jupyterlab.default_instance_type}
+                            ),
+                        }
+                    ),
+                    "CodeEditorAppSettings": Match.object_like({"AppLifecycleManagement": idle}),
+                    "StudioWebPortalSettings": {
+                        "HiddenAppTypes": sorted(config.hidden.app_types),
+                        "HiddenMlTools": sorted(config.hidden.ml_tools),
+                        "HiddenInstanceTypes": sorted(config.hidden.instance_types),
+                    },
+                    "SpaceStorageSettings": {
+                        "DefaultEbsStorageSettings": {
+                            "DefaultEbsVolumeSizeInGb": config.storage.default_space_gb,
+                            "MaximumEbsVolumeSizeInGb": config.storage.max_space_gb,
+                        }
+                    },
+                }
+            ),
+            "DefaultSpaceSettings": Match.object_like(
+                {
+                    "ExecutionRole": {"Fn::GetAtt": [default_role, "Arn"]},
+                    "JupyterLabAppSettings": Match.object_like({"AppLifecycleManagement": idle}),
+                }
+            ),
+            "DomainSettings": Match.object_like({"DockerSettings": {"EnableDockerAccess": "ENABLED"}}),
+        },
+    )
+
+
+def test_docker_access_follows_config(synthesized: SynthesizedApp) -> None:
+    _, domain = _only(synthesized.template("dev/Studio-platform-ops"), "AWS::SageMaker::Domain")
+    assert domain["Properties"]["DomainSettings"]["DockerSettings"]["EnableDockerAccess"] == "DISABLED"
+
+
+def test_lifecycle_configs_come_from_the_script_files_and_are_domain_defaults(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    config = _domain(sample_platform, "dev", "ml-research")
+    template = synthesized.template(f"dev/Studio-{config.name}")
+    configs = template.find_resources("AWS::SageMaker::StudioLifecycleConfig")
+    assert len(configs) == len(config.lifecycle_configs) >= 2
+    by_name = {c["Properties"]["StudioLifecycleConfigName"]: (lid, c) for lid, c in configs.items()}
+    _, domain = _only(template, "AWS::SageMaker::Domain")
+    user_settings = domain["Properties"]["DefaultUserSettings"]
+    for lifecycle in config.lifecycle_configs:
+        logical_id, resource = by_name[lifecycle.deployed_name(config.name)]
+        assert resource["Properties"]["StudioLifecycleConfigContent"] == lifecycle.script.content_base64
+        assert resource["Properties"]["StudioLifecycleConfigAppType"] == lifecycle.app_type
+        settings_key = (
+            "JupyterLabAppSettings" if lifecycle.app_type == "JupyterLab" else "CodeEditorAppSettings"
+        )
+        arn = {"Fn::GetAtt": [logical_id, "StudioLifecycleConfigArn"]}
+        assert arn in user_settings[settings_key]["LifecycleConfigArns"]
+        assert user_settings[settings_key]["DefaultResourceSpec"]["LifecycleConfigArn"] == arn
+
+
+def test_every_user_has_the_role_of_its_persona(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    for environment, domain_name in _studio_cases(sample_platform):
+        config = _domain(sample_platform, environment, domain_name)
+        stack = synthesized.stages[environment].studio[domain_name]
+        profiles = Template.from_stack(stack).find_resources("AWS::SageMaker::UserProfile")
+        by_name = {p["Properties"]["UserProfileName"]: p["Properties"] for p in profiles.values()}
+        assert sorted(by_name) == sorted(user.name for user in config.users)
+        for user in config.users:
+            role_id = _logical_id_of(stack, stack.persona_roles[user.persona].role.role_arn)
+            assert by_name[user.name]["UserSettings"]["ExecutionRole"] == {"Fn::GetAtt": [role_id, "Arn"]}
+            if config.auth_mode == "SSO":
+                assert by_name[user.name]["SingleSignOnUserIdentifier"] == "UserName"
+                assert by_name[user.name]["SingleSignOnUserValue"] == user.sso_user_name
+            else:
+                assert "SingleSignOnUserValue" not in by_name[user.name]
+
+
+def test_every_space_has_its_owner_sharing_and_storage(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    config = _domain(sample_platform, "dev", "ml-research")
+    stack = synthesized.stages["dev"].studio[config.name]
+    template = Template.from_stack(stack)
+    spaces = template.find_resources("AWS::SageMaker::Space")
+    by_name = {s["Properties"]["SpaceName"]: s for s in spaces.values()}
+    assert sorted(by_name) == sorted(space.name for space in config.spaces)
+    assert {space.sharing for space in config.spaces} == {"private", "shared"}
+    for space in config.spaces:
+        resource = by_name[space.name]
+        properties = resource["Properties"]
+        assert properties["OwnershipSettings"] == {"OwnerUserProfileName": space.owner}
+        assert properties["SpaceSharingSettings"] == {"SharingType": space.sharing.capitalize()}
+        assert properties["SpaceSettings"]["AppType"] == space.app_type
+        assert properties["SpaceSettings"]["SpaceStorageSettings"] == {
+            "EbsStorageSettings": {"EbsVolumeSizeInGb": space.storage_gb}
+        }
+        owner_id = stack.user_profiles[space.owner].resource.logical_id
+        assert owner_id in resource["DependsOn"] or stack.resolve(owner_id) in resource["DependsOn"]
+        # The space's volume is encrypted with the domain's key: it must belong to this stack's domain.
+        assert properties["DomainId"] == {
+            "Fn::GetAtt": [stack.resolve(stack.domain.resource.logical_id), "DomainId"]
+        }
+
+
+def test_dev_is_disposable(synthesized: SynthesizedApp) -> None:
+    stack = synthesized.stages["dev"].studio["ml-research"]
+    assert stack.termination_protection is False
+    template = Template.from_stack(stack)
+    for resource_type in ("AWS::SageMaker::Domain", "AWS::SageMaker::Space", "AWS::SageMaker::UserProfile"):
+        for resource in template.find_resources(resource_type).values():
+            assert resource["DeletionPolicy"] == "Delete"
+
+
+@pytest.fixture(scope="module")
+def retained_studio(config_dir_with_retained_studio: Path, cdk_context: dict[str, Any]) -> Stack:
+    stages = build_platform(config_dir_with_retained_studio, cdk_context, environments=["dev"])
+    return stages["dev"].studio["ml-research"]
+
+
+@pytest.fixture(scope="module")
+def config_dir_with_retained_studio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("retained") / "config"
+    shutil.copytree(CONFIG_DIR, target)
+    path = target / "dev.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["retain_stateful_resources"] = True
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
+
+
+def test_home_volumes_users_and_spaces_are_retained_outside_dev(retained_studio: Stack) -> None:
+    assert retained_studio.termination_protection is True
+    template = Template.from_stack(retained_studio)
+    for resource_type in ("AWS::SageMaker::Domain", "AWS::SageMaker::Space", "AWS::SageMaker::UserProfile"):
+        resources = template.find_resources(resource_type)
+        assert resources
+        for resource in resources.values():
+            assert resource["DeletionPolicy"] == "Retain"
+            assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_a_user_added_changes_only_its_domain_stack(
+    config_copy: Callable[..., Path], cdk_context: dict[str, Any], synthesized: SynthesizedApp
+) -> None:
+    def add_user(data: dict[str, Any]) -> None:
+        data["studio"]["domains"][0]["users"].append({"name": "dave", "persona": "analyst"})
+
+    stages = build_platform(config_copy("dev", add_user), cdk_context, environments=["dev"])
+    changed = {
+        stack_id
+        for stack_id in ("Data", "Network", "Studio-ml-research", "Studio-platform-ops")
+        if Template.from_stack(stages["dev"].node.find_child(stack_id)).to_json()  # type: ignore[arg-type]
+        != synthesized.template(f"dev/{stack_id}").to_json()
+    }
+    assert changed == {"Studio-ml-research"}
