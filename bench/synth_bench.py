@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Wall time of the full synth against the floor every CDK app pays, and of the pytest suite.
+
+The floor is bench/empty_app: one `cdk.App()` and one empty `cdk.Stack` with an explicit environment,
+synthesized through the same CLI (node_modules/.bin/cdk), flags and interpreter (.venv/bin/python) as the
+real app. Each synth writes to a fresh temporary output directory and runs --repeat times, interleaved
+(full, empty, full, empty, ...) so drift hits both alike; the median and the minimum are reported so noise
+is visible. pytest runs once. Figures go to stdout as a table and to bench/out/synth_bench.json.
+
+This is a measurement, not a test: it never fails on a threshold. It exits 1 only when a synth command
+fails (its stderr is printed); a failing pytest is reported with its exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EMPTY_APP_DIR = ROOT / "bench" / "empty_app"
+OUT_FILE = ROOT / "bench" / "out" / "synth_bench.json"
+# Not resolved: the venv's python is a symlink, and resolving it would leave the virtualenv.
+PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTEST = ROOT / ".venv" / "bin" / "pytest"
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+CDK_PACKAGE_JSON = ROOT / "node_modules" / "aws-cdk" / "package.json"
+
+# The same offline, quiet settings the Makefile exports.
+BENCH_ENV = {
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "CDK_DISABLE_VERSION_CHECK": "1",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+# app.py synthesizes only these environments when it is set; the full synth means all of them.
+DROPPED_ENV = ("PLATFORM_ENVIRONMENTS",)
+SYNTH_ARGS = ("synth", "**", "--quiet")
+PYTEST_ARGS = ("-q", "-p", "no:cacheprovider")
+
+
+class CommandFailedError(Exception):
+    """A synth command exited non-zero."""
+
+    def __init__(self, label: str, command: list[str], result: subprocess.CompletedProcess[str]) -> None:
+        super().__init__(f"{label} failed with exit status {result.returncode}")
+        self.label = label
+        self.command = command
+        self.result = result
+
+
+@dataclass
+class Series:
+    """Wall times of one command, in seconds."""
+
+    label: str
+    runs: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def minimum(self) -> float:
+        return min(self.runs)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "runs_s": [round(run, 3) for run in self.runs],
+            "median_s": round(self.median, 3),
+            "min_s": round(self.minimum, 3),
+        }
+
+
+@dataclass(frozen=True)
+class PytestResult:
+    seconds: float
+    exit_status: int
+    summary: str
+
+
+def bench_environment() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in DROPPED_ENV}
+    env.update(BENCH_ENV)
+    return env
+
+
+def full_synth_command(outdir: Path) -> list[str]:
+    return [str(CDK), *SYNTH_ARGS, "-o", str(outdir)]
+
+
+def empty_synth_command(outdir: Path) -> list[str]:
+    # The CLI runs the app string through a shell; --app overrides the relative path in empty_app/cdk.json.
+    app = f"{shlex.quote(str(PYTHON))} {shlex.quote(str(EMPTY_APP_DIR / 'app.py'))}"
+    return [str(CDK), *SYNTH_ARGS, "-o", str(outdir), "--app", app]
+
+
+def time_synth(
+    label: str, build: Callable[[Path], list[str]], cwd: Path, env: dict[str, str]
+) -> tuple[float, int]:
+    """Run one synth into a fresh output directory; the wall time and the number of templates written."""
+    with tempfile.TemporaryDirectory(prefix="synth-bench-") as tmp:
+        outdir = Path(tmp) / "cdk.out"
+        command = build(outdir)
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        if result.returncode != 0:
+            raise CommandFailedError(label, command, result)
+        templates = sum(1 for _ in outdir.rglob("*.template.json"))
+    return elapsed, templates
+
+
+def run_pytest(env: dict[str, str]) -> PytestResult:
+    command = [str(PYTEST), *PYTEST_ARGS]
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode != 0:
+        # Not a bench failure, but show why: the tail of pytest's own report.
+        print("\n".join(lines[-20:]), result.stderr.strip(), sep="\n", file=sys.stderr)
+    return PytestResult(elapsed, result.returncode, lines[-1].strip("= ") if lines else "")
+
+
+def cdk_cli_version() -> str:
+    try:
+        version = json.loads(CDK_PACKAGE_JSON.read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+    return str(version)
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    full: Series
+    empty: Series
+    templates: int
+    pytest: PytestResult | None
+
+    def ratio(self, stat: str) -> float:
+        return float(getattr(self.full, stat) / getattr(self.empty, stat))
+
+
+def print_table(result: BenchResult) -> None:
+    full, empty, pytest_result = result.full, result.empty, result.pytest
+    rows: list[tuple[str, str, str, str]] = [
+        ("measurement", "runs", "median s", "min s"),
+        (
+            f"full synth ({result.templates} templates)",
+            str(len(full.runs)),
+            f"{full.median:.2f}",
+            f"{full.minimum:.2f}",
+        ),
+        ("empty app synth", str(len(empty.runs)), f"{empty.median:.2f}", f"{empty.minimum:.2f}"),
+        ("ratio full/empty", "", f"{result.ratio('median'):.2f}x", f"{result.ratio('minimum'):.2f}x"),
+    ]
+    if pytest_result is not None:
+        seconds = f"{pytest_result.seconds:.2f}"
+        rows.append((f"pytest (exit {pytest_result.exit_status})", "1", seconds, seconds))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        print(
+            "  ".join(
+                cell.ljust(width) if column == 0 else cell.rjust(width)
+                for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    if pytest_result is not None and pytest_result.summary:
+        print(f"pytest: {pytest_result.summary}")
+
+
+def write_json(result: BenchResult, repeat: int) -> None:
+    pytest_result = result.pytest
+    report: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "repeat": repeat,
+        "host": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "cdk_cli": cdk_cli_version(),
+        },
+        "environment": BENCH_ENV,
+        "commands": {
+            "full_synth": full_synth_command(Path("<tmpdir>")),
+            "empty_synth": empty_synth_command(Path("<tmpdir>")),
+            "pytest": None if pytest_result is None else [str(PYTEST), *PYTEST_ARGS],
+        },
+        "full_synth": {**result.full.to_json(), "templates": result.templates},
+        "empty_synth": result.empty.to_json(),
+        "ratio_full_to_empty": {
+            "median": round(result.ratio("median"), 3),
+            "min": round(result.ratio("minimum"), 3),
+        },
+        "pytest": None
+        if pytest_result is None
+        else {
+            "seconds": round(pytest_result.seconds, 3),
+            "exit_status": pytest_result.exit_status,
+            "summary": pytest_result.summary,
+        },
+    }
+    ignored = [name for name in DROPPED_ENV if name in os.environ]
+    if ignored:
+        report["ignored_environment"] = ignored
+    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    OUT_FILE.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--repeat", type=int, default=3, metavar="N", help="synth runs per app (default 3); median and min"
+    )
+    parser.add_argument("--skip-pytest", action="store_true", help="do not time the pytest suite")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for tool in (CDK, PYTHON):
+        if not tool.exists():
+            print(f"{tool.relative_to(ROOT)} is missing: run `make bootstrap` first", file=sys.stderr)
+            return 1
+    env = bench_environment()
+    full, empty = Series("full synth"), Series("empty app synth")
+    templates = 0
+    try:
+        for attempt in range(1, args.repeat + 1):
+            seconds, templates = time_synth(full.label, full_synth_command, ROOT, env)
+            full.runs.append(seconds)
+            seconds, _ = time_synth(empty.label, empty_synth_command, EMPTY_APP_DIR, env)
+            empty.runs.append(seconds)
+            print(f"run {attempt}/{args.repeat}: full {full.runs[-1]:.2f} s, empty {empty.runs[-1]:.2f} s")
+    except CommandFailedError as error:
+        print(f"{error}: {shlex.join(error.command)}", file=sys.stderr)
+        print(error.result.stderr or error.result.stdout, file=sys.stderr)
+        return 1
+    result = BenchResult(full, empty, templates, None if args.skip_pytest else run_pytest(env))
+    print()
+    print_table(result)
+    write_json(result, args.repeat)
+    print(f"wrote {OUT_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
