@@ -156,6 +156,14 @@ class PersonaExecutionRole(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"SageMaker execution role of persona {persona_name}: {description}"[:1000],
         )
+        # The domains set the user profile name as source identity (ExecutionRoleIdentityConfig), so
+        # CloudTrail names the person; SageMaker then needs this to assume the role for apps and jobs.
+        self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+            iam.PolicyStatement(
+                actions=["sts:SetSourceIdentity"],
+                principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
+            )
+        )
         # A managed policy: a role's inline policies share one 10 KB limit, and NIST 800-53 wants none.
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
 

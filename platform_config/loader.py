@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # the base class reports an unhashable key as a YAML error
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key '{key}'", key_node.start_mark
@@ -69,7 +71,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any] | None, list[str]]:
     try:
-        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [f"{label}: not UTF-8 text; save the file as UTF-8"]
+    except OSError as error:
+        return None, [f"{label}: cannot be read ({error.strerror})"]
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         return None, [f"{label}: not valid YAML: {' '.join(str(error).split())}"]
     if data is None:
@@ -79,37 +87,41 @@ def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any] | None, list[str]
     return data, []
 
 
-def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
-    """The model class inside Optional[...], tuple[..., ...], dict[str, ...] or Annotated[...]."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin is None:
-        return None
-    arguments = typing.get_args(annotation)
-    if origin is dict:
-        arguments = arguments[1:]
-    elif origin is typing.Annotated:
-        arguments = arguments[:1]
-    elif origin not in (tuple, list, typing.Union, types.UnionType):
-        return None
-    for argument in arguments:
-        model = _unwrap_model(argument)
-        if model is not None:
-            return model
-    return None
+def _strip_wrappers(annotation: Any) -> Any:
+    """The type inside Annotated[...] and Optional[...]."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
 
 
 def _allowed_keys(location: tuple[str | int, ...]) -> list[str]:
-    """Keys allowed at the mapping that holds the last element of a pydantic error location."""
-    model: type[BaseModel] | None = EnvironmentConfig
+    """Keys allowed in the mapping that holds the last element of a pydantic error location."""
+    annotation: Any = EnvironmentConfig
     for part in location[:-1]:
-        if model is None:
+        annotation = _strip_wrappers(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not isinstance(part, str) or part not in annotation.model_fields:
+                return []
+            annotation = annotation.model_fields[part].annotation
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]  # `part` is a key of the mapping
+        elif origin in (tuple, list):
+            annotation = typing.get_args(annotation)[0]  # `part` is an index
+        else:
             return []
-        if isinstance(part, str) and part in model.model_fields:
-            model = _unwrap_model(model.model_fields[part].annotation)
-        # list indices and dict keys keep the element model found so far
-    return sorted(model.model_fields) if model is not None else []
+    annotation = _strip_wrappers(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return sorted(annotation.model_fields)
+    return []
 
 
 def _field_path(location: tuple[str | int, ...]) -> str:
@@ -119,7 +131,7 @@ def _field_path(location: tuple[str | int, ...]) -> str:
             path += f"[{part}]"
         else:
             path += f".{part}" if path else str(part)
-    return path or "(top level)"
+    return path
 
 
 def _describe(error: Mapping[str, Any]) -> list[str]:
@@ -141,7 +153,16 @@ def _describe(error: Mapping[str, Any]) -> list[str]:
         ("greater_than", "less_than", "literal_error", "string_type", "int_type", "bool_type")
     ):
         message = f"{message} (got {error['input']!r})"
-    return [f"{path}: {line}" for line in message.splitlines()]
+    prefix = f"{path}: " if path else ""
+    return [f"{prefix}{line}" for line in message.splitlines()]
+
+
+def _echo(detail: Mapping[str, Any], details: list[Any]) -> bool:
+    """A minimum-length error on a list whose item already failed repeats that failure: drop it."""
+    if detail["type"] != "too_short":
+        return False
+    location = tuple(detail["loc"])
+    return any(other is not detail and tuple(other["loc"])[: len(location)] == location for other in details)
 
 
 def load_environment(path: Path, *, label: str | None = None) -> EnvironmentConfig:
@@ -158,8 +179,12 @@ def load_environment(path: Path, *, label: str | None = None) -> EnvironmentConf
             {"name": name, **data}, context={"config_dir": str(path.parent)}
         )
     except ValidationError as error:
+        details = error.errors(include_url=False)
         raise ConfigError(
-            f"{label}: {line}" for detail in error.errors(include_url=False) for line in _describe(detail)
+            f"{label}: {line}"
+            for detail in details
+            if not _echo(detail, details)
+            for line in _describe(detail)
         ) from None
 
 
@@ -207,6 +232,12 @@ def load_platform(config_dir: Path) -> PlatformConfig:
     if not config_dir.is_dir():
         raise ConfigError([f"{config_dir}: configuration folder not found"])
     paths = sorted(config_dir.glob("*.yaml"))
+    misnamed = sorted(config_dir.glob("*.yml"))
+    if misnamed:
+        raise ConfigError(
+            f"{_display(path)}: environment files end in .yaml; rename it to {path.stem}.yaml"
+            for path in misnamed
+        )
     if not paths:
         raise ConfigError([f"{config_dir}: no environment files (*.yaml); add one per environment"])
     problems: list[str] = []

@@ -36,10 +36,13 @@ from platform_config.aws_values import (
 )
 
 # SageMaker's pattern for domain, user profile, space and lifecycle config names.
-SAGEMAKER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+SAGEMAKER_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+SAGEMAKER_NAME_MAX_LENGTH = 63
 # Environment names become Stage ids, stack-name prefixes and tag values.
 ENVIRONMENT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# Prefixes S3 reserves; environment names start bucket names (platform_config.naming).
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 # SageMaker limits a lifecycle script to 16384 characters once base64 encoded.
 MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH = 16384
 MIN_IDLE_MINUTES = 60
@@ -55,7 +58,7 @@ class FrozenModel(BaseModel):
 
 
 def _sagemaker_name(value: str) -> str:
-    if not SAGEMAKER_NAME_PATTERN.match(value):
+    if len(value) > SAGEMAKER_NAME_MAX_LENGTH or not SAGEMAKER_NAME_PATTERN.fullmatch(value):
         raise ValueError(
             f"'{value}' is not a valid SageMaker name: use 1-63 letters, digits and hyphens, "
             "starting and ending with a letter or digit (no underscores, dots or spaces)"
@@ -69,7 +72,7 @@ def _account_id(value: object) -> object:
             "an account id must be a quoted string of 12 digits, e.g. '012345678901' "
             "(YAML reads an unquoted number as an integer and drops leading zeros)"
         )
-    if isinstance(value, str) and not ACCOUNT_ID_PATTERN.match(value):
+    if isinstance(value, str) and not ACCOUNT_ID_PATTERN.fullmatch(value):
         raise ValueError(f"'{value}' is not an AWS account id: use exactly 12 digits, quoted")
     return value
 
@@ -81,7 +84,8 @@ def _region(value: str) -> str:
 
 
 def _app_instance_type(value: str) -> str:
-    if value not in STUDIO_APP_INSTANCE_TYPES:
+    # 'system' is the instance type of the legacy JupyterServer app only, not one users can pick.
+    if value not in STUDIO_APP_INSTANCE_TYPES or value == "system":
         raise ValueError(
             f"'{value}' is not a SageMaker Studio app instance type (for example ml.t3.medium, "
             "ml.m5.xlarge, ml.g5.xlarge; the full list is in platform_config/aws_values.py)"
@@ -100,7 +104,19 @@ SageMakerName = Annotated[StrictStr, AfterValidator(_sagemaker_name)]
 AccountId = Annotated[StrictStr, BeforeValidator(_account_id)]
 Region = Annotated[StrictStr, AfterValidator(_region)]
 AppInstanceType = Annotated[StrictStr, AfterValidator(_app_instance_type)]
-EnvironmentName = Annotated[StrictStr, Field(pattern=ENVIRONMENT_NAME_PATTERN.pattern)]
+
+
+def _environment_name(value: str) -> str:
+    if value.startswith(RESERVED_BUCKET_PREFIXES):
+        raise ValueError(
+            f"'{value}' starts with a prefix S3 reserves ({', '.join(RESERVED_BUCKET_PREFIXES)})"
+        )
+    return value
+
+
+EnvironmentName = Annotated[
+    StrictStr, Field(pattern=ENVIRONMENT_NAME_PATTERN.pattern), AfterValidator(_environment_name)
+]
 StudioAppType = Literal["JupyterLab", "CodeEditor"]
 PersonaCapabilityName = Literal[
     "jobs", "experiments", "pipelines", "model_registry", "model_approval", "endpoints"
@@ -227,7 +243,7 @@ class PersonaConfig(FrozenModel):
     @classmethod
     def _job_instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for instance_type in value:
-            if not re.match(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$", instance_type):
+            if not re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", instance_type):
                 raise ValueError(f"'{instance_type}' is not a SageMaker instance type such as ml.m5.xlarge")
         return _unique(value, "job instance types")
 
@@ -275,14 +291,17 @@ class LifecycleScript(FrozenModel):
         return base64.b64encode(self.content.encode()).decode()
 
 
-def _read_script(value: object, info: ValidationInfo) -> object:
+def _read_script(value: object, info: ValidationInfo) -> LifecycleScript:
     if not isinstance(value, str):
-        return value
+        raise ValueError("give the script as a path to a file, relative to the config folder")
     base = Path((info.context or {}).get("config_dir", "."))
     path = (base / value).resolve()
     if not path.is_file():
         raise ValueError(f"script file '{value}' not found (looked for {path}); paths are relative to {base}")
-    content = path.read_text()
+    try:
+        content = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"script file '{value}' is not UTF-8 text") from None
     if not content.strip():
         raise ValueError(f"script file '{value}' is empty")
     if not content.startswith("#!"):
@@ -507,10 +526,23 @@ class EnvironmentConfig(FrozenModel):
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> EnvironmentConfig:
+        # Messages start with their field path: the loader prints them as they are.
+        if self.network.new_vpc is not None:
+            zones = [
+                (f"network.new_vpc.availability_zones[{index}]", zone)
+                for index, zone in enumerate(self.network.new_vpc.availability_zones)
+            ]
+        else:
+            assert self.network.existing_vpc is not None
+            zones = [
+                (f"network.existing_vpc.subnets[{index}].availability_zone", subnet.availability_zone)
+                for index, subnet in enumerate(self.network.existing_vpc.subnets)
+            ]
         problems = [
-            f"network: availability zone '{zone}' is not in region {self.region}"
-            for zone in self.network.availability_zones
-            if not (zone.startswith(self.region) and re.match(r"^[a-z]$", zone[len(self.region) :]))
+            f"{path}: availability zone '{zone}' is not in region {self.region} (expected {self.region}a, "
+            f"{self.region}b, ...)"
+            for path, zone in zones
+            if not (zone.startswith(self.region) and re.fullmatch(r"[a-z]", zone[len(self.region) :]))
         ]
         for field_name in ("trusted_environments", "serves_environments"):
             if self.name in getattr(self, field_name):

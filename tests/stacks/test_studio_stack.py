@@ -277,3 +277,17 @@ def test_a_user_added_changes_only_its_domain_stack(
         != synthesized.template(f"dev/{stack_id}").to_json()
     }
     assert changed == {"Studio-ml-research"}
+
+
+def test_source_identity_is_on_and_every_execution_role_allows_it(synthesized: SynthesizedApp) -> None:
+    # With ExecutionRoleIdentityConfig on, apps and jobs fail to start unless the trust allows it.
+    for stack in synthesized.stages["dev"].studio.values():
+        template = Template.from_stack(stack)
+        _, domain = _only(template, "AWS::SageMaker::Domain")
+        assert domain["Properties"]["DomainSettings"]["ExecutionRoleIdentityConfig"] == "USER_PROFILE_NAME"
+        roles = template.find_resources("AWS::IAM::Role")
+        assert len(roles) == len(stack.persona_roles)
+        for role in roles.values():
+            (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+            assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:SetSourceIdentity"]
