@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -22,6 +22,7 @@ from constructs_lib.studio_domain import (
 )
 from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
 from constructs_lib.studio_security_group import StudioSecurityGroup
+from constructs_lib.studio_sign_in_policy import StudioSignInPolicy
 from constructs_lib.studio_space import StudioSpace
 from constructs_lib.studio_user_profile import StudioUserProfile
 from platform_config import DomainConfig, PersonaConfig
@@ -31,7 +32,8 @@ class StudioStack(Stack):
     """A domain per stack, so a change to one user or space changes one template.
 
     Stateful (home volumes, space volumes): the domain, profiles and spaces are retained and the stack
-    termination-protected unless the environment is disposable. Exposes `domain` and `persona_roles`.
+    termination-protected unless the environment is disposable. Exposes `domain`, `persona_roles`,
+    `user_profiles` and `spaces`; outputs the domain id and URL, and for IAM domains the sign-in policy.
     """
 
     def __init__(
@@ -165,3 +167,17 @@ class StudioStack(Stack):
             )
             for space in domain.spaces
         }
+
+        CfnOutput(self, "DomainId", value=self.domain.domain_id, description=f"Studio domain {domain.name}")
+        CfnOutput(self, "DomainUrl", value=self.domain.resource.attr_url, description="Studio sign-in URL")
+        if domain.auth_mode == "IAM":
+            # IAM Identity Center domains sign in through the access portal instead.
+            sign_in = StudioSignInPolicy(
+                self, "SignInPolicy", domain_id=self.domain.domain_id, domain_arn=self.domain.domain_arn
+            )
+            CfnOutput(
+                self,
+                "SignInPolicyArn",
+                value=sign_in.policy.managed_policy_arn,
+                description="Attach to the roles people sign in with; tag each studio-user-profile=<profile>",
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -291,3 +292,24 @@ def test_source_identity_is_on_and_every_execution_role_allows_it(synthesized: S
             (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
             assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
             assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:SetSourceIdentity"]
+
+
+def test_iam_domains_get_a_sign_in_policy_limited_to_the_callers_own_profile(
+    synthesized: SynthesizedApp,
+) -> None:
+    iam_domain = synthesized.template("dev/Studio-ml-research")
+    statements = [
+        statement
+        for policy in iam_domain.find_resources("AWS::IAM::ManagedPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sagemaker:CreatePresignedDomainUrl"
+    ]
+    assert len(statements) == 1
+    resource = statements[0]["Resource"]["Fn::Join"][1]
+    assert resource[-1] == "/${aws:PrincipalTag/studio-user-profile}"
+    assert resource[1] == {"Fn::GetAtt": ["Domain66AC69E0", "DomainId"]}
+    assert set(iam_domain.find_outputs("*")) == {"DomainId", "DomainUrl", "SignInPolicyArn"}
+    # IAM Identity Center users sign in through the access portal: no presigned-URL grant at all.
+    sso_domain = synthesized.template("dev/Studio-platform-ops")
+    assert "CreatePresignedDomainUrl" not in json.dumps(sso_domain.to_json())
+    assert set(sso_domain.find_outputs("*")) == {"DomainId", "DomainUrl"}
