@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -30,20 +31,28 @@ def acknowledge_wildcard_actions(construct: IConstruct, actions: list[str], reas
 
 
 def nag_rendering(stack: Stack, value: str) -> str:
-    """A resource ARN as cdk-nag names it in a finding id: tokens become <LogicalId.Attr>, <LogicalId>
-    or <AWS::Pseudo>; other intrinsics stay as compact JSON."""
+    """A resource ARN as cdk-nag 3 writes it in a finding id (its flattening of CloudFormation references):
+    `${X}` becomes `<X>`, Ref becomes `<Id>`, GetAtt `<Id.Attr>`, joins are joined, Sub and ImportValue
+    are unwrapped, anything else is compact JSON."""
     return _render(stack.resolve(value))
 
 
-def _render(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Fn::Join" and argument[0] == "":
-            return "".join(_render(part) for part in argument[1])
-        if function == "Ref":
-            return f"<{argument}>"
-        if function == "Fn::GetAtt":
-            return f"<{argument[0]}.{argument[1]}>"
-    return json.dumps(value, separators=(",", ":"))
+def _render(node: Any) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict) and len(node) == 1:
+        ((function, argument),) = node.items()
+        if function in _INTRINSICS and argument:
+            return _INTRINSICS[function](argument)
+    return json.dumps(node, separators=(",", ":"), ensure_ascii=False)
+
+
+_INTRINSICS: dict[str, Callable[[Any], str]] = {
+    "Fn::Join": lambda argument: str(argument[0]).join(_render(item) for item in argument[1]),
+    "Fn::Sub": _render,
+    "Fn::GetAtt": lambda argument: f"<{_render(argument[0])}.{_render(argument[1])}>",
+    "Fn::ImportValue": _render,
+    "Ref": lambda argument: f"<{_render(argument)}>",
+}

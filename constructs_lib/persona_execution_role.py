@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -82,11 +83,10 @@ _CAPABILITY_ACTIONS: Mapping[PersonaCapability, Sequence[str]] = {
         "sagemaker:AddTags",
     ),
     PersonaCapability.MODEL_APPROVAL: ("sagemaker:UpdateModelPackage",),
+    # CreateModel and CreateEndpointConfig are granted apart, with conditions (_allow_endpoints).
     PersonaCapability.ENDPOINTS: (
-        "sagemaker:CreateModel",
         "sagemaker:DescribeModel",
         "sagemaker:DeleteModel",
-        "sagemaker:CreateEndpointConfig",
         "sagemaker:DescribeEndpointConfig",
         "sagemaker:DeleteEndpointConfig",
         "sagemaker:CreateEndpoint",
@@ -120,13 +120,44 @@ _LIST_ACTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class _JobNetwork:
+    """The domain's subnets and security group, which jobs and models must use."""
+
+    subnet_ids: Sequence[str]
+    security_group: ec2.ISecurityGroup
+
+    def conditions(
+        self,
+        *,
+        extra_all_values: Mapping[str, object] | None = None,
+        string_equals: Mapping[str, object] | None = None,
+    ) -> dict[str, dict[str, object]]:
+        conditions: dict[str, dict[str, object]] = {
+            "ForAllValues:StringEquals": {
+                **(extra_all_values or {}),
+                "sagemaker:VpcSubnets": list(self.subnet_ids),
+                "sagemaker:VpcSecurityGroupIds": [self.security_group.security_group_id],
+            },
+            # ForAllValues also matches a request without the key: require the request to name subnets.
+            "Null": {"sagemaker:VpcSubnets": "false"},
+        }
+        if string_equals:
+            conditions["StringEquals"] = dict(string_equals)
+        return conditions
+
+
 class PersonaExecutionRole(Construct):
     """An IAM role that SageMaker assumes for one persona's Studio apps and jobs.
 
     Every grant names the platform's own bucket, keys, subnets and security group, or resources of this
     account and region created by the capability (`training-job/*`, `model-package/*`, ...). Jobs must run
     in the domain's subnets and security group, on the persona's instance types, with volumes encrypted by
-    the data key. Exposes `role` and `policy`. Call `allow_studio_domain` once the domain exists.
+    the data key; so must models and endpoint configs.
+
+    The grants are split into managed policies, one for the base (Studio, data, logs) and one per
+    capability: IAM caps a managed policy at 6,144 characters. Exposes `role`, `base_policy` and
+    `policies` (by name). Call `allow_studio_domain` once the domain exists.
     """
 
     def __init__(
@@ -164,21 +195,22 @@ class PersonaExecutionRole(Construct):
                 principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
             )
         )
-        # A managed policy: a role's inline policies share one 10 KB limit, and NIST 800-53 wants none.
-        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
+        # Managed, not inline (NIST 800-53 wants no inline policies), and several: each is capped in size.
+        self.policies: dict[str, iam.ManagedPolicy] = {}
+        self.base_policy = self._policy("Base")
 
         # The platform's data: read and write the artifact bucket through its key.
-        artifact_bucket.grant_read_write(self.policy)
+        artifact_bucket.grant_read_write(self.base_policy)
         acknowledge_wildcard_resource(
-            self.policy,
+            self.base_policy,
             artifact_bucket.arn_for_objects("*"),
             "Users and their jobs create their own object keys in the platform's artifact bucket; the grant "
             "is limited to that one bucket.",
         )
         # Studio storage (home file system, space volumes) is encrypted with the domain's key.
-        studio_key.grant_encrypt_decrypt(self.policy)
+        studio_key.grant_encrypt_decrypt(self.base_policy)
         acknowledge_wildcard_actions(
-            self.policy,
+            self.base_policy,
             [
                 "s3:Abort*",
                 "s3:DeleteObject*",
@@ -211,8 +243,13 @@ class PersonaExecutionRole(Construct):
             wildcard_reason="SageMaker list and search calls support no resource-level permissions; they "
             "return metadata only.",
         )
+        network = _JobNetwork(
+            subnet_ids=[subnet.subnet_id for subnet in subnets], security_group=security_group
+        )
         if PersonaCapability.JOBS in self.capabilities:
-            self._allow_jobs(data_key, subnets, security_group, job_instance_types)
+            self._allow_jobs(data_key, network, job_instance_types)
+        if PersonaCapability.ENDPOINTS in self.capabilities:
+            self._allow_endpoints(data_key, network, job_instance_types)
         for capability in self.capabilities:
             self._allow(
                 f"{capability.name.title().replace('_', '')}Resources",
@@ -220,6 +257,7 @@ class PersonaExecutionRole(Construct):
                 [self._arn("sagemaker", kind, "*") for kind in _CAPABILITY_RESOURCES[capability]],
                 wildcard_reason=f"The '{capability.value}' capability manages resources whose names users "
                 "choose at run time; the grant is limited to that resource type in this account and region.",
+                policy=self._policy(capability.name.title().replace("_", "")),
             )
         if {PersonaCapability.ENDPOINTS, PersonaCapability.JOBS} & set(self.capabilities):
             # Jobs and models run as this same role, and only SageMaker may receive it.
@@ -229,6 +267,7 @@ class PersonaExecutionRole(Construct):
                 [self.role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
+            self._allow_job_network(network)
 
     def allow_studio_domain(self, *, domain_id: str) -> None:
         """Let the persona's users run Studio apps in one domain, on the persona's app instance types."""
@@ -267,14 +306,8 @@ class PersonaExecutionRole(Construct):
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _allow_jobs(
-        self,
-        data_key: kms.IKey,
-        subnets: Sequence[ec2.ISubnet],
-        security_group: ec2.ISecurityGroup,
-        instance_types: Sequence[str],
-    ) -> None:
-        subnet_ids = [subnet.subnet_id for subnet in subnets]
+    def _allow_jobs(self, data_key: kms.IKey, network: _JobNetwork, instance_types: Sequence[str]) -> None:
+        policy = self._policy("Jobs")
         on_allowed_instances = {"sagemaker:InstanceTypes": list(instance_types)}
         encrypted = {"sagemaker:VolumeKmsKey": data_key.key_arn}
         job_reason = (
@@ -293,27 +326,51 @@ class PersonaExecutionRole(Construct):
                 self._arn("sagemaker", "processing-job", "*"),
                 self._arn("sagemaker", "hyper-parameter-tuning-job", "*"),
             ],
-            conditions={
-                "ForAllValues:StringEquals": {
-                    **on_allowed_instances,
-                    "sagemaker:VpcSubnets": subnet_ids,
-                    "sagemaker:VpcSecurityGroupIds": [security_group.security_group_id],
-                },
-                "StringEquals": encrypted,
-                # ForAllValues also matches a request without the key: require the job to name subnets.
-                "Null": {"sagemaker:VpcSubnets": "false"},
-            },
+            conditions=network.conditions(extra_all_values=on_allowed_instances, string_equals=encrypted),
             wildcard_reason=job_reason,
+            policy=policy,
         )
-        # Transform jobs run in the VPC of their model, which the model's own creation constrains.
+        # Transform jobs run in the VPC of their model; creating a model requires it (_allow_endpoints).
         self._allow(
             "CreateTransformJobs",
             ["sagemaker:CreateTransformJob"],
             [self._arn("sagemaker", "transform-job", "*")],
             conditions={"ForAllValues:StringEquals": on_allowed_instances, "StringEquals": encrypted},
             wildcard_reason=job_reason,
+            policy=policy,
         )
-        # SageMaker creates the jobs' network interfaces with the execution role.
+
+    def _allow_endpoints(
+        self, data_key: kms.IKey, network: _JobNetwork, instance_types: Sequence[str]
+    ) -> None:
+        policy = self._policy("Endpoints")
+        reason = (
+            "Model and endpoint-config names are chosen at run time; creation is limited by conditions to "
+            "the domain's network, the persona's instance types and the platform's data key."
+        )
+        self._allow(
+            "CreateModelsInTheVpc",
+            ["sagemaker:CreateModel"],
+            [self._arn("sagemaker", "model", "*")],
+            conditions=network.conditions(),
+            wildcard_reason=reason,
+            policy=policy,
+        )
+        self._allow(
+            "CreateEncryptedEndpointConfigs",
+            ["sagemaker:CreateEndpointConfig"],
+            [self._arn("sagemaker", "endpoint-config", "*")],
+            conditions={
+                "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
+                "StringEquals": {"sagemaker:VolumeKmsKey": data_key.key_arn},
+            },
+            wildcard_reason=reason,
+            policy=policy,
+        )
+
+    def _allow_job_network(self, network: _JobNetwork) -> None:
+        """What SageMaker does with the role to attach jobs and models to the domain's subnets."""
+        policy = self._policy("JobNetwork")
         self._allow(
             "JobNetworkInterfaces",
             [
@@ -323,12 +380,13 @@ class PersonaExecutionRole(Construct):
                 "ec2:DeleteNetworkInterfacePermission",
             ],
             [
-                *(self._arn("ec2", "subnet", subnet_id) for subnet_id in subnet_ids),
-                self._arn("ec2", "security-group", security_group.security_group_id),
+                *(self._arn("ec2", "subnet", subnet_id) for subnet_id in network.subnet_ids),
+                self._arn("ec2", "security-group", network.security_group.security_group_id),
                 self._arn("ec2", "network-interface", "*"),
             ],
             wildcard_reason="Network interface ids are assigned by EC2 when SageMaker attaches a job to the "
             "domain's subnets; the subnets and security group are named exactly.",
+            policy=policy,
         )
         self._allow(
             "DescribeNetwork",
@@ -341,6 +399,7 @@ class PersonaExecutionRole(Construct):
             ],
             ["*"],
             wildcard_reason="EC2 Describe calls support no resource-level permissions.",
+            policy=policy,
         )
         self._allow(
             "JobMetrics",
@@ -348,9 +407,14 @@ class PersonaExecutionRole(Construct):
             ["*"],
             conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             wildcard_reason="PutMetricData supports no resource-level permissions; the condition limits it "
-            "to "
-            "SageMaker's namespaces.",
+            "to SageMaker's namespaces.",
+            policy=policy,
         )
+
+    def _policy(self, name: str) -> iam.ManagedPolicy:
+        if name not in self.policies:
+            self.policies[name] = iam.ManagedPolicy(self, f"{name}Policy", roles=[self.role])
+        return self.policies[name]
 
     def _allow(
         self,
@@ -360,9 +424,12 @@ class PersonaExecutionRole(Construct):
         *,
         conditions: Mapping[str, Mapping[str, object]] | None = None,
         wildcard_reason: str | None = None,
+        policy: iam.ManagedPolicy | None = None,
     ) -> None:
-        """Add a statement; a wildcard resource needs its reason, acknowledged next to it."""
-        self.policy.add_statements(
+        """Add a statement (to the base policy by default); a wildcard resource needs its reason,
+        acknowledged next to it."""
+        policy = policy or self.base_policy
+        policy.add_statements(
             iam.PolicyStatement(
                 sid=sid,
                 actions=sorted(set(actions)),
@@ -376,7 +443,7 @@ class PersonaExecutionRole(Construct):
                     raise ValueError(
                         f"statement {sid} grants the wildcard resource {resource} without a reason"
                     )
-                acknowledge_wildcard_resource(self.policy, resource, wildcard_reason)
+                acknowledge_wildcard_resource(policy, resource, wildcard_reason)
 
     def _arn(
         self, service: str, resource: str, name: str, arn_format: ArnFormat = ArnFormat.SLASH_RESOURCE_NAME

@@ -77,6 +77,7 @@ class StudioDomain(Construct):
         security_group: ec2.ISecurityGroup,
         encryption_key: kms.IKey,
         default_execution_role: iam.IRole,
+        shared_space_execution_role: iam.IRole | None = None,
         idle_shutdown: IdleShutdown,
         jupyterlab: AppDefaults,
         code_editor: AppDefaults,
@@ -143,8 +144,9 @@ class StudioDomain(Construct):
             kms_key_id=encryption_key.key_arn,
             tag_propagation="ENABLED",
             default_user_settings=user_settings,
+            # SageMaker runs every shared space with this role, whoever opens it.
             default_space_settings=sagemaker.CfnDomain.DefaultSpaceSettingsProperty(
-                execution_role=default_execution_role.role_arn,
+                execution_role=(shared_space_execution_role or default_execution_role).role_arn,
                 security_groups=security_group_ids,
                 jupyter_lab_app_settings=jupyterlab_settings,
                 space_storage_settings=storage_settings,

@@ -45,6 +45,10 @@ RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 # SageMaker limits a lifecycle script to 16384 characters once base64 encoded.
 MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH = 16384
+# SageMaker's tag limits, the strictest of the services tagged.
+RESERVED_TAG_KEYS = ("project", "environment")
+MAX_TAG_LENGTH = 128
+TAG_PATTERN = re.compile(r"[\w .:/=+\-@]*")
 MIN_IDLE_MINUTES = 60
 MAX_IDLE_MINUTES = 525600
 MIN_SPACE_STORAGE_GB = 5
@@ -205,6 +209,13 @@ class NetworkConfig(FrozenModel):
     existing_vpc: ExistingVpcConfig | None = None
     flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731, 1827, 3653] = 365
 
+    @field_validator("flow_log_retention_days", mode="before")
+    @classmethod
+    def _whole_days(cls, value: object) -> object:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"give a whole number of days such as 365, not {value!r}")
+        return value
+
     @model_validator(mode="after")
     def _one_vpc(self) -> NetworkConfig:
         if (self.new_vpc is None) == (self.existing_vpc is None):
@@ -228,7 +239,9 @@ class PersonaConfig(FrozenModel):
     description: StrictStr = Field(min_length=1, max_length=1000)
     capabilities: tuple[PersonaCapabilityName, ...] = ()
     job_instance_types: tuple[StrictStr, ...] = Field(
-        default=(), description="Instance types the persona's training, processing and transform jobs may use"
+        default=(),
+        description="Instance types the persona's jobs (training, processing, transform, tuning) and test "
+        "endpoints may use",
     )
     app_instance_types: tuple[AppInstanceType, ...] = Field(
         default=(), description="Studio app instance types the persona may start; empty means any"
@@ -238,6 +251,11 @@ class PersonaConfig(FrozenModel):
     @classmethod
     def _unique_capabilities(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _unique(value, "capabilities")
+
+    @field_validator("app_instance_types")
+    @classmethod
+    def _unique_app_instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "app instance types")
 
     @field_validator("job_instance_types")
     @classmethod
@@ -249,8 +267,12 @@ class PersonaConfig(FrozenModel):
 
     @model_validator(mode="after")
     def _jobs_need_instance_types(self) -> PersonaConfig:
-        if "jobs" in self.capabilities and not self.job_instance_types:
-            raise ValueError("the 'jobs' capability needs job_instance_types: the instance types it may use")
+        for capability in ("jobs", "endpoints"):
+            if capability in self.capabilities and not self.job_instance_types:
+                raise ValueError(
+                    f"the '{capability}' capability needs job_instance_types: the instance types its jobs "
+                    "and endpoints may use"
+                )
         if "model_approval" in self.capabilities and "model_registry" not in self.capabilities:
             raise ValueError("the 'model_approval' capability needs 'model_registry' too")
         return self
@@ -275,7 +297,12 @@ class SpaceConfig(FrozenModel):
     sharing: Literal["private", "shared"]
     owner: SageMakerName
     app_type: StudioAppType = "JupyterLab"
-    storage_gb: StrictInt = Field(default=5, ge=MIN_SPACE_STORAGE_GB, le=MAX_SPACE_STORAGE_GB)
+    storage_gb: StrictInt | None = Field(
+        default=None,
+        ge=MIN_SPACE_STORAGE_GB,
+        le=MAX_SPACE_STORAGE_GB,
+        description="EBS volume size; the domain's storage.default_space_gb when unset",
+    )
     instance_type: AppInstanceType | None = None
     display_name: StrictStr | None = Field(default=None, min_length=1, max_length=64)
 
@@ -404,9 +431,13 @@ class DomainConfig(FrozenModel):
     """One SageMaker Studio domain with its users, spaces and defaults."""
 
     name: SageMakerName
-    description: StrictStr = ""
     auth_mode: Literal["IAM", "SSO"] = "IAM"
     default_persona: StrictStr
+    shared_space_persona: StrictStr | None = Field(
+        default=None,
+        description="Persona whose role shared spaces run with (SageMaker runs every shared space with the "
+        "domain's default space role); default_persona when unset",
+    )
     idle_shutdown: IdleShutdownConfig
     docker_access: StrictBool = False
     jupyterlab: AppDefaultsConfig = AppDefaultsConfig()
@@ -416,6 +447,20 @@ class DomainConfig(FrozenModel):
     lifecycle_configs: tuple[LifecycleConfigConfig, ...] = ()
     users: tuple[UserConfig, ...] = ()
     spaces: tuple[SpaceConfig, ...] = ()
+
+    @field_validator("lifecycle_configs")
+    @classmethod
+    def _one_default_per_app_type(
+        cls, value: tuple[LifecycleConfigConfig, ...]
+    ) -> tuple[LifecycleConfigConfig, ...]:
+        for app_type in ("JupyterLab", "CodeEditor"):
+            defaults = [c.name for c in value if c.app_type == app_type and c.run_by_default]
+            if len(defaults) > 1:
+                raise ValueError(
+                    f"{', '.join(defaults)} all set run_by_default for {app_type}; SageMaker runs one by "
+                    "default per app type: set run_by_default: false on all but one"
+                )
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> DomainConfig:
@@ -436,7 +481,7 @@ class DomainConfig(FrozenModel):
                     f"spaces[{index}] '{space.name}' is owned by '{space.owner}', who is not a user of this "
                     f"domain; users: {', '.join(user_names) or 'none'}"
                 )
-            if space.storage_gb > self.storage.max_space_gb:
+            if space.storage_gb is not None and space.storage_gb > self.storage.max_space_gb:
                 problems.append(
                     f"spaces[{index}] '{space.name}' asks for {space.storage_gb} GB, above the domain's "
                     f"storage.max_space_gb ({self.storage.max_space_gb})"
@@ -469,6 +514,38 @@ class StudioConfig(FrozenModel):
     personas: dict[SageMakerName, PersonaConfig] = Field(min_length=1)
     domains: tuple[DomainConfig, ...] = Field(min_length=1)
 
+    def _instance_types_allowed(self, domain_index: int, domain: DomainConfig) -> list[str]:
+        """Defaults and space instance types a user's persona may not start would fail only at app start."""
+        problems: list[str] = []
+        defaults = {
+            "jupyterlab.default_instance_type": domain.jupyterlab.default_instance_type,
+            "code_editor.default_instance_type": domain.code_editor.default_instance_type,
+        }
+        personas_of = {user.name: user.persona for user in domain.users}
+        for user_index, user in enumerate(domain.users):
+            allowed = self.personas[user.persona].app_instance_types if user.persona in self.personas else ()
+            for field_name, instance_type in defaults.items():
+                if allowed and instance_type not in allowed:
+                    problems.append(
+                        f"domains[{domain_index}].{field_name} {instance_type} is not in the "
+                        f"app_instance_types of persona '{user.persona}' (users[{user_index}] '{user.name}' "
+                        "could not start it)"
+                    )
+        shared_persona = domain.shared_space_persona or domain.default_persona
+        for space_index, space in enumerate(domain.spaces):
+            # A private space runs with its owner's role; every shared space with the shared-space role.
+            persona = personas_of.get(space.owner) if space.sharing == "private" else shared_persona
+            if space.instance_type is None or persona is None or persona not in self.personas:
+                continue
+            allowed = self.personas[persona].app_instance_types
+            if allowed and space.instance_type not in allowed:
+                problems.append(
+                    f"domains[{domain_index}].spaces[{space_index}] '{space.name}' uses "
+                    f"{space.instance_type}, which persona '{persona}' (whose role the space runs with) may "
+                    "not start"
+                )
+        return problems
+
     @model_validator(mode="after")
     def _references(self) -> StudioConfig:
         problems: list[str] = []
@@ -483,6 +560,12 @@ class StudioConfig(FrozenModel):
                     f"domains[{domain_index}].default_persona '{domain.default_persona}' is not a persona; "
                     f"personas: {', '.join(known)}"
                 )
+            if domain.shared_space_persona is not None and domain.shared_space_persona not in self.personas:
+                problems.append(
+                    f"domains[{domain_index}].shared_space_persona '{domain.shared_space_persona}' is not a "
+                    f"persona; personas: {', '.join(known)}"
+                )
+            problems.extend(self._instance_types_allowed(domain_index, domain))
             for user_index, user in enumerate(domain.users):
                 if user.persona not in self.personas:
                     problems.append(
@@ -515,7 +598,27 @@ class EnvironmentConfig(FrozenModel):
         default=(),
         description="Environments that consume this one's artifacts (e.g. dev serves staging, prod)",
     )
-    tags: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    tags: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict,
+        description="Added to every resource; 'project' and 'environment' are set by the platform",
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            if key in RESERVED_TAG_KEYS or key.lower().startswith("aws:"):
+                raise ValueError(
+                    f"tag key '{key}' is reserved (the platform sets {', '.join(RESERVED_TAG_KEYS)})"
+                )
+            if not 1 <= len(key) <= MAX_TAG_LENGTH or len(tag_value) > MAX_TAG_LENGTH:
+                raise ValueError(
+                    f"tag '{key}': keys need 1-{MAX_TAG_LENGTH} characters, values at most {MAX_TAG_LENGTH}"
+                )
+            if not TAG_PATTERN.fullmatch(key) or not TAG_PATTERN.fullmatch(tag_value):
+                raise ValueError(f"tag '{key}': use letters, digits, spaces and _ . : / = + - @ only")
+        return value
+
     network: NetworkConfig
     studio: StudioConfig | None = None
 

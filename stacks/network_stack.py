@@ -16,7 +16,10 @@ from platform_config import NetworkConfig
 
 
 class NetworkStack(Stack):
-    """Exposes `vpc`, `subnets` (isolated, one per AZ) and `vpc_cidr`. Stateless: safe to replace."""
+    """Exposes `vpc`, `subnets` (isolated, one per AZ) and `vpc_cidr`.
+
+    Replaceable except for the flow-log group, which is retained outside disposable environments.
+    """
 
     def __init__(
         self,

@@ -61,7 +61,10 @@ class StudioStack(Stack):
             self, "SecurityGroup", vpc=vpc, vpc_cidr=vpc_cidr, description=f"Studio domain {domain.name}"
         ).security_group
 
-        used_personas = sorted({domain.default_persona, *(user.persona for user in domain.users)})
+        shared_space_persona = domain.shared_space_persona or domain.default_persona
+        used_personas = sorted(
+            {domain.default_persona, shared_space_persona, *(user.persona for user in domain.users)}
+        )
         self.persona_roles = {
             name: PersonaExecutionRole(
                 self,
@@ -116,6 +119,7 @@ class StudioStack(Stack):
             security_group=security_group,
             encryption_key=studio_key,
             default_execution_role=self.persona_roles[domain.default_persona].role,
+            shared_space_execution_role=self.persona_roles[shared_space_persona].role,
             idle_shutdown=IdleShutdown(
                 default_minutes=domain.idle_shutdown.default_minutes,
                 min_minutes=domain.idle_shutdown.min_minutes,
@@ -160,7 +164,7 @@ class StudioStack(Stack):
                 owner=self.user_profiles[space.owner],
                 sharing=sharing_types[space.sharing],
                 app_type=space.app_type,
-                storage_gb=space.storage_gb,
+                storage_gb=space.storage_gb or domain.storage.default_space_gb,
                 instance_type=space.instance_type,
                 display_name=space.display_name,
                 removal_policy=removal_policy,

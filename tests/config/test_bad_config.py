@@ -1403,3 +1403,127 @@ def test_environment_name_with_a_prefix_s3_reserves(config_copy: EditConfig, nam
     )
     problems = problems_of(config_dir)
     assert count_matching(problems, f"{name}.yaml", "prefix S3 reserves") == 1, problems
+
+
+def test_endpoints_capability_without_job_instance_types(config_copy: EditConfig) -> None:
+    config_dir = config_copy(
+        "dev",
+        combine(
+            set_value(*PERSONAS, "analyst", "capabilities", value=["endpoints"]),
+        ),
+    )
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio.personas.analyst",
+        "the 'endpoints' capability needs job_instance_types",
+    )
+
+
+def test_unknown_shared_space_persona(config_copy: EditConfig) -> None:
+    config_dir = config_copy("dev", set_value(*DOMAIN, "shared_space_persona", value="wizard"))
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio",
+        "shared_space_persona 'wizard' is not a persona",
+    )
+
+
+def test_domain_default_instance_type_a_users_persona_may_not_start(config_copy: EditConfig) -> None:
+    # carol is an analyst, who may start ml.t3.medium and ml.t3.large only.
+    config_dir = config_copy(
+        "dev", set_value(*DOMAIN, "jupyterlab", "default_instance_type", value="ml.m5.large")
+    )
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio",
+        "domains[0].jupyterlab.default_instance_type ml.m5.large is not in the app_instance_types of persona "
+        "'analyst'",
+        "'carol' could not start it",
+    )
+
+
+@pytest.mark.parametrize(
+    ("space", "persona"), [(0, "data-scientist"), (2, "analyst")], ids=["private", "shared"]
+)
+def test_space_instance_type_its_role_may_not_start(
+    config_copy: EditConfig, space: int, persona: str
+) -> None:
+    # Private spaces run with the owner's role, shared ones with the shared-space persona's role.
+    config_dir = config_copy(
+        "dev", set_value(*DOMAIN, "spaces", space, "instance_type", value="ml.c5.xlarge")
+    )
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio",
+        f"spaces[{space}]",
+        f"persona '{persona}' (whose role the space runs with) may not start",
+    )
+
+
+def test_two_lifecycle_configs_run_by_default_for_one_app_type(config_copy: EditConfig) -> None:
+    config_dir = config_copy(
+        "dev",
+        append(
+            *DOMAIN,
+            "lifecycle_configs",
+            value={
+                "name": "second",
+                "app_type": "JupyterLab",
+                "script": "lifecycle/jupyterlab-platform-defaults.sh",
+            },
+        ),
+    )
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio.domains[0].lifecycle_configs",
+        "jupyterlab-defaults, second all set run_by_default for JupyterLab",
+    )
+
+
+@pytest.mark.parametrize(
+    ("tags", "words"),
+    [
+        ({"project": "x"}, "tag key 'project' is reserved"),
+        ({"aws:owner": "x"}, "tag key 'aws:owner' is reserved"),
+        ({"team": "x" * 129}, "values at most 128"),
+        ({"team": "a,b"}, "letters, digits, spaces"),
+    ],
+    ids=["platform-tag", "aws-prefix", "too-long", "bad-character"],
+)
+def test_bad_tags(config_copy: EditConfig, tags: dict[str, str], words: str) -> None:
+    config_dir = config_copy("staging", set_value("tags", value=tags))
+    check_problem(only_problem(config_dir), config_dir, "staging.yaml", "tags", words)
+
+
+def test_flow_log_retention_must_be_whole_days(config_copy: EditConfig) -> None:
+    config_dir = config_copy("prod", set_value("network", "flow_log_retention_days", value=365.0))
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "prod.yaml",
+        "network.flow_log_retention_days",
+        "whole number of days",
+    )
+
+
+def test_duplicate_app_instance_types(config_copy: EditConfig) -> None:
+    config_dir = config_copy(
+        "dev", set_value(*PERSONAS, "analyst", "app_instance_types", value=["ml.t3.medium", "ml.t3.medium"])
+    )
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio.personas.analyst.app_instance_types",
+        "duplicate app instance types: ml.t3.medium",
+    )

@@ -37,13 +37,19 @@ def _service_names(template: Template) -> list[str]:
 def test_isolated_subnets_in_the_configured_zones(
     synthesized: SynthesizedApp, sample_platform: PlatformConfig
 ) -> None:
-    for name, environment in sample_platform.environments.items():
+    new_vpcs = {
+        name: environment.network.new_vpc
+        for name, environment in sample_platform.environments.items()
+        if environment.network.new_vpc is not None
+    }
+    assert new_vpcs  # existing VPCs are covered by test_existing_vpc_is_referenced_by_id_without_lookups
+    for name, new_vpc in new_vpcs.items():
         template = synthesized.template(f"{name}/Network")
         subnets = template.find_resources("AWS::EC2::Subnet")
         zones = sorted(s["Properties"]["AvailabilityZone"] for s in subnets.values())
-        assert zones == sorted(environment.network.availability_zones)
+        assert zones == sorted(new_vpc.availability_zones)
         assert len(zones) >= 2
-        template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": environment.network.new_vpc.cidr})  # type: ignore[union-attr]
+        template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": new_vpc.cidr})
 
 
 def test_endpoints_for_vpc_only_studio(synthesized: SynthesizedApp) -> None:

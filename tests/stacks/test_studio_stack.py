@@ -105,6 +105,8 @@ def test_default_user_and_space_settings(
     stack = synthesized.stages["dev"].studio["ml-research"]
     template = Template.from_stack(stack)
     default_role = _logical_id_of(stack, stack.persona_roles[config.default_persona].role.role_arn)
+    assert config.shared_space_persona not in (None, config.default_persona)
+    shared_space_role = _logical_id_of(stack, stack.persona_roles[config.shared_space_persona].role.role_arn)
     idle = {
         "IdleSettings": {
             "LifecycleManagement": "ENABLED",
@@ -145,7 +147,8 @@ def test_default_user_and_space_settings(
             ),
             "DefaultSpaceSettings": Match.object_like(
                 {
-                    "ExecutionRole": {"Fn::GetAtt": [default_role, "Arn"]},
+                    # Shared spaces run with this role, whoever opens them.
+                    "ExecutionRole": {"Fn::GetAtt": [shared_space_role, "Arn"]},
                     "JupyterLabAppSettings": Match.object_like({"AppLifecycleManagement": idle}),
                 }
             ),
@@ -210,14 +213,17 @@ def test_every_space_has_its_owner_sharing_and_storage(
     by_name = {s["Properties"]["SpaceName"]: s for s in spaces.values()}
     assert sorted(by_name) == sorted(space.name for space in config.spaces)
     assert {space.sharing for space in config.spaces} == {"private", "shared"}
+    assert None in {space.storage_gb for space in config.spaces}
     for space in config.spaces:
         resource = by_name[space.name]
         properties = resource["Properties"]
         assert properties["OwnershipSettings"] == {"OwnerUserProfileName": space.owner}
         assert properties["SpaceSharingSettings"] == {"SharingType": space.sharing.capitalize()}
         assert properties["SpaceSettings"]["AppType"] == space.app_type
+        # Unset, a space gets the domain's default size.
+        expected_gb = space.storage_gb or config.storage.default_space_gb
         assert properties["SpaceSettings"]["SpaceStorageSettings"] == {
-            "EbsStorageSettings": {"EbsVolumeSizeInGb": space.storage_gb}
+            "EbsStorageSettings": {"EbsVolumeSizeInGb": expected_gb}
         }
         owner_id = stack.user_profiles[space.owner].resource.logical_id
         assert owner_id in resource["DependsOn"] or stack.resolve(owner_id) in resource["DependsOn"]

@@ -1,0 +1,84 @@
+"""What the construct tests share: a bare stack in an App with cdk.json's feature flags, and readers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+from constructs import IConstruct
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+# The stack's zones (seeded as NetworkStack does); a construct may be given fewer.
+STACK_ZONES = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+VPC_ID = "vpc-0a1b2c3d4e5f60001"
+VPC_CIDR = "10.20.0.0/16"
+SUBNET_IDS = ("subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002")
+SECURITY_GROUP_ID = "sg-0a1b2c3d4e5f60001"
+
+
+def bare_stack(cdk_context: Mapping[str, Any], *, outdir: Path | None = None, nag: bool = False) -> cdk.Stack:
+    """A `Test` stack in its own App; with `nag`, the App runs the cdk-nag packs that production runs."""
+    app = cdk.App(context=dict(cdk_context), outdir=str(outdir) if outdir else None)
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    stack = cdk.Stack(app, "Test", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    stack.node.set_context(f"availability-zones:account={ACCOUNT}:region={REGION}", list(STACK_ZONES))
+    return stack
+
+
+def synth(stack: cdk.Stack) -> None:
+    """Synthesize the stack's App: raises when a validation plugin (cdk-nag) reports an error."""
+    app = stack.node.root
+    assert isinstance(app, cdk.App)
+    app.synth()
+
+
+def validation_errors(outdir: Path) -> list[str]:
+    """Rule ids of the errors in the validation report a failed synth wrote to `outdir`."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return [
+        violation["ruleName"]
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        if violation["severity"] == "error"
+    ]
+
+
+def logical_id(construct: IConstruct) -> str:
+    """The logical id of a construct's CloudFormation resource (its default child, or itself)."""
+    element = construct.node.default_child or construct
+    assert isinstance(element, cdk.CfnElement)
+    return cdk.Stack.of(element).get_logical_id(element)
+
+
+def resource(template: Template, logical: str) -> dict[str, Any]:
+    """One resource of the template, as written (Type, Properties, DeletionPolicy, DependsOn...)."""
+    resources: dict[str, Any] = template.to_json()["Resources"]
+    return dict(resources[logical])
+
+
+def imported_vpc(stack: cdk.Stack) -> ec2.IVpc:
+    """An existing VPC: no resources of its own in the template, so only the construct under test is."""
+    return ec2.Vpc.from_vpc_attributes(
+        stack, "ExistingVpc", vpc_id=VPC_ID, vpc_cidr_block=VPC_CIDR, availability_zones=list(STACK_ZONES[:2])
+    )
+
+
+def imported_subnets(stack: cdk.Stack) -> list[ec2.ISubnet]:
+    return [
+        ec2.Subnet.from_subnet_attributes(
+            stack,
+            f"ExistingSubnet{index}",
+            subnet_id=subnet_id,
+            availability_zone=STACK_ZONES[index],
+            route_table_id=f"rtb-0a1b2c3d4e5f6000{index}",
+        )
+        for index, subnet_id in enumerate(SUBNET_IDS)
+    ]
