@@ -17,7 +17,8 @@ from constructs_lib.platform_key import PlatformKey
 class DataStack(Stack):
     """Keys (data, Studio storage, logs) and the artifact bucket with its access-log bucket.
 
-    Retained and termination-protected unless the environment is disposable.
+    The Studio key exists only where Studio is hosted. Retained and termination-protected unless the
+    environment is disposable.
     """
 
     def __init__(
@@ -27,6 +28,7 @@ class DataStack(Stack):
         *,
         environment_name: str,
         artifact_bucket_name: str,
+        hosts_studio: bool,
         removal_policy: RemovalPolicy,
         **kwargs: Any,
     ) -> None:
@@ -39,13 +41,17 @@ class DataStack(Stack):
             description=f"{environment_name}: model artifacts, datasets and job volumes",
             removal_policy=removal_policy,
         ).key
-        self.studio_key: kms.IKey = PlatformKey(
-            self,
-            "StudioKey",
-            alias=f"{prefix}/studio",
-            description=f"{environment_name}: Studio home file systems and space volumes",
-            removal_policy=removal_policy,
-        ).key
+        self.studio_key: kms.IKey | None = (
+            PlatformKey(
+                self,
+                "StudioKey",
+                alias=f"{prefix}/studio",
+                description=f"{environment_name}: Studio home file systems and space volumes",
+                removal_policy=removal_policy,
+            ).key
+            if hosts_studio
+            else None
+        )
         logs_key = PlatformKey(
             self,
             "LogsKey",

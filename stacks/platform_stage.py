@@ -39,6 +39,7 @@ class PlatformStage(cdk.Stage):
             "Data",
             environment_name=environment.name,
             artifact_bucket_name=artifact_bucket_name(environment),
+            hosts_studio=environment.studio is not None,
             removal_policy=removal_policy,
             termination_protection=retain,
             description=f"SageMaker platform {environment.name}: keys and buckets (stateful)",
@@ -53,6 +54,7 @@ class PlatformStage(cdk.Stage):
         )
         self.studio: dict[str, StudioStack] = {}
         if environment.studio is not None:
+            assert self.data.studio_key is not None  # created because the environment hosts Studio
             for domain in environment.studio.domains:
                 self.studio[domain.name] = StudioStack(
                     self,

@@ -11,17 +11,20 @@ from tests.conftest import SynthesizedApp
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
-def test_three_rotating_customer_keys(synthesized: SynthesizedApp, environment: str) -> None:
+def test_rotating_customer_keys_per_purpose(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig, environment: str
+) -> None:
     template = synthesized.template(f"{environment}/Data")
     keys = template.find_resources("AWS::KMS::Key")
-    assert len(keys) == 3
     assert all(key["Properties"]["EnableKeyRotation"] is True for key in keys.values())
     aliases = sorted(
         a["Properties"]["AliasName"] for a in template.find_resources("AWS::KMS::Alias").values()
     )
-    assert aliases == [
-        f"alias/{environment}/sagemaker-platform/{purpose}" for purpose in ("data", "logs", "studio")
-    ]
+    # A Studio key only where Studio is hosted: no idle key to pay for or to guard.
+    hosts_studio = sample_platform.environments[environment].studio is not None
+    purposes = ["data", "logs", "studio"] if hosts_studio else ["data", "logs"]
+    assert aliases == [f"alias/{environment}/sagemaker-platform/{purpose}" for purpose in purposes]
+    assert len(keys) == len(purposes)
 
 
 def test_artifact_bucket_is_versioned_kms_tls_only_private_and_logged(

@@ -69,6 +69,7 @@ def test_domain_is_vpc_only_in_isolated_subnets_with_the_studio_key(
     assert properties["TagPropagation"] == "ENABLED"
     assert properties["DomainSettings"]["ExecutionRoleIdentityConfig"] == "USER_PROFILE_NAME"
     # The key is the Data stack's Studio key, referenced across stacks, never an AWS-managed key.
+    assert stage.data.studio_key is not None
     studio_key_id = _logical_id_of(stage.data, stage.data.studio_key.key_arn)
     assert studio_key_id in str(properties["KmsKeyId"])
     # Subnets are the isolated ones of the Network stack.
