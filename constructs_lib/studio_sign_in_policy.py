@@ -22,18 +22,17 @@ class StudioSignInPolicy(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, domain_id: str, domain_arn: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        own_profile = stack.format_arn(
-            service="sagemaker",
-            resource="user-profile",
-            resource_name=f"{domain_id}/${{aws:PrincipalTag/{PROFILE_TAG_KEY}}}",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        profiles_of_domain = stack.format_arn(
-            service="sagemaker",
-            resource="user-profile",
-            resource_name=f"{domain_id}/*",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
+
+        def user_profile_arn(name: str) -> str:
+            return stack.format_arn(
+                service="sagemaker",
+                resource="user-profile",
+                resource_name=f"{domain_id}/{name}",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+
+        own_profile = user_profile_arn(f"${{aws:PrincipalTag/{PROFILE_TAG_KEY}}}")
+        profiles_of_domain = user_profile_arn("*")
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",

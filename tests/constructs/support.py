@@ -9,7 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import IConstruct
 
@@ -82,3 +82,30 @@ def imported_subnets(stack: cdk.Stack) -> list[ec2.ISubnet]:
         )
         for index, subnet_id in enumerate(SUBNET_IDS)
     ]
+
+
+def assert_denies_requests_without_tls(template: Template, bucket: str) -> None:
+    """The bucket's policy denies plain HTTP and TLS older than 1.2 to everyone."""
+    template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": bucket},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "s3:*",
+                                "Principal": {"AWS": "*"},
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ),
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}}}
+                        ),
+                    ]
+                )
+            },
+        },
+    )

@@ -11,7 +11,13 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib.access_logs_bucket import AccessLogsBucket
-from tests.constructs.support import bare_stack, logical_id, resource, synth
+from tests.constructs.support import (
+    assert_denies_requests_without_tls,
+    bare_stack,
+    logical_id,
+    resource,
+    synth,
+)
 
 
 @dataclass(frozen=True)
@@ -79,29 +85,7 @@ def test_logs_and_old_versions_expire(buckets: Buckets, bucket: str, days: int) 
 
 
 def test_denies_requests_without_tls(buckets: Buckets) -> None:
-    buckets.template.has_resource_properties(
-        "AWS::S3::BucketPolicy",
-        {
-            "Bucket": {"Ref": buckets.default},
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Deny",
-                                "Action": "s3:*",
-                                "Principal": {"AWS": "*"},
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        ),
-                        Match.object_like(
-                            {"Effect": "Deny", "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}}}
-                        ),
-                    ]
-                )
-            },
-        },
-    )
+    assert_denies_requests_without_tls(buckets.template, buckets.default)
 
 
 @pytest.mark.parametrize(("bucket", "policy"), [("default", "Delete"), ("long_kept", "Retain")])

@@ -8,12 +8,18 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
 from constructs_lib.platform_key import PlatformKey
-from tests.constructs.support import bare_stack, logical_id, resource, synth
+from tests.constructs.support import (
+    assert_denies_requests_without_tls,
+    bare_stack,
+    logical_id,
+    resource,
+    synth,
+)
 
 
 @dataclass(frozen=True)
@@ -121,29 +127,7 @@ def test_bucket_name_only_when_given(buckets: Buckets) -> None:
 
 @pytest.mark.parametrize("bucket", ["artifacts", "shared"])
 def test_denies_requests_without_tls(buckets: Buckets, bucket: str) -> None:
-    buckets.template.has_resource_properties(
-        "AWS::S3::BucketPolicy",
-        {
-            "Bucket": {"Ref": getattr(buckets, bucket)},
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Deny",
-                                "Action": "s3:*",
-                                "Principal": {"AWS": "*"},
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        ),
-                        Match.object_like(
-                            {"Effect": "Deny", "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}}}
-                        ),
-                    ]
-                )
-            },
-        },
-    )
+    assert_denies_requests_without_tls(buckets.template, getattr(buckets, bucket))
 
 
 @pytest.mark.parametrize(("bucket", "policy"), [("artifacts", "Retain"), ("shared", "Delete")])
