@@ -9,9 +9,13 @@ from constructs_lib.compliance import acknowledge
 
 
 class StudioSecurityGroup(Construct):
-    """Apps talk to each other and reach, inside the VPC only, HTTPS endpoints and the home EFS (NFS).
+    """Apps and jobs talk to each other, reach the home EFS (NFS) inside the VPC, and speak HTTPS.
 
-    Exposes `security_group`. Nothing is open to the internet: there is no route there either.
+    HTTPS egress is open by address because S3 is reached through the gateway endpoint, whose
+    destinations are S3's public ranges (its prefix list id cannot be known without a lookup). What it
+    can reach is decided by the route tables: in the platform's VPC, the interface endpoints and the S3
+    gateway endpoint only, with no internet route. An existing VPC must keep that property.
+    Exposes `security_group`.
     """
 
     def __init__(
@@ -31,5 +35,7 @@ class StudioSecurityGroup(Construct):
             "domain reach each other, nothing else can.",
         )
         group.add_egress_rule(group, ec2.Port.all_traffic(), "Apps and jobs of this domain")
-        group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "VPC endpoints (HTTPS)")
+        group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the VPC endpoints and, via its gateway, S3"
+        )
         group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(2049), "Studio home file system (NFS)")

