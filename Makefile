@@ -8,7 +8,9 @@ PYTHON := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CDK := node_modules/.bin/cdk
-PY_SOURCES := $(wildcard app.py platform_config stacks constructs_lib tests bench tools)
+PY_DIRS := platform_config stacks constructs_lib platform_cli containers tests bench tools
+# Folders that hold Python (mypy refuses a folder without any).
+PY_SOURCES := app.py $(foreach dir,$(PY_DIRS),$(if $(shell find $(dir) -name '*.py' 2>/dev/null | head -n 1),$(dir)))
 
 # Offline and quiet: no telemetry, no version check, no Node end-of-life banner from jsii.
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -21,9 +23,11 @@ export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
 .PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench constraints clean
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	# The project itself, for its console script (mlplatform); its dependencies are pinned above.
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -68,8 +72,7 @@ bench: bootstrap
 constraints:
 	rm -rf /tmp/constraints-venv && python3 -m venv /tmp/constraints-venv
 	/tmp/constraints-venv/bin/pip install --quiet -r requirements-dev.txt
-	{ sed -n '1,2p' constraints.txt; /tmp/constraints-venv/bin/pip freeze | grep -v -i -E "^($$(sed -n 's/==.*//p' requirements.txt requirements-dev.txt | tr '\n' '|' | sed 's/|$$//'))=="; } > constraints.txt.new
-	mv constraints.txt.new constraints.txt
+	python3 tools/pin_constraints.py /tmp/constraints-venv/bin/python
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache
