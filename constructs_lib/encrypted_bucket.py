@@ -27,6 +27,7 @@ class EncryptedBucket(Construct):
         access_logs_prefix: str,
         removal_policy: RemovalPolicy,
         noncurrent_version_retention_days: int = 90,
+        expire_objects_after_days: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -47,6 +48,10 @@ class EncryptedBucket(Construct):
                 s3.LifecycleRule(
                     id="expire-old-versions",
                     noncurrent_version_expiration=Duration.days(noncurrent_version_retention_days),
+                    # For transient content (build sources): current objects expire too.
+                    expiration=Duration.days(expire_objects_after_days)
+                    if expire_objects_after_days
+                    else None,
                     abort_incomplete_multipart_upload_after=Duration.days(7),
                 )
             ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -33,6 +35,22 @@ class PlatformKey(Construct):
             enable_key_rotation=True,
             pending_window=Duration.days(30),
             removal_policy=removal_policy,
+        )
+
+    def allow_decrypt_through(self, *, service: str, accounts: Sequence[str]) -> None:
+        """Let other accounts decrypt with the key, only through one AWS service of this region (for
+        example serving accounts pulling KMS-encrypted images through ECR)."""
+        if not accounts:
+            return
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"OtherAccountsDecryptThrough{service.upper()}",
+                principals=[iam.AccountPrincipal(account) for account in sorted(set(accounts))],
+                actions=["kms:Decrypt", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}},
+            )
         )
 
     def allow_cloudwatch_logs(self) -> None:

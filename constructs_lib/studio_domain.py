@@ -30,6 +30,8 @@ class AppDefaults:
     default_instance_type: str
     lifecycle_config_arns: Sequence[str] = ()
     default_lifecycle_config_arn: str | None = None
+    # (image name, app image config name) of custom images users may pick; JupyterLab only.
+    custom_images: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ class StudioDomain(Construct):
             ),
             lifecycle_config_arns=list(jupyterlab.lifecycle_config_arns) or None,
             app_lifecycle_management=idle_settings,
+            custom_images=[
+                sagemaker.CfnDomain.CustomImageProperty(image_name=image, app_image_config_name=config)
+                for image, config in jupyterlab.custom_images
+            ]
+            or None,
         )
         storage_settings = sagemaker.CfnDomain.DefaultSpaceStorageSettingsProperty(
             default_ebs_storage_settings=sagemaker.CfnDomain.DefaultEbsStorageSettingsProperty(

@@ -104,6 +104,19 @@ def _unique(values: tuple[str, ...], what: str) -> tuple[str, ...]:
     return values
 
 
+# The retention periods CloudWatch Logs offers.
+LogRetentionDays = Literal[30, 60, 90, 180, 365, 731, 1827, 3653]
+
+
+def _whole_days(value: object) -> object:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"give a whole number of days such as 365, not {value!r}")
+    return value
+
+
+WholeDays = Annotated[LogRetentionDays, BeforeValidator(_whole_days)]
+
+
 SageMakerName = Annotated[StrictStr, AfterValidator(_sagemaker_name)]
 AccountId = Annotated[StrictStr, BeforeValidator(_account_id)]
 Region = Annotated[StrictStr, AfterValidator(_region)]
@@ -207,14 +220,7 @@ class NetworkConfig(FrozenModel):
 
     new_vpc: NewVpcConfig | None = None
     existing_vpc: ExistingVpcConfig | None = None
-    flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731, 1827, 3653] = 365
-
-    @field_validator("flow_log_retention_days", mode="before")
-    @classmethod
-    def _whole_days(cls, value: object) -> object:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"give a whole number of days such as 365, not {value!r}")
-        return value
+    flow_log_retention_days: WholeDays = 365
 
     @model_validator(mode="after")
     def _one_vpc(self) -> NetworkConfig:
@@ -445,8 +451,17 @@ class DomainConfig(FrozenModel):
     hidden: HiddenConfig = HiddenConfig()
     storage: StorageConfig = StorageConfig()
     lifecycle_configs: tuple[LifecycleConfigConfig, ...] = ()
+    custom_images: tuple[StrictStr, ...] = Field(
+        default=(),
+        description="Repositories (under images) whose studio_image JupyterLab offers in this domain",
+    )
     users: tuple[UserConfig, ...] = ()
     spaces: tuple[SpaceConfig, ...] = ()
+
+    @field_validator("custom_images")
+    @classmethod
+    def _unique_custom_images(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "custom images")
 
     @field_validator("lifecycle_configs")
     @classmethod
@@ -577,6 +592,99 @@ class StudioConfig(FrozenModel):
         return self
 
 
+# --- images --------------------------------------------------------------------------------------
+
+# ECR's repository name pattern, without namespaces: the name is also a SageMaker image name.
+REPOSITORY_NAME_PATTERN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+IMAGE_TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+IMAGE_DIGEST_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
+BuildComputeType = Literal[
+    "BUILD_GENERAL1_SMALL",
+    "BUILD_GENERAL1_MEDIUM",
+    "BUILD_GENERAL1_LARGE",
+    "BUILD_GENERAL1_XLARGE",
+    "BUILD_GENERAL1_2XLARGE",
+]
+
+
+class StudioImageConfig(FrozenModel):
+    """Makes a repository's image a Studio (JupyterLab) image, pinned to one immutable tag or digest."""
+
+    image_tag: StrictStr | None = None
+    image_digest: StrictStr | None = None
+    display_name: StrictStr | None = Field(default=None, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _pinned_once(self) -> StudioImageConfig:
+        if (self.image_tag is None) == (self.image_digest is None):
+            raise ValueError("set exactly one of image_tag (an immutable tag) or image_digest (sha256:...)")
+        if self.image_tag is not None and not IMAGE_TAG_PATTERN.fullmatch(self.image_tag):
+            raise ValueError(
+                f"image_tag '{self.image_tag}' is not a valid image tag (letters, digits, _ . -)"
+            )
+        if self.image_digest is not None and not IMAGE_DIGEST_PATTERN.fullmatch(self.image_digest):
+            raise ValueError(f"image_digest '{self.image_digest}' must look like sha256:<64 hex digits>")
+        return self
+
+    @property
+    def reference(self) -> str:
+        """What follows the repository URI: `:tag` or `@sha256:...`."""
+        return f":{self.image_tag}" if self.image_tag is not None else f"@{self.image_digest}"
+
+
+class RepositoryConfig(FrozenModel):
+    """An ECR repository the platform builds images into (and serving accounts pull from)."""
+
+    name: StrictStr = Field(min_length=2, max_length=63)
+    keep_tagged_images: StrictInt = Field(default=30, ge=1, le=1000)
+    expire_untagged_after_days: StrictInt = Field(default=7, ge=1, le=365)
+    studio_image: StudioImageConfig | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not REPOSITORY_NAME_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not a valid repository name: lower-case letters and digits, separated by "
+                "single '.', '_' or '-'"
+            )
+        return value
+
+
+class ImageBuildConfig(FrozenModel):
+    """The CodeBuild project that builds images from uploaded folders."""
+
+    compute_type: BuildComputeType = "BUILD_GENERAL1_MEDIUM"
+    in_vpc: StrictBool = Field(
+        default=False,
+        description="Run builds in the environment's isolated subnets: base images then come only from ECR "
+        "(the platform's and AWS's registries), nothing from the internet",
+    )
+    timeout_minutes: StrictInt = Field(default=60, ge=5, le=480)
+    log_retention_days: WholeDays = 90
+    source_retention_days: StrictInt = Field(default=7, ge=1, le=90)
+    base_image_accounts: tuple[AccountId, ...] = Field(
+        default=(),
+        description="More ECR registries (account ids) that Dockerfiles may start FROM, besides the AWS "
+        "Deep Learning Containers registry of the region",
+    )
+
+
+class ImagesConfig(FrozenModel):
+    build: ImageBuildConfig = ImageBuildConfig()
+    repositories: tuple[RepositoryConfig, ...] = Field(min_length=1)
+
+    @field_validator("repositories")
+    @classmethod
+    def _unique_repositories(cls, value: tuple[RepositoryConfig, ...]) -> tuple[RepositoryConfig, ...]:
+        _unique(tuple(repository.name for repository in value), "repository names")
+        return value
+
+    @property
+    def studio_images(self) -> dict[str, RepositoryConfig]:
+        return {repository.name: repository for repository in self.repositories if repository.studio_image}
+
+
 # --- environment ---------------------------------------------------------------------------------
 
 
@@ -620,12 +728,29 @@ class EnvironmentConfig(FrozenModel):
         return value
 
     network: NetworkConfig
+    images: ImagesConfig | None = None
     studio: StudioConfig | None = None
 
     @field_validator("trusted_environments", "serves_environments")
     @classmethod
     def _unique_environments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _unique(value, "environments")
+
+    @model_validator(mode="after")
+    def _custom_images_are_studio_images(self) -> EnvironmentConfig:
+        if self.studio is None:
+            return self
+        studio_images = self.images.studio_images if self.images is not None else {}
+        problems = [
+            f"studio.domains[{index}].custom_images: '{name}' is not a repository with a studio_image under "
+            f"images.repositories; Studio images here: {', '.join(sorted(studio_images)) or 'none'}"
+            for index, domain in enumerate(self.studio.domains)
+            for name in domain.custom_images
+            if name not in studio_images
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> EnvironmentConfig:

@@ -12,3 +12,43 @@ from platform_config.models import EnvironmentConfig
 def artifact_bucket_name(environment: EnvironmentConfig) -> str:
     """Globally unique through the account id; at most 61 characters for the longest names allowed."""
     return f"{environment.name}-ml-artifacts-{environment.account_id}-{environment.region}"
+
+
+# --- the image build path: what the stacks publish and the mlplatform command reads ----------------
+
+PARAMETER_ROOT = "/sagemaker-platform"
+# Variables the build project's buildspec reads, and the ones it exports when a build succeeds.
+BUILD_VARIABLE_REPOSITORY_URI = "IMAGE_REPOSITORY_URI"
+BUILD_VARIABLE_IMAGE_TAG = "IMAGE_TAG"
+BUILD_EXPORTED_IMAGE_URI = "IMAGE_URI"
+BUILD_EXPORTED_IMAGE_DIGEST = "IMAGE_DIGEST"
+
+
+def image_build_parameter(environment_name: str, key: str) -> str:
+    """SSM parameter of the image build path, e.g. `/sagemaker-platform/dev/image-build/project-name`.
+
+    Keys: `project-name` (CodeBuild project), `source-bucket` (staging bucket for build sources),
+    `repositories/<name>` (the repository URI of each configured repository).
+    """
+    return f"{PARAMETER_ROOT}/{environment_name}/image-build/{key}"
+
+
+def repository_parameter(environment_name: str, repository_name: str) -> str:
+    return image_build_parameter(environment_name, f"repositories/{repository_name}")
+
+
+BUILD_SOURCE_PREFIX = "sources"
+
+
+def build_source_key(repository_name: str, image_tag: str) -> str:
+    """Where the command uploads a build's zipped folder in the staging bucket."""
+    return f"{BUILD_SOURCE_PREFIX}/{repository_name}/{image_tag}.zip"
+
+
+def image_build_project_name(environment_name: str) -> str:
+    return f"{environment_name}-image-build"
+
+
+def image_build_role_name(environment_name: str) -> str:
+    """Fixed: the repositories' policies deny pushes from any other principal."""
+    return f"{environment_name}-sagemaker-platform-image-build"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ from constructs import Construct
 from platform_config import EnvironmentConfig, PlatformConfig
 from platform_config.naming import artifact_bucket_name
 from stacks.data_stack import DataStack
+from stacks.image_build_stack import ImageBuildStack
+from stacks.images_stack import ImagesStack
 from stacks.network_stack import NetworkStack
 from stacks.studio_stack import StudioStack
 
@@ -23,10 +25,14 @@ PROJECT_TAG = "sagemaker-mlops-platform"
 class PlatformStage(cdk.Stage):
     """Every stack of one environment, deployed with `cdk deploy '<environment>/*'`.
 
-    Exposes `data`, `network` and `studio` (one stack per Studio domain, keyed by domain name).
+    Exposes `data`, `network`, `images` and `image_build` (where images are configured), and `studio`
+    (one stack per Studio domain, keyed by domain name). `serving_accounts` are the accounts of the
+    environments this one serves: they may pull its images.
     """
 
-    def __init__(self, scope: Construct, *, environment: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, *, environment: EnvironmentConfig, serving_accounts: Sequence[str] = ()
+    ) -> None:
         super().__init__(
             scope,
             environment.name,
@@ -52,6 +58,33 @@ class PlatformStage(cdk.Stage):
             removal_policy=removal_policy,
             description=f"SageMaker platform {environment.name}: isolated VPC, endpoints, flow logs",
         )
+        self.images: ImagesStack | None = None
+        self.image_build: ImageBuildStack | None = None
+        if environment.images is not None:
+            self.images = ImagesStack(
+                self,
+                "Images",
+                environment_name=environment.name,
+                images=environment.images,
+                serving_accounts=serving_accounts,
+                removal_policy=removal_policy,
+                termination_protection=retain,
+                description=f"SageMaker platform {environment.name}: ECR repositories and Studio images",
+            )
+            self.image_build = ImageBuildStack(
+                self,
+                "ImageBuild",
+                environment_name=environment.name,
+                build=environment.images.build,
+                repositories=self.images.repositories,
+                data_key=self.data.data_key,
+                logs_key=self.data.logs_key,
+                access_logs_bucket=self.data.access_logs_bucket,
+                vpc=self.network.vpc,
+                subnets=self.network.subnets,
+                removal_policy=removal_policy,
+                description=f"SageMaker platform {environment.name}: image builds (CodeBuild)",
+            )
         self.studio: dict[str, StudioStack] = {}
         if environment.studio is not None:
             assert self.data.studio_key is not None  # created because the environment hosts Studio
@@ -67,10 +100,18 @@ class PlatformStage(cdk.Stage):
                     artifact_bucket_name=artifact_bucket_name(environment),
                     data_key=self.data.data_key,
                     studio_key=self.data.studio_key,
+                    custom_images=[
+                        (image.image_name, image.app_image_config_name)
+                        for name, image in (self.images.studio_images if self.images else {}).items()
+                        if name in domain.custom_images
+                    ],
                     removal_policy=removal_policy,
                     termination_protection=retain,
                     description=f"SageMaker platform {environment.name}: Studio domain {domain.name}",
                 )
+                if self.images is not None and domain.custom_images:
+                    # The domain names its images by name: their versions must exist first.
+                    self.studio[domain.name].add_dependency(self.images)
         for key, value in {
             "project": PROJECT_TAG,
             "environment": environment.name,
@@ -97,6 +138,13 @@ def build_app(
     selected = (
         platform.select(environments) if environments is not None else tuple(platform.environments.values())
     )
-    stages = {environment.name: PlatformStage(app, environment=environment) for environment in selected}
+    stages = {
+        environment.name: PlatformStage(
+            app,
+            environment=environment,
+            serving_accounts=[platform.account_of(name) for name in environment.serves_environments],
+        )
+        for environment in selected
+    }
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
     return app, stages

@@ -49,6 +49,7 @@ class StudioStack(Stack):
         artifact_bucket_name: str,
         data_key: kms.IKey,
         studio_key: kms.IKey,
+        custom_images: Sequence[tuple[str, str]] = (),
         removal_policy: RemovalPolicy,
         **kwargs: Any,
     ) -> None:
@@ -95,7 +96,9 @@ class StudioStack(Stack):
         ]
         run_by_default = {config.name for config in domain.lifecycle_configs if config.run_by_default}
 
-        def app_defaults(app_type: str, instance_type: str) -> AppDefaults:
+        def app_defaults(
+            app_type: str, instance_type: str, images: Sequence[tuple[str, str]] = ()
+        ) -> AppDefaults:
             configs = [
                 (config, construct)
                 for config, construct in zip(domain.lifecycle_configs, lifecycle_configs, strict=True)
@@ -107,6 +110,7 @@ class StudioStack(Stack):
                 lifecycle_config_arns=[construct.arn for _, construct in configs],
                 # SageMaker runs one config by default per app type: the first marked run_by_default.
                 default_lifecycle_config_arn=defaults[0] if defaults else None,
+                custom_images=images,
             )
 
         self.domain = StudioDomain(
@@ -125,7 +129,7 @@ class StudioStack(Stack):
                 min_minutes=domain.idle_shutdown.min_minutes,
                 max_minutes=domain.idle_shutdown.max_minutes,
             ),
-            jupyterlab=app_defaults("JupyterLab", domain.jupyterlab.default_instance_type),
+            jupyterlab=app_defaults("JupyterLab", domain.jupyterlab.default_instance_type, custom_images),
             code_editor=app_defaults("CodeEditor", domain.code_editor.default_instance_type),
             portal=PortalRestrictions(
                 hidden_app_types=domain.hidden.app_types,

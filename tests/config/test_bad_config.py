@@ -34,7 +34,7 @@ DOMAIN = ("studio", "domains", 0)
 SSO_DOMAIN = ("studio", "domains", 1)
 PERSONAS = ("studio", "personas")
 TOP_LEVEL_KEYS = (
-    "account_id, network, region, retain_stateful_resources, serves_environments, studio, tags, "
+    "account_id, images, network, region, retain_stateful_resources, serves_environments, studio, tags, "
     "trusted_environments"
 )
 

@@ -23,6 +23,7 @@ STATEFUL_TYPES = (
     "AWS::SageMaker::Domain",
     "AWS::SageMaker::UserProfile",
     "AWS::SageMaker::Space",
+    "AWS::ECR::Repository",
 )
 
 
