@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -88,8 +88,10 @@ def _buildspec(contract: BuildContract, base_image_registries: Sequence[str]) ->
                     "commands": [
                         'test "$CODEBUILD_BUILD_SUCCEEDING" = 1',
                         f"docker push {image}",
-                        f"{contract.exported_image_digest}=$(docker inspect --format "
+                        f"{contract.exported_image_digest}=$(set -o pipefail; docker inspect --format "
                         f"'{{{{index .RepoDigests 0}}}}' {image} | cut -d@ -f2)",
+                        f'test -n "${{{contract.exported_image_digest}}}" || '
+                        '{ echo "no digest for the pushed image"; exit 1; }',
                         f'{contract.exported_image_uri}="{repository_uri}@${{{contract.exported_image_digest}}}"',
                         f'echo "pushed ${{{contract.exported_image_uri}}}"',
                     ]
@@ -129,6 +131,12 @@ class ImageBuildProject(Construct):
         network: BuildNetwork | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        if compute_type not in COMPUTE_TYPES:
+            raise ValueError(f"compute_type must be one of {', '.join(COMPUTE_TYPES)}, got '{compute_type}'")
+        if log_retention_days not in RETENTION_BY_DAYS:
+            raise ValueError(
+                f"log_retention_days must be one of {sorted(RETENTION_BY_DAYS)}, got {log_retention_days}"
+            )
         stack = Stack.of(self)
         region = stack.region
         registry_accounts = sorted(
@@ -211,6 +219,30 @@ class ImageBuildProject(Construct):
             )
         )
         self._acknowledge(source_bucket, base_image_repositories, contract)
+        if network is not None:
+            self._acknowledge_vpc_access()
+
+    def _acknowledge_vpc_access(self) -> None:
+        """What CodeBuild needs to attach builds to the VPC, as CDK writes it."""
+        vpc_policy = self.project.node.find_child("PolicyDocument")
+        acknowledge(
+            vpc_policy,
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            "CDK's CodeBuild project writes the network-interface grants a VPC build needs into a policy of "
+            "its own, attached to the build role only.",
+        )
+        acknowledge_wildcard_resource(
+            vpc_policy,
+            "*",
+            "EC2 Describe and network-interface calls that CodeBuild makes for VPC builds support no "
+            "resource-level permissions.",
+        )
+        acknowledge_wildcard_resource(
+            self.role.node.find_child("DefaultPolicy"),
+            # CDK writes this ARN with pseudo parameters, whatever the stack's environment.
+            f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*",
+            "Network interface ids are assigned when CodeBuild attaches a build to the configured subnets.",
+        )
 
     def _acknowledge(
         self, source_bucket: s3.IBucket, base_image_repositories: Sequence[str], contract: BuildContract

@@ -66,6 +66,8 @@ class ImageRepository(Construct):
                 ),
             ],
             removal_policy=removal_policy,
+            # A disposable environment's repositories go with their images; elsewhere they are retained.
+            empty_on_delete=removal_policy == RemovalPolicy.DESTROY,
         )
         own_account = Stack.of(self).account
         accounts = sorted(set(pull_accounts) - {own_account})

@@ -64,7 +64,9 @@ class StudioImage(Construct):
         version = sagemaker.CfnImageVersion(
             self, "Version", image_name=image_name, base_image=base_image, job_type="NOTEBOOK_KERNEL"
         )
-        version.add_dependency(image)
+        version.add_resource_dependency(image)
+        # SageMaker pulls the image when the version is created: the grants must be in place.
+        version.node.add_dependency(pull_policy)
         app_image_config = sagemaker.CfnAppImageConfig(
             self,
             "AppImageConfig",

@@ -150,3 +150,42 @@ def test_passes_the_compliance_packs_with_its_acknowledgements(
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
     synth(stack)  # raises on any unacknowledged cdk-nag finding
+
+
+# Expiry of current objects, for transient content such as build sources.
+@pytest.fixture(scope="module")
+def source_buckets(cdk_context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    stack = bare_stack(cdk_context)
+    retain = cdk.RemovalPolicy.RETAIN
+    key = PlatformKey(stack, "DataKey", alias="alias/data", description="Data", removal_policy=retain)
+    logs = AccessLogsBucket(stack, "AccessLogs", removal_policy=retain)
+    buckets = {
+        name: EncryptedBucket(
+            stack,
+            name,
+            encryption_key=key.key,
+            access_logs_bucket=logs.bucket,
+            access_logs_prefix=f"{name}/",
+            removal_policy=retain,
+            expire_objects_after_days=days,
+        )
+        for name, days in (("Expiring", 7), ("Kept", None))
+    }
+    template = Template.from_stack(stack)
+    return {
+        name: resource(template, logical_id(bucket.bucket))["Properties"] for name, bucket in buckets.items()
+    }
+
+
+def test_encrypted_bucket_expires_current_objects_when_asked(
+    source_buckets: dict[str, dict[str, Any]],
+) -> None:
+    (rule,) = source_buckets["Expiring"]["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 7
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
+
+
+def test_encrypted_bucket_keeps_current_objects_by_default(source_buckets: dict[str, dict[str, Any]]) -> None:
+    (rule,) = source_buckets["Kept"]["LifecycleConfiguration"]["Rules"]
+    assert "ExpirationInDays" not in rule
+    assert rule["Id"] == "expire-old-versions"

@@ -1,0 +1,100 @@
+"""Fixtures for the mlplatform command: fake AWS credentials, no network, a moto-deployed platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.httpsession
+import pytest
+from moto import mock_aws
+
+from tests.cli.support import (
+    ACCOUNT,
+    BUCKET,
+    OTHER_REPOSITORY,
+    PROJECT,
+    REGION,
+    REPOSITORY,
+    REPOSITORY_URI,
+    Platform,
+    publish_image_build_parameters,
+)
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Fake credentials and region only; nothing from the developer's own AWS configuration."""
+    for variable in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_REGION",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any request that moto does not answer (or the instance metadata service) fails the test."""
+
+    def refuse(self: object, request: Any) -> Any:
+        raise AssertionError(f"a test tried to reach the network: {request.method} {request.url}")
+
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", refuse)
+
+
+@pytest.fixture
+def aws() -> Iterator[boto3.Session]:
+    """moto, with nothing deployed yet."""
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+@pytest.fixture
+def platform(aws: boto3.Session) -> Platform:
+    """The dev environment's image build stack: SSM parameters, staging bucket, repository, project."""
+    aws.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    aws.client("ecr").create_repository(repositoryName=REPOSITORY)
+    aws.client("codebuild").create_project(
+        name=PROJECT,
+        source={"type": "S3", "location": f"{BUCKET}/sources/placeholder.zip"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_MEDIUM",
+            "privilegedMode": True,
+        },
+        serviceRole=f"arn:aws:iam::{ACCOUNT}:role/image-build",
+    )
+    other_uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{OTHER_REPOSITORY}"
+    publish_image_build_parameters(
+        aws, repositories={REPOSITORY: REPOSITORY_URI, OTHER_REPOSITORY: other_uri}
+    )
+    return Platform(session=aws)
+
+
+@pytest.fixture
+def context_dir(tmp_path: Path) -> Path:
+    """A small image folder: a Dockerfile, code, and something .dockerignore leaves out."""
+    folder = tmp_path / "image"
+    (folder / "src").mkdir(parents=True)
+    (folder / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY src /opt/program\n")
+    (folder / "src" / "train.py").write_text("print('training')\n")
+    (folder / ".dockerignore").write_text("*.log\n")
+    (folder / "debug.log").write_text("not sent\n")
+    return folder
