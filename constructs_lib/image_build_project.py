@@ -118,6 +118,7 @@ class ImageBuildProject(Construct):
         *,
         project_name: str,
         role_name: str,
+        log_group_name: str,
         source_bucket: s3.IBucket,
         repositories: Sequence[ecr.IRepository],
         contract: BuildContract,
@@ -155,6 +156,7 @@ class ImageBuildProject(Construct):
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
+            log_group_name=log_group_name,
             encryption_key=logs_key,
             retention=RETENTION_BY_DAYS[log_retention_days],
             removal_policy=log_removal_policy,

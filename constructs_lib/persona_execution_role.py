@@ -25,6 +25,7 @@ class PersonaCapability(enum.Enum):
     MODEL_REGISTRY = "model_registry"  # register model versions and read the registry
     MODEL_APPROVAL = "model_approval"  # change the approval status of model versions (the quality gate)
     ENDPOINTS = "endpoints"  # models, endpoint configs and endpoints for testing in this environment
+    IMAGE_BUILDS = "image_builds"  # run `mlplatform build-image` (upload, build, follow the log)
 
 
 # Resource types of this account and region that each capability creates and manages.
@@ -121,6 +122,17 @@ _LIST_ACTIONS = (
 
 
 @dataclass(frozen=True)
+class ImageBuildAccess:
+    """The ARNs of the image build path (fixed names), for the `image_builds` capability."""
+
+    parameter_path_arn: str
+    source_objects_arn: str
+    project_arn: str
+    log_streams_arn: str
+    repository_arns: Sequence[str]
+
+
+@dataclass(frozen=True)
 class _JobNetwork:
     """The domain's subnets and security group, which jobs and models must use."""
 
@@ -175,6 +187,7 @@ class PersonaExecutionRole(Construct):
         security_group: ec2.ISecurityGroup,
         job_instance_types: Sequence[str],
         app_instance_types: Sequence[str],
+        image_build_access: ImageBuildAccess | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack = Stack.of(self)
@@ -250,7 +263,15 @@ class PersonaExecutionRole(Construct):
             self._allow_jobs(data_key, network, job_instance_types)
         if PersonaCapability.ENDPOINTS in self.capabilities:
             self._allow_endpoints(data_key, network, job_instance_types)
+        if PersonaCapability.IMAGE_BUILDS in self.capabilities:
+            if image_build_access is None:
+                raise ValueError(
+                    "the image_builds capability needs image_build_access (the build path's ARNs)"
+                )
+            self._allow_image_builds(image_build_access)
         for capability in self.capabilities:
+            if capability not in _CAPABILITY_RESOURCES:
+                continue
             self._allow(
                 f"{capability.name.title().replace('_', '')}Resources",
                 list(_CAPABILITY_ACTIONS[capability]),
@@ -365,6 +386,40 @@ class PersonaExecutionRole(Construct):
                 "StringEquals": {"sagemaker:VolumeKmsKey": data_key.key_arn},
             },
             wildcard_reason=reason,
+            policy=policy,
+        )
+
+    def _allow_image_builds(self, access: ImageBuildAccess) -> None:
+        """What `mlplatform build-image` does: read the platform's names, upload, build, follow the log."""
+        policy = self._policy("ImageBuilds")
+        self._allow(
+            "ReadImageBuildNames",
+            ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+            [access.parameter_path_arn, f"{access.parameter_path_arn}/*"],
+            wildcard_reason="The build path publishes one parameter per repository under one path; "
+            "read-only.",
+            policy=policy,
+        )
+        self._allow("SeeImageTags", ["ecr:DescribeImages"], list(access.repository_arns), policy=policy)
+        self._allow(
+            "UploadBuildSources",
+            ["s3:PutObject"],
+            [access.source_objects_arn],
+            wildcard_reason="Build sources are uploaded under one prefix, named by repository and content "
+            "hash.",
+            policy=policy,
+        )
+        self._allow(
+            "RunImageBuilds",
+            ["codebuild:BatchGetBuilds", "codebuild:StartBuild"],
+            [access.project_arn],
+            policy=policy,
+        )
+        self._allow(
+            "FollowImageBuildLogs",
+            ["logs:GetLogEvents"],
+            [access.log_streams_arn],
+            wildcard_reason="CodeBuild names a log stream per build, in the build path's one log group.",
             policy=policy,
         )
 

@@ -136,7 +136,7 @@ EnvironmentName = Annotated[
 ]
 StudioAppType = Literal["JupyterLab", "CodeEditor"]
 PersonaCapabilityName = Literal[
-    "jobs", "experiments", "pipelines", "model_registry", "model_approval", "endpoints"
+    "jobs", "experiments", "pipelines", "model_registry", "model_approval", "endpoints", "image_builds"
 ]
 
 
@@ -740,6 +740,13 @@ class EnvironmentConfig(FrozenModel):
     def _custom_images_are_studio_images(self) -> EnvironmentConfig:
         if self.studio is None:
             return self
+        if self.images is None:
+            builders = sorted(n for n, p in self.studio.personas.items() if "image_builds" in p.capabilities)
+            if builders:
+                raise ValueError(
+                    f"studio.personas: {', '.join(builders)} have the image_builds capability, but this "
+                    "environment has no images section (no build path to use)"
+                )
         studio_images = self.images.studio_images if self.images is not None else {}
         problems = [
             f"studio.domains[{index}].custom_images: '{name}' is not a repository with a studio_image under "

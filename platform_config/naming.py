@@ -52,3 +52,12 @@ def image_build_project_name(environment_name: str) -> str:
 def image_build_role_name(environment_name: str) -> str:
     """Fixed: the repositories' policies deny pushes from any other principal."""
     return f"{environment_name}-sagemaker-platform-image-build"
+
+
+def build_source_bucket_name(environment: EnvironmentConfig) -> str:
+    """At most 58 characters; fixed so execution roles in Studio stacks can be granted uploads to it."""
+    return f"{environment.name}-ml-builds-{environment.account_id}-{environment.region}"
+
+
+def image_build_log_group_name(environment_name: str) -> str:
+    return f"{PARAMETER_ROOT}/{environment_name}/image-build"

@@ -33,6 +33,7 @@ class ImageBuildStack(Stack):
         construct_id: str,
         *,
         environment_name: str,
+        source_bucket_name: str,
         build: ImageBuildConfig,
         repositories: Mapping[str, ecr.IRepository],
         data_key: kms.IKey,
@@ -47,6 +48,7 @@ class ImageBuildStack(Stack):
         source_bucket = EncryptedBucket(
             self,
             "BuildSourceBucket",
+            bucket_name=source_bucket_name,
             encryption_key=data_key,
             access_logs_bucket=access_logs_bucket,
             access_logs_prefix="build-source-bucket/",
@@ -59,6 +61,7 @@ class ImageBuildStack(Stack):
             "ImageBuild",
             project_name=naming.image_build_project_name(environment_name),
             role_name=naming.image_build_role_name(environment_name),
+            log_group_name=naming.image_build_log_group_name(environment_name),
             source_bucket=source_bucket,
             repositories=list(repositories.values()),
             contract=BuildContract(

@@ -11,13 +11,13 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
-from platform_config import EnvironmentConfig, PlatformConfig
-from platform_config.naming import artifact_bucket_name
+from platform_config import EnvironmentConfig, PlatformConfig, naming
+from platform_config.naming import artifact_bucket_name, build_source_bucket_name
 from stacks.data_stack import DataStack
 from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
 from stacks.network_stack import NetworkStack
-from stacks.studio_stack import StudioStack
+from stacks.studio_stack import ImageBuildNames, StudioStack
 
 PROJECT_TAG = "sagemaker-mlops-platform"
 
@@ -75,6 +75,7 @@ class PlatformStage(cdk.Stage):
                 self,
                 "ImageBuild",
                 environment_name=environment.name,
+                source_bucket_name=build_source_bucket_name(environment),
                 build=environment.images.build,
                 repositories=self.images.repositories,
                 data_key=self.data.data_key,
@@ -100,6 +101,16 @@ class PlatformStage(cdk.Stage):
                     artifact_bucket_name=artifact_bucket_name(environment),
                     data_key=self.data.data_key,
                     studio_key=self.data.studio_key,
+                    image_build=ImageBuildNames(
+                        parameter_path=naming.image_build_parameter(environment.name, "").rstrip("/"),
+                        source_bucket=naming.build_source_bucket_name(environment),
+                        source_prefix=naming.BUILD_SOURCE_PREFIX,
+                        project=naming.image_build_project_name(environment.name),
+                        log_group=naming.image_build_log_group_name(environment.name),
+                        repositories=[repository.name for repository in environment.images.repositories],
+                    )
+                    if environment.images is not None
+                    else None,
                     custom_images=[
                         (image.image_name, image.app_image_config_name)
                         for name, image in (self.images.studio_images if self.images else {}).items()

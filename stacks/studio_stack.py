@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.persona_execution_role import PersonaCapability, PersonaExecutionRole
+from constructs_lib.persona_execution_role import ImageBuildAccess, PersonaCapability, PersonaExecutionRole
 from constructs_lib.studio_domain import (
     AppDefaults,
     DockerAccess,
@@ -26,6 +27,18 @@ from constructs_lib.studio_sign_in_policy import StudioSignInPolicy
 from constructs_lib.studio_space import StudioSpace
 from constructs_lib.studio_user_profile import StudioUserProfile
 from platform_config import DomainConfig, PersonaConfig
+
+
+@dataclass(frozen=True)
+class ImageBuildNames:
+    """The fixed names of the environment's image build path (platform_config.naming)."""
+
+    parameter_path: str
+    source_bucket: str
+    source_prefix: str
+    project: str
+    log_group: str
+    repositories: Sequence[str]
 
 
 class StudioStack(Stack):
@@ -50,6 +63,7 @@ class StudioStack(Stack):
         data_key: kms.IKey,
         studio_key: kms.IKey,
         custom_images: Sequence[tuple[str, str]] = (),
+        image_build: ImageBuildNames | None = None,
         removal_policy: RemovalPolicy,
         **kwargs: Any,
     ) -> None:
@@ -80,6 +94,7 @@ class StudioStack(Stack):
                 security_group=security_group,
                 job_instance_types=personas[name].job_instance_types,
                 app_instance_types=personas[name].app_instance_types,
+                image_build_access=self._image_build_access(image_build) if image_build else None,
             )
             for name in used_personas
         }
@@ -189,3 +204,22 @@ class StudioStack(Stack):
                 value=sign_in.policy.managed_policy_arn,
                 description="Attach to the roles people sign in with; tag each studio-user-profile=<profile>",
             )
+
+    def _image_build_access(self, names: ImageBuildNames) -> ImageBuildAccess:
+        return ImageBuildAccess(
+            parameter_path_arn=self.format_arn(
+                service="ssm", resource="parameter", resource_name=names.parameter_path.lstrip("/")
+            ),
+            source_objects_arn=f"arn:{self.partition}:s3:::{names.source_bucket}/{names.source_prefix}/*",
+            project_arn=self.format_arn(service="codebuild", resource="project", resource_name=names.project),
+            log_streams_arn=self.format_arn(
+                service="logs",
+                resource="log-group",
+                resource_name=f"{names.log_group}:log-stream:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            repository_arns=[
+                self.format_arn(service="ecr", resource="repository", resource_name=name)
+                for name in names.repositories
+            ],
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.config.conftest import EditConfig, append, check_problem, delete, only_problem, set_value
+from tests.config.conftest import EditConfig, append, check_problem, combine, delete, only_problem, set_value
 
 REPOSITORY = ("images", "repositories", 0)
 STUDIO_IMAGE = ("images", "repositories", 1, "studio_image")
@@ -60,7 +60,9 @@ def test_a_domain_offers_only_studio_images(config_copy: EditConfig) -> None:
 
 
 def test_custom_images_need_an_images_section(config_copy: EditConfig) -> None:
-    config_dir = config_copy("dev", delete("images"))
+    engineer = ("studio", "personas", "ml-engineer", "capabilities")
+    capabilities = ["jobs", "experiments", "pipelines", "model_registry", "model_approval", "endpoints"]
+    config_dir = config_copy("dev", combine(delete("images"), set_value(*engineer, value=capabilities)))
     check_problem(
         only_problem(config_dir),
         config_dir,
@@ -85,3 +87,16 @@ def test_bad_build_settings(config_copy: EditConfig, field: str, value: object, 
     config_dir = config_copy("dev", set_value("images", "build", field, value=value))
     problem = only_problem(config_dir)
     assert f"images.build.{field}" in problem and words in problem, problem
+
+
+def test_image_builds_need_a_build_path(config_copy: EditConfig) -> None:
+    config_dir = config_copy(
+        "dev", combine(delete("images"), set_value("studio", "domains", 0, "custom_images", value=[]))
+    )
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio.personas",
+        "ml-engineer have the image_builds capability, but this environment has no images section",
+    )

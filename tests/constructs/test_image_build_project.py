@@ -131,6 +131,7 @@ def image_build_project(
         construct_id,
         project_name=f"{construct_id.lower()}-image-build",
         role_name=f"{construct_id.lower()}-sagemaker-platform-image-build",
+        log_group_name=f"/sagemaker-platform/{construct_id.lower()}/image-build",
         source_bucket=s3.Bucket.from_bucket_name(stack, f"{construct_id}Sources", SOURCE_BUCKET),
         repositories=[
             ecr.Repository.from_repository_name(stack, f"{construct_id}Repository{index}", name)
@@ -278,7 +279,12 @@ def test_logs_go_to_its_kms_encrypted_log_group(builds: Builds, build: str, days
         "CloudWatchLogs": {"GroupName": {"Ref": written.log_group}, "Status": "ENABLED"}
     }
     log_group = resource(builds.template, written.log_group)
-    assert log_group["Properties"] == {"KmsKeyId": LOGS_KEY_ARN, "RetentionInDays": days}
+    # A fixed name, so execution roles elsewhere may be granted to read build logs.
+    assert log_group["Properties"] == {
+        "LogGroupName": f"/sagemaker-platform/{'dev' if build == 'in_vpc' else 'test'}/image-build",
+        "KmsKeyId": LOGS_KEY_ARN,
+        "RetentionInDays": days,
+    }
     assert (log_group["DeletionPolicy"], log_group["UpdateReplacePolicy"]) == (policy, policy)
 
 
@@ -456,6 +462,7 @@ def compliant_build(stack: cdk.Stack, *, network: BuildNetwork | None = None) ->
         "ImageBuild",
         project_name="dev-image-build",
         role_name="dev-sagemaker-platform-image-build",
+        log_group_name="/sagemaker-platform/dev/image-build",
         source_bucket=sources.bucket,
         repositories=repositories,
         contract=CONTRACT,

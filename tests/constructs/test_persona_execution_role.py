@@ -17,7 +17,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
-from constructs_lib.persona_execution_role import PersonaCapability, PersonaExecutionRole
+from constructs_lib.persona_execution_role import ImageBuildAccess, PersonaCapability, PersonaExecutionRole
 from constructs_lib.platform_key import PlatformKey
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
@@ -35,6 +35,13 @@ JOB_INSTANCE_TYPES = ["ml.m5.xlarge", "ml.g5.2xlarge"]
 APP_INSTANCE_TYPES = ["ml.t3.medium", "ml.m5.large"]
 DOMAIN_ID = "d-abc123def456"
 SAGEMAKER_ARN = "arn:aws:sagemaker:eu-west-1:123456789012"
+IMAGE_BUILD_ACCESS = ImageBuildAccess(
+    parameter_path_arn="arn:aws:ssm:eu-west-1:123456789012:parameter/sagemaker-platform/dev/image-build",
+    source_objects_arn="arn:aws:s3:::dev-ml-builds-123456789012-eu-west-1/sources/*",
+    project_arn="arn:aws:codebuild:eu-west-1:123456789012:project/dev-image-build",
+    log_streams_arn="arn:aws:logs:eu-west-1:123456789012:log-group:/sagemaker-platform/dev/image-build:log-stream:*",
+    repository_arns=["arn:aws:ecr:eu-west-1:123456789012:repository/decision-tree"],
+)
 
 
 def persona_role(
@@ -61,6 +68,7 @@ def persona_role(
         security_group=ec2.SecurityGroup.from_security_group_id(stack, "StudioGroup", SECURITY_GROUP_ID),
         job_instance_types=JOB_INSTANCE_TYPES,
         app_instance_types=app_instance_types,
+        image_build_access=IMAGE_BUILD_ACCESS,
     )
 
 
@@ -376,3 +384,48 @@ def test_a_wildcard_added_behind_its_back_is_a_finding(cdk_context: dict[str, An
     with pytest.raises(Exception, match="ValidationFailed"):
         synth(stack)
     assert validation_errors(tmp_path) == ["AwsSolutions-IAM5[Resource::arn:aws:s3:::other-bucket/*]"]
+
+
+def test_image_builds_reach_exactly_the_build_path(everything: Role, studio_only: Role) -> None:
+    # What `mlplatform build-image` calls, on the build path's fixed names and nothing else.
+    expected = {
+        "ReadImageBuildNames": [
+            IMAGE_BUILD_ACCESS.parameter_path_arn,
+            f"{IMAGE_BUILD_ACCESS.parameter_path_arn}/*",
+        ],
+        "SeeImageTags": IMAGE_BUILD_ACCESS.repository_arns[0],
+        "UploadBuildSources": IMAGE_BUILD_ACCESS.source_objects_arn,
+        "RunImageBuilds": IMAGE_BUILD_ACCESS.project_arn,
+        "FollowImageBuildLogs": IMAGE_BUILD_ACCESS.log_streams_arn,
+    }
+    for sid, resources in expected.items():
+        assert everything.statement(sid)["Resource"] == resources
+    assert everything.statement("RunImageBuilds")["Action"] == [
+        "codebuild:BatchGetBuilds",
+        "codebuild:StartBuild",
+    ]
+    assert not {
+        "codebuild:StartBuild",
+        "ecr:DescribeImages",
+        "logs:GetLogEvents",
+        "ssm:GetParametersByPath",
+    } & (studio_only.actions)
+
+
+def test_image_builds_need_the_build_paths_names(cdk_context: dict[str, Any]) -> None:
+    stack = bare_stack(cdk_context)
+    with pytest.raises(ValueError, match="image_builds capability needs image_build_access"):
+        PersonaExecutionRole(
+            stack,
+            "Persona",
+            persona_name="builder",
+            description="Builds images",
+            capabilities=[PersonaCapability.IMAGE_BUILDS],
+            artifact_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "platform-artifacts"),
+            data_key=kms.Key.from_key_arn(stack, "DataKey", DATA_KEY_ARN),
+            studio_key=kms.Key.from_key_arn(stack, "StudioKey", STUDIO_KEY_ARN),
+            subnets=imported_subnets(stack),
+            security_group=ec2.SecurityGroup.from_security_group_id(stack, "StudioGroup", SECURITY_GROUP_ID),
+            job_instance_types=[],
+            app_instance_types=[],
+        )

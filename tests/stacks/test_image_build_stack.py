@@ -149,3 +149,29 @@ def test_builds_can_run_in_the_isolated_subnets(
     ((_, group),) = template.find_resources("AWS::EC2::SecurityGroup").items()
     egress = group["Properties"]["SecurityGroupEgress"]
     assert [(r["CidrIp"], r["IpProtocol"], r["FromPort"]) for r in egress] == [("0.0.0.0/0", "tcp", 443)]
+
+
+def test_studio_builders_are_granted_the_names_the_build_stack_really_uses(
+    synthesized: SynthesizedApp,
+) -> None:
+    # Both sides derive the names from configuration; here they are checked against each other.
+    build = synthesized.template("dev/ImageBuild")
+    ((_, bucket),) = build.find_resources("AWS::S3::Bucket").items()
+    ((_, log_group),) = build.find_resources("AWS::Logs::LogGroup").items()
+    project_name = _project(build)["Name"]
+    statements = {
+        statement["Sid"]: statement
+        for policy in synthesized.template("dev/Studio-ml-research")
+        .find_resources("AWS::IAM::ManagedPolicy")
+        .values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid") in {"UploadBuildSources", "RunImageBuilds", "FollowImageBuildLogs"}
+    }
+    assert statements["UploadBuildSources"]["Resource"].endswith(
+        f":::{bucket['Properties']['BucketName']}/{naming.BUILD_SOURCE_PREFIX}/*"
+    )
+    assert statements["RunImageBuilds"]["Resource"].endswith(f":project/{project_name}")
+    assert (
+        f":log-group:{log_group['Properties']['LogGroupName']}:log-stream:*"
+        in statements["FollowImageBuildLogs"]["Resource"]
+    )
