@@ -122,7 +122,7 @@ class PlatformStage(cdk.Stage):
                 )
                 if self.images is not None and domain.custom_images:
                     # The domain names its images by name: their versions must exist first.
-                    self.studio[domain.name].add_dependency(self.images)
+                    self.studio[domain.name].add_stack_dependency(self.images)
         for key, value in {
             "project": PROJECT_TAG,
             "environment": environment.name,
