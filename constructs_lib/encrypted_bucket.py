@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
+from constructs_lib.cross_account import role_principals
 
 
 class EncryptedBucket(Construct):
@@ -62,4 +66,19 @@ class EncryptedBucket(Construct):
             "NIST.800.53.R5-S3BucketReplicationEnabled",
             "Versioning and retention protect against deletion in-region; cross-region replication is "
             "a disaster-recovery choice per environment, not a platform default.",
+        )
+
+    def allow_read_by_roles(self, *, prefix: str, role_arns: Sequence[str]) -> None:
+        """Let roles of other accounts read objects under one prefix (and nothing else of the bucket)."""
+        if not role_arns:
+            return
+        principals, only_those_roles = role_principals(role_arns)
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OtherAccountRolesRead",
+                principals=principals,
+                actions=["s3:GetObject"],
+                resources=[self.bucket.arn_for_objects(f"{prefix}/*")],
+                conditions=only_those_roles,
+            )
         )

@@ -10,6 +10,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib.cross_account import account_of, role_principals
+
 # What pulling an image takes (the registry token aside).
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 PUSH_ACTIONS = (
@@ -23,8 +25,8 @@ PUSH_ACTIONS = (
 class ImageRepository(Construct):
     """`AWS::ECR::Repository`: scan on push, immutable tags, KMS, lifecycle rules, a strict policy.
 
-    The repository policy lets the given serving accounts and SageMaker (on behalf of this account or
-    those) pull, and denies every push that does not come from the build role. Exposes `repository`.
+    The repository policy lets the given serving roles and SageMaker (on behalf of this account or
+    theirs) pull, and denies every push that does not come from the build role. Exposes `repository`.
     """
 
     def __init__(
@@ -36,7 +38,7 @@ class ImageRepository(Construct):
         encryption_key: kms.IKey,
         keep_tagged_images: int,
         expire_untagged_after_days: int,
-        pull_accounts: Sequence[str],
+        pull_role_arns: Sequence[str],
         push_role_arn: str,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -70,15 +72,17 @@ class ImageRepository(Construct):
             empty_on_delete=removal_policy == RemovalPolicy.DESTROY,
         )
         own_account = Stack.of(self).account
-        accounts = sorted(set(pull_accounts) - {own_account})
-        if accounts:
+        if pull_role_arns:
+            principals, only_those_roles = role_principals(pull_role_arns)
             self.repository.add_to_resource_policy(
                 iam.PolicyStatement(
-                    sid="ServingAccountsPull",
-                    principals=[iam.AccountPrincipal(account) for account in accounts],
+                    sid="ServingRolesPull",
+                    principals=principals,
                     actions=list(PULL_ACTIONS),
+                    conditions=only_those_roles,
                 )
             )
+        accounts = sorted({account_of(arn) for arn in pull_role_arns} - {own_account})
         self.repository.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="SageMakerPullForThePlatformsAccounts",

@@ -9,6 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib.cross_account import role_principals
+
 
 class PlatformKey(Construct):
     """Symmetric KMS key with yearly rotation and an alias.
@@ -37,19 +39,23 @@ class PlatformKey(Construct):
             removal_policy=removal_policy,
         )
 
-    def allow_decrypt_through(self, *, service: str, accounts: Sequence[str]) -> None:
-        """Let other accounts decrypt with the key, only through one AWS service of this region (for
-        example serving accounts pulling KMS-encrypted images through ECR)."""
-        if not accounts:
+    def allow_decrypt_through(self, *, service: str, role_arns: Sequence[str]) -> None:
+        """Let roles of other accounts decrypt with the key, only through one AWS service of this region
+        (serving roles reading model artifacts through S3, or pulling images through ECR)."""
+        if not role_arns:
             return
         stack = Stack.of(self)
+        principals, only_those_roles = role_principals(role_arns)
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=f"OtherAccountsDecryptThrough{service.upper()}",
-                principals=[iam.AccountPrincipal(account) for account in sorted(set(accounts))],
+                principals=principals,
                 actions=["kms:Decrypt", "kms:DescribeKey"],
                 resources=["*"],
-                conditions={"StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}},
+                conditions={
+                    **only_those_roles,
+                    "StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"},
+                },
             )
         )
 

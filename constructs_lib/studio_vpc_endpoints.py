@@ -30,6 +30,8 @@ STUDIO_INTERFACE_ENDPOINTS: Mapping[str, ec2.InterfaceVpcEndpointAwsService] = {
     # SageMaker SDK defaults and Studio's Git credentials are read from SSM and Secrets Manager.
     "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
     "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    # Notifications from functions in the VPC (the model approval guard).
+    "Sns": ec2.InterfaceVpcEndpointAwsService.SNS,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -685,6 +686,107 @@ class ImagesConfig(FrozenModel):
         return {repository.name: repository for repository in self.repositories if repository.studio_image}
 
 
+# --- model registry and cross-account access -----------------------------------------------------
+
+METRIC_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,127}")
+
+
+def _number(value: object) -> object:
+    # One check, so a string is one problem (a float | int union would report it once per member).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"give a number such as 0.9, not {value!r}")
+    return float(value)
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+
+
+class ModelBaselineConfig(FrozenModel):
+    """The quality gate of a model package group: an approval stands only if the metric meets this."""
+
+    metric: StrictStr
+    threshold: Number
+    comparison: Literal["greater_than_or_equal", "less_than_or_equal"] = "greater_than_or_equal"
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_name(cls, value: str) -> str:
+        if not METRIC_NAME_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not a metric name: a letter, then letters, digits, '_', '.' or '-'"
+            )
+        return value
+
+    @field_validator("threshold")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("the threshold must be a finite number")
+        return value
+
+
+class ModelPackageGroupConfig(FrozenModel):
+    """A model package group: the versions of one model, their metrics and approval status."""
+
+    name: SageMakerName
+    description: StrictStr = Field(
+        min_length=1, max_length=1024, description="Create-only: changing it replaces the group"
+    )
+    baseline: ModelBaselineConfig | None = None
+    share_with_ram: StrictBool = Field(
+        default=False, description="Also share the group with the served accounts through AWS RAM"
+    )
+
+
+class ModelRegistryConfig(FrozenModel):
+    groups: tuple[ModelPackageGroupConfig, ...] = Field(min_length=1)
+    notification_emails: tuple[StrictStr, ...] = Field(
+        default=(), description="Subscribed (after confirmation) to approval-guard notifications"
+    )
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_groups(
+        cls, value: tuple[ModelPackageGroupConfig, ...]
+    ) -> tuple[ModelPackageGroupConfig, ...]:
+        _unique(tuple(group.name for group in value), "model package group names")
+        return value
+
+    @field_validator("notification_emails")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+                raise ValueError(f"'{email}' is not an e-mail address")
+        return _unique(value, "e-mail addresses")
+
+
+class CrossAccountConfig(FrozenModel):
+    """Extra conditions on the roles that trusted environments assume in this account."""
+
+    external_id: StrictStr | None = Field(
+        default=None,
+        description="Required as sts:ExternalId when the promotion role assumes the deployment role",
+    )
+    organization_id: StrictStr | None = Field(
+        default=None, description="The caller must belong to this AWS Organization (aws:PrincipalOrgID)"
+    )
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", value):
+            raise ValueError("an external id has 2-1224 letters, digits or the characters + = , . @ : / - _")
+        return value
+
+    @field_validator("organization_id")
+    @classmethod
+    def _organization_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"o-[a-z0-9]{10,32}", value):
+            raise ValueError(f"'{value}' is not an AWS Organizations id such as o-a1b2c3d4e5")
+        return value
+
+
 # --- environment ---------------------------------------------------------------------------------
 
 
@@ -729,6 +831,8 @@ class EnvironmentConfig(FrozenModel):
 
     network: NetworkConfig
     images: ImagesConfig | None = None
+    model_registry: ModelRegistryConfig | None = None
+    cross_account: CrossAccountConfig = CrossAccountConfig()
     studio: StudioConfig | None = None
 
     @field_validator("trusted_environments", "serves_environments")

@@ -61,3 +61,37 @@ def build_source_bucket_name(environment: EnvironmentConfig) -> str:
 
 def image_build_log_group_name(environment_name: str) -> str:
     return f"{PARAMETER_ROOT}/{environment_name}/image-build"
+
+
+# --- cross-account contract: roles other accounts name, and what they may read ----------------------
+
+# Model artifacts that serving accounts may read live under this prefix of the artifact bucket.
+MODEL_ARTIFACT_PREFIX = "models"
+
+
+def promotion_role_name(environment_name: str) -> str:
+    """In an environment that serves others: the role its automation uses to deploy into them."""
+    return f"{environment_name}-sagemaker-platform-promotion"
+
+
+def deployment_role_name(environment_name: str) -> str:
+    """In a serving environment: the role the trusted environments' promotion roles assume."""
+    return f"{environment_name}-sagemaker-platform-deployment"
+
+
+def serving_execution_role_name(environment_name: str) -> str:
+    """In a serving environment: the role its models and endpoints run as."""
+    return f"{environment_name}-sagemaker-platform-serving"
+
+
+def role_arn(environment: EnvironmentConfig, role_name: str) -> str:
+    partition = "aws-cn" if environment.region.startswith("cn-") else "aws"
+    return f"arn:{partition}:iam::{environment.account_id}:role/{role_name}"
+
+
+def data_key_alias(environment_name: str) -> str:
+    return f"alias/{environment_name}/sagemaker-platform/data"
+
+
+def images_key_alias(environment_name: str) -> str:
+    return f"alias/{environment_name}/sagemaker-platform/images"

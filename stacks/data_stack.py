@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
@@ -12,6 +13,7 @@ from constructs import Construct
 from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
 from constructs_lib.platform_key import PlatformKey
+from platform_config import naming
 
 
 class DataStack(Stack):
@@ -30,17 +32,21 @@ class DataStack(Stack):
         artifact_bucket_name: str,
         hosts_studio: bool,
         removal_policy: RemovalPolicy,
+        model_reader_role_arns: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         prefix = f"alias/{environment_name}/sagemaker-platform"
-        self.data_key: kms.IKey = PlatformKey(
+        data_key = PlatformKey(
             self,
             "DataKey",
-            alias=f"{prefix}/data",
+            alias=naming.data_key_alias(environment_name),
             description=f"{environment_name}: model artifacts, datasets and job volumes",
             removal_policy=removal_policy,
-        ).key
+        )
+        # The served environments' serving roles read model artifacts, decrypting through S3 only.
+        data_key.allow_decrypt_through(service="s3", role_arns=model_reader_role_arns)
+        self.data_key: kms.IKey = data_key.key
         self.studio_key: kms.IKey | None = (
             PlatformKey(
                 self,
@@ -64,7 +70,7 @@ class DataStack(Stack):
         self.access_logs_bucket: s3.IBucket = AccessLogsBucket(
             self, "AccessLogsBucket", removal_policy=removal_policy
         ).bucket
-        self.artifact_bucket: s3.IBucket = EncryptedBucket(
+        artifact_bucket = EncryptedBucket(
             self,
             "ArtifactBucket",
             bucket_name=artifact_bucket_name,
@@ -72,4 +78,8 @@ class DataStack(Stack):
             access_logs_bucket=self.access_logs_bucket,
             access_logs_prefix="artifact-bucket/",
             removal_policy=removal_policy,
-        ).bucket
+        )
+        artifact_bucket.allow_read_by_roles(
+            prefix=naming.MODEL_ARTIFACT_PREFIX, role_arns=model_reader_role_arns
+        )
+        self.artifact_bucket: s3.IBucket = artifact_bucket.bucket

@@ -32,7 +32,7 @@ class ImagesStack(Stack):
         *,
         environment_name: str,
         images: ImagesConfig,
-        serving_accounts: Sequence[str],
+        serving_role_arns: Sequence[str],
         removal_policy: RemovalPolicy,
         **kwargs: Any,
     ) -> None:
@@ -40,12 +40,12 @@ class ImagesStack(Stack):
         key = PlatformKey(
             self,
             "ImagesKey",
-            alias=f"alias/{environment_name}/sagemaker-platform/images",
+            alias=naming.images_key_alias(environment_name),
             description=f"{environment_name}: container images in ECR",
             removal_policy=removal_policy,
         )
         # Pulling an image from another account decrypts its layers with this key.
-        key.allow_decrypt_through(service="ecr", accounts=serving_accounts)
+        key.allow_decrypt_through(service="ecr", role_arns=serving_role_arns)
         build_role_arn = self.format_arn(
             service="iam",
             region="",
@@ -61,7 +61,7 @@ class ImagesStack(Stack):
                 encryption_key=key.key,
                 keep_tagged_images=config.keep_tagged_images,
                 expire_untagged_after_days=config.expire_untagged_after_days,
-                pull_accounts=serving_accounts,
+                pull_role_arns=serving_role_arns,
                 push_role_arn=build_role_arn,
                 removal_policy=removal_policy,
             ).repository

@@ -11,12 +11,16 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
+from constructs_lib.serving_execution_role import ModelSource
 from platform_config import EnvironmentConfig, PlatformConfig, naming
 from platform_config.naming import artifact_bucket_name, build_source_bucket_name
 from stacks.data_stack import DataStack
 from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
 from stacks.network_stack import NetworkStack
+from stacks.promotion_stack import PromotionStack
+from stacks.registry_stack import RegistryStack
+from stacks.serving_access_stack import ServingAccessStack
 from stacks.studio_stack import ImageBuildNames, StudioStack
 
 PROJECT_TAG = "sagemaker-mlops-platform"
@@ -26,12 +30,18 @@ class PlatformStage(cdk.Stage):
     """Every stack of one environment, deployed with `cdk deploy '<environment>/*'`.
 
     Exposes `data`, `network`, `images` and `image_build` (where images are configured), and `studio`
-    (one stack per Studio domain, keyed by domain name). `serving_accounts` are the accounts of the
-    environments this one serves: they may pull its images.
+    (one stack per Studio domain, keyed by domain name), `registry`, `promotion` and `serving_access`.
+    `served` are the environments this one serves (their serving roles read its models and images);
+    `trusted` the environments whose models it serves. Every cross-account name comes from naming.
     """
 
     def __init__(
-        self, scope: Construct, *, environment: EnvironmentConfig, serving_accounts: Sequence[str] = ()
+        self,
+        scope: Construct,
+        *,
+        environment: EnvironmentConfig,
+        served: Sequence[EnvironmentConfig] = (),
+        trusted: Sequence[EnvironmentConfig] = (),
     ) -> None:
         super().__init__(
             scope,
@@ -40,6 +50,9 @@ class PlatformStage(cdk.Stage):
         )
         retain = environment.retain_stateful_resources
         removal_policy = cdk.RemovalPolicy.RETAIN if retain else cdk.RemovalPolicy.DESTROY
+        serving_role_arns = [
+            naming.role_arn(other, naming.serving_execution_role_name(other.name)) for other in served
+        ]
         self.data = DataStack(
             self,
             "Data",
@@ -47,6 +60,7 @@ class PlatformStage(cdk.Stage):
             artifact_bucket_name=artifact_bucket_name(environment),
             hosts_studio=environment.studio is not None,
             removal_policy=removal_policy,
+            model_reader_role_arns=serving_role_arns,
             termination_protection=retain,
             description=f"SageMaker platform {environment.name}: keys and buckets (stateful)",
         )
@@ -66,7 +80,7 @@ class PlatformStage(cdk.Stage):
                 "Images",
                 environment_name=environment.name,
                 images=environment.images,
-                serving_accounts=serving_accounts,
+                serving_role_arns=serving_role_arns,
                 removal_policy=removal_policy,
                 termination_protection=retain,
                 description=f"SageMaker platform {environment.name}: ECR repositories and Studio images",
@@ -86,6 +100,7 @@ class PlatformStage(cdk.Stage):
                 removal_policy=removal_policy,
                 description=f"SageMaker platform {environment.name}: image builds (CodeBuild)",
             )
+        self._add_promotion_path(environment, served, trusted, removal_policy, retain)
         self.studio: dict[str, StudioStack] = {}
         if environment.studio is not None:
             assert self.data.studio_key is not None  # created because the environment hosts Studio
@@ -130,6 +145,101 @@ class PlatformStage(cdk.Stage):
         }.items():
             cdk.Tags.of(self).add(key, value)
 
+    def _add_promotion_path(
+        self,
+        environment: EnvironmentConfig,
+        served: Sequence[EnvironmentConfig],
+        trusted: Sequence[EnvironmentConfig],
+        removal_policy: cdk.RemovalPolicy,
+        retain: bool,
+    ) -> None:
+        """The registry and promotion side (where models come from) and the serving side (where they go)."""
+        name = environment.name
+        self.registry: RegistryStack | None = None
+        if environment.model_registry is not None:
+            self.registry = RegistryStack(
+                self,
+                "Registry",
+                registry=environment.model_registry,
+                reader_role_arns=[
+                    naming.role_arn(other, role)
+                    for other in served
+                    for role in (
+                        naming.serving_execution_role_name(other.name),
+                        naming.deployment_role_name(other.name),
+                    )
+                ],
+                served_accounts=[other.account_id for other in served],
+                removal_policy=removal_policy,
+                termination_protection=retain,
+                description=f"SageMaker platform {name}: model registry (stateful)",
+            )
+        self.promotion: PromotionStack | None = None
+        if environment.model_registry is not None or served:
+            self.promotion = PromotionStack(
+                self,
+                "Promotion",
+                registry=environment.model_registry,
+                promotion_role_name=naming.promotion_role_name(name) if served else None,
+                deployment_role_arns=[
+                    naming.role_arn(other, naming.deployment_role_name(other.name)) for other in served
+                ],
+                served_bus_arns=[
+                    f"arn:aws:events:{other.region}:{other.account_id}:event-bus/default" for other in served
+                ],
+                artifact_bucket_name=naming.artifact_bucket_name(environment),
+                data_key=self.data.data_key,
+                logs_key=self.data.logs_key,
+                vpc=self.network.vpc,
+                subnets=self.network.subnets,
+                removal_policy=removal_policy,
+                description=f"SageMaker platform {name}: approval guard, model events, promotion role",
+            )
+        self.serving_access: ServingAccessStack | None = None
+        if trusted:
+            self.serving_access = ServingAccessStack(
+                self,
+                "ServingAccess",
+                execution_role_name=naming.serving_execution_role_name(name),
+                deployment_role_name=naming.deployment_role_name(name),
+                sources=[_model_source(other) for other in trusted],
+                source_names=[other.name for other in trusted],
+                promotion_role_arns=[
+                    naming.role_arn(other, naming.promotion_role_name(other.name)) for other in trusted
+                ],
+                model_package_arns=[arn for other in trusted for arn in _model_package_arns(other)],
+                external_id=environment.cross_account.external_id,
+                organization_id=environment.cross_account.organization_id,
+                description=f"SageMaker platform {name}: serving and deployment roles for trusted sources",
+            )
+
+
+def _model_source(environment: EnvironmentConfig) -> ModelSource:
+    return ModelSource(
+        account_id=environment.account_id,
+        region=environment.region,
+        artifact_bucket_name=naming.artifact_bucket_name(environment),
+        model_prefix=naming.MODEL_ARTIFACT_PREFIX,
+        key_aliases=[naming.data_key_alias(environment.name), naming.images_key_alias(environment.name)],
+        repository_names=[r.name for r in environment.images.repositories] if environment.images else [],
+    )
+
+
+def _model_package_arns(environment: EnvironmentConfig) -> list[str]:
+    """The source's groups and their versions, which its group policies let the serving roles read."""
+    if environment.model_registry is None:
+        return []
+    prefix = f"arn:aws:sagemaker:{environment.region}:{environment.account_id}"
+    return [
+        arn
+        for group in environment.model_registry.groups
+        for arn in (
+            f"{prefix}:model-package-group/{group.name}",
+            # SageMaker writes the group's name lower-cased in its versions' ARNs.
+            *(f"{prefix}:model-package/{name}/*" for name in sorted({group.name, group.name.lower()})),
+        )
+    ]
+
 
 def read_cdk_context(cdk_json: Path) -> dict[str, Any]:
     """The context of cdk.json (feature flags), so tests build the templates that are deployed."""
@@ -153,7 +263,8 @@ def build_app(
         environment.name: PlatformStage(
             app,
             environment=environment,
-            serving_accounts=[platform.account_of(name) for name in environment.serves_environments],
+            served=[platform.environments[name] for name in environment.serves_environments],
+            trusted=[platform.environments[name] for name in environment.trusted_environments],
         )
         for environment in selected
     }

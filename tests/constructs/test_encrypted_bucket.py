@@ -189,3 +189,107 @@ def test_encrypted_bucket_keeps_current_objects_by_default(source_buckets: dict[
     (rule,) = source_buckets["Kept"]["LifecycleConfiguration"]["Rules"]
     assert "ExpirationInDays" not in rule
     assert rule["Id"] == "expire-old-versions"
+
+
+# Roles of other accounts reading one prefix (serving accounts reading model artifacts).
+SERVING_ROLE = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-serving"
+DEPLOYMENT_ROLE = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-deployment"
+STAGING_ROLE = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-serving"
+
+
+@dataclass(frozen=True)
+class SharedBuckets:
+    template: Template
+    read: str  # three roles of two accounts (one listed twice) may read "models/"
+    unread: str  # allow_read_by_roles with no role
+
+    def statements(self, bucket: str) -> list[dict[str, Any]]:
+        policies = self.template.find_resources(
+            "AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": getattr(self, bucket)}}}
+        )
+        (policy,) = policies.values()
+        written: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+        return written
+
+    def allowed(self, bucket: str) -> list[dict[str, Any]]:
+        return [statement for statement in self.statements(bucket) if statement["Effect"] == "Allow"]
+
+
+@pytest.fixture(scope="module")
+def shared_buckets(cdk_context: dict[str, Any]) -> SharedBuckets:
+    stack = bare_stack(cdk_context)
+    key, logs = key_and_logs_bucket(stack)
+
+    def bucket(construct_id: str, role_arns: list[str]) -> str:
+        encrypted = EncryptedBucket(
+            stack,
+            construct_id,
+            encryption_key=key.key,
+            access_logs_bucket=logs.bucket,
+            access_logs_prefix=f"{construct_id}/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        encrypted.allow_read_by_roles(prefix="models", role_arns=role_arns)
+        return logical_id(encrypted.bucket)
+
+    read = bucket("Read", [SERVING_ROLE, STAGING_ROLE, DEPLOYMENT_ROLE, SERVING_ROLE])
+    unread = bucket("Unread", [])
+    return SharedBuckets(Template.from_stack(stack), read=read, unread=unread)
+
+
+def test_the_roles_may_only_get_objects_under_the_prefix(shared_buckets: SharedBuckets) -> None:
+    assert shared_buckets.allowed("read") == [
+        {
+            "Sid": "OtherAccountRolesRead",
+            "Effect": "Allow",
+            # The roles' accounts, deduplicated and sorted...
+            "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
+            "Action": "s3:GetObject",
+            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [shared_buckets.read, "Arn"]}, "/models/*"]]},
+            # ... and exactly the roles, deduplicated and sorted.
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": [STAGING_ROLE, DEPLOYMENT_ROLE, SERVING_ROLE]}},
+        }
+    ]
+
+
+def test_sharing_keeps_the_tls_only_statements(shared_buckets: SharedBuckets) -> None:
+    assert_denies_requests_without_tls(shared_buckets.template, shared_buckets.read)
+    assert [statement["Effect"] for statement in shared_buckets.statements("read")] == [
+        "Deny",
+        "Deny",
+        "Allow",
+    ]
+
+
+def test_no_role_no_read_statement(shared_buckets: SharedBuckets) -> None:
+    assert shared_buckets.allowed("unread") == []
+    assert [statement["Effect"] for statement in shared_buckets.statements("unread")] == ["Deny", "Deny"]
+
+
+def test_a_principal_that_is_not_a_role_is_refused(cdk_context: dict[str, Any]) -> None:
+    stack = bare_stack(cdk_context)
+    key, logs = key_and_logs_bucket(stack)
+    bucket = EncryptedBucket(
+        stack,
+        "Artifacts",
+        encryption_key=key.key,
+        access_logs_bucket=logs.bucket,
+        access_logs_prefix="artifacts/",
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    with pytest.raises(ValueError, match="is not an IAM role ARN"):
+        bucket.allow_read_by_roles(prefix="models", role_arns=["arn:aws:iam::333333333333:root"])
+
+
+def test_a_shared_bucket_passes_the_compliance_packs(cdk_context: dict[str, Any], tmp_path: Path) -> None:
+    stack = bare_stack(cdk_context, outdir=tmp_path, nag=True)
+    key, logs = key_and_logs_bucket(stack)
+    EncryptedBucket(
+        stack,
+        "Artifacts",
+        encryption_key=key.key,
+        access_logs_bucket=logs.bucket,
+        access_logs_prefix="artifacts/",
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    ).allow_read_by_roles(prefix="models", role_arns=[SERVING_ROLE, STAGING_ROLE])
+    synth(stack)  # raises on any unacknowledged cdk-nag finding

@@ -18,7 +18,14 @@ from tests.constructs.support import ACCOUNT, bare_stack, logical_id, resource, 
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
 BUILD_ROLE_ARN = "arn:aws:iam::123456789012:role/dev-sagemaker-platform-image-build"
-SERVING_ACCOUNTS = ("222222222222", "111111111111")
+# Two roles of one account, a duplicate, unsorted: the policy names each account once and each role once.
+SERVING_ROLES = (
+    "arn:aws:iam::222222222222:role/prod-sagemaker-platform-serving",
+    "arn:aws:iam::111111111111:role/staging-sagemaker-platform-serving",
+    "arn:aws:iam::222222222222:role/serving/canary",
+    "arn:aws:iam::222222222222:role/prod-sagemaker-platform-serving",
+)
+OWN_ROLE = "arn:aws:iam::123456789012:role/dev-sagemaker-platform-serving"
 PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 PUSH_ACTIONS = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
 
@@ -26,9 +33,9 @@ PUSH_ACTIONS = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutIm
 @dataclass(frozen=True)
 class Repositories:
     template: Template
-    shared: str  # serving accounts (with a duplicate and the own account), retained
-    own_only: str  # only the own account listed, deleted with the stack
-    private: str  # no serving account at all, deleted with the stack
+    shared: str  # serving roles of two other accounts (with a duplicate), retained
+    own_only: str  # only a role of the own account, deleted with the stack
+    private: str  # no serving role at all, deleted with the stack
 
 
 def image_repository(
@@ -36,7 +43,7 @@ def image_repository(
     construct_id: str,
     *,
     repository_name: str,
-    pull_accounts: list[str],
+    pull_role_arns: list[str],
     removal_policy: cdk.RemovalPolicy,
     encryption_key: kms.IKey | None = None,
 ) -> ImageRepository:
@@ -47,7 +54,7 @@ def image_repository(
         encryption_key=encryption_key or kms.Key.from_key_arn(stack, f"{construct_id}Key", KEY_ARN),
         keep_tagged_images=20,
         expire_untagged_after_days=7,
-        pull_accounts=pull_accounts,
+        pull_role_arns=pull_role_arns,
         push_role_arn=BUILD_ROLE_ARN,
         removal_policy=removal_policy,
     )
@@ -61,14 +68,18 @@ def repositories(cdk_context: dict[str, Any]) -> Repositories:
         stack,
         "Shared",
         repository_name="models/decision-tree",
-        pull_accounts=[*SERVING_ACCOUNTS, ACCOUNT, SERVING_ACCOUNTS[0]],
+        pull_role_arns=list(SERVING_ROLES),
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
     own_only = image_repository(
-        stack, "OwnOnly", repository_name="studio/jupyterlab", pull_accounts=[ACCOUNT], removal_policy=delete
+        stack,
+        "OwnOnly",
+        repository_name="studio/jupyterlab",
+        pull_role_arns=[OWN_ROLE],
+        removal_policy=delete,
     )
     private = image_repository(
-        stack, "Private", repository_name="tools/scratch", pull_accounts=[], removal_policy=delete
+        stack, "Private", repository_name="tools/scratch", pull_role_arns=[], removal_policy=delete
     )
     return Repositories(
         Template.from_stack(stack),
@@ -123,33 +134,52 @@ def test_lifecycle_expires_untagged_images_then_keeps_the_last_tagged_ones(
     assert tagged["action"] == {"type": "expire"}
 
 
-def test_only_the_serving_accounts_may_pull_across_accounts(repositories: Repositories) -> None:
-    allowed_principals = [
-        principal
-        for statement in statements(repositories, "shared")
-        if statement["Effect"] == "Allow" and "AWS" in statement["Principal"]
-        for principal in as_list(statement["Principal"]["AWS"])
-    ]
-    # Sorted, deduplicated, and without the repository's own account.
-    assert allowed_principals == ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]
-    (cross_account,) = [
-        s for s in statements(repositories, "shared") if s.get("Sid") == "ServingAccountsPull"
-    ]
-    assert cross_account["Action"] == PULL_ACTIONS
-    assert "Condition" not in cross_account
-
-
-@pytest.mark.parametrize("repository", ["own_only", "private"])
-def test_no_cross_account_statement_without_other_accounts(
-    repositories: Repositories, repository: str
-) -> None:
-    written = statements(repositories, repository)
-    assert not [
+def cross_account_statements(repositories: Repositories, repository: str) -> list[dict[str, Any]]:
+    """The statements that let IAM principals (not services, not everyone) do something."""
+    return [
         statement
-        for statement in written
+        for statement in statements(repositories, repository)
         if statement["Effect"] == "Allow" and "AWS" in statement["Principal"]
     ]
-    assert [statement["Sid"] for statement in written] == [
+
+
+def test_only_the_serving_roles_may_pull_across_accounts(repositories: Repositories) -> None:
+    assert cross_account_statements(repositories, "shared") == [
+        {
+            "Sid": "ServingRolesPull",
+            "Effect": "Allow",
+            # The roles' accounts, each once and sorted: a role that does not exist yet cannot be named.
+            "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]},
+            "Action": PULL_ACTIONS,
+            # ... and exactly the roles, deduplicated and sorted.
+            "Condition": {
+                "ArnEquals": {
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::111111111111:role/staging-sagemaker-platform-serving",
+                        "arn:aws:iam::222222222222:role/prod-sagemaker-platform-serving",
+                        "arn:aws:iam::222222222222:role/serving/canary",
+                    ]
+                }
+            },
+        }
+    ]
+
+
+def test_a_role_of_the_own_account_is_admitted_as_that_role_only(repositories: Repositories) -> None:
+    assert cross_account_statements(repositories, "own_only") == [
+        {
+            "Sid": "ServingRolesPull",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": PULL_ACTIONS,
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": [OWN_ROLE]}},
+        }
+    ]
+
+
+def test_no_cross_account_statement_without_serving_roles(repositories: Repositories) -> None:
+    assert cross_account_statements(repositories, "private") == []
+    assert [statement["Sid"] for statement in statements(repositories, "private")] == [
         "SageMakerPullForThePlatformsAccounts",
         "PushOnlyFromTheBuildRole",
     ]
@@ -224,12 +254,12 @@ def test_passes_the_compliance_packs(cdk_context: dict[str, Any], tmp_path: Path
         description="Images",
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
-    key.allow_decrypt_through(service="ecr", accounts=list(SERVING_ACCOUNTS))
+    key.allow_decrypt_through(service="ecr", role_arns=list(SERVING_ROLES))
     image_repository(
         stack,
         "Shared",
         repository_name="models/decision-tree",
-        pull_accounts=list(SERVING_ACCOUNTS),
+        pull_role_arns=list(SERVING_ROLES),
         removal_policy=cdk.RemovalPolicy.RETAIN,
         encryption_key=key.key,
     )

@@ -1,4 +1,5 @@
-"""PlatformKey.allow_decrypt_through: other accounts decrypt with the key, only through one service here."""
+"""PlatformKey.allow_decrypt_through: roles of other accounts decrypt with the key, only through one service
+here; the key policy names their accounts and admits exactly those roles."""
 
 from __future__ import annotations
 
@@ -12,13 +13,23 @@ from aws_cdk.assertions import Template
 from constructs_lib.platform_key import PlatformKey
 from tests.constructs.support import bare_stack, logical_id, resource
 
+PROD_SERVING = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-serving"
+PROD_CANARY = "arn:aws:iam::333333333333:role/serving/canary"
+STAGING_SERVING = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-serving"
+OWN_ACCOUNT_ONLY = {
+    "Action": "kms:*",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+    "Resource": "*",
+}
+
 
 @dataclass(frozen=True)
 class Keys:
     template: Template
-    shared: str  # two serving accounts, one of them listed twice
-    single: str  # one serving account
-    unshared: str  # allow_decrypt_through with no account
+    shared: str  # three roles of two accounts, one listed twice, through ECR
+    single: str  # one role, through S3
+    unshared: str  # allow_decrypt_through with no role
     plain: str  # allow_decrypt_through never called
 
     def statements(self, key: str) -> list[dict[str, Any]]:
@@ -32,7 +43,7 @@ class Keys:
 def keys(cdk_context: dict[str, Any]) -> Keys:
     stack = bare_stack(cdk_context)
 
-    def key(construct_id: str, accounts: list[str] | None) -> str:
+    def key(construct_id: str, service: str, role_arns: list[str] | None) -> str:
         platform_key = PlatformKey(
             stack,
             construct_id,
@@ -40,48 +51,66 @@ def keys(cdk_context: dict[str, Any]) -> Keys:
             description=construct_id,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        if accounts is not None:
-            platform_key.allow_decrypt_through(service="ecr", accounts=accounts)
+        if role_arns is not None:
+            platform_key.allow_decrypt_through(service=service, role_arns=role_arns)
         return logical_id(platform_key.key)
 
-    shared = key("Shared", ["333333333333", "222222222222", "333333333333"])
-    single = key("Single", ["222222222222"])
-    unshared = key("Unshared", [])
-    plain = key("Plain", None)
+    shared = key("Shared", "ecr", [PROD_SERVING, STAGING_SERVING, PROD_CANARY, PROD_SERVING])
+    single = key("Single", "s3", [STAGING_SERVING])
+    unshared = key("Unshared", "ecr", [])
+    plain = key("Plain", "ecr", None)
     return Keys(Template.from_stack(stack), shared=shared, single=single, unshared=unshared, plain=plain)
 
 
-def test_the_accounts_may_decrypt_and_describe_only_through_ecr_of_the_region(keys: Keys) -> None:
-    cross_account = [s for s in keys.statements("shared") if s.get("Sid") == "OtherAccountsDecryptThroughECR"]
-    assert cross_account == [
+def test_the_roles_may_decrypt_and_describe_only_through_ecr_of_the_region(keys: Keys) -> None:
+    assert keys.statements("shared") == [
+        OWN_ACCOUNT_ONLY,
         {
             "Sid": "OtherAccountsDecryptThroughECR",
             "Effect": "Allow",
-            # Deduplicated and sorted.
+            # The roles' accounts, deduplicated and sorted.
             "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
             "Action": ["kms:Decrypt", "kms:DescribeKey"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": "ecr.eu-west-1.amazonaws.com"}},
-        }
+            "Condition": {
+                # Exactly the roles, deduplicated and sorted...
+                "ArnEquals": {"aws:PrincipalArn": [STAGING_SERVING, PROD_SERVING, PROD_CANARY]},
+                # ... and only through the service, in the key's region.
+                "StringEquals": {"kms:ViaService": "ecr.eu-west-1.amazonaws.com"},
+            },
+        },
     ]
 
 
-def test_one_account_is_the_only_other_principal(keys: Keys) -> None:
-    others = [
-        s["Principal"]
-        for s in keys.statements("single")
-        if s["Principal"] != {"AWS": "arn:aws:iam::123456789012:root"}
+def test_one_role_through_s3_is_the_only_other_principal(keys: Keys) -> None:
+    assert keys.statements("single") == [
+        OWN_ACCOUNT_ONLY,
+        {
+            "Sid": "OtherAccountsDecryptThroughS3",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": [STAGING_SERVING]},
+                "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+            },
+        },
     ]
-    assert others == [{"AWS": "arn:aws:iam::222222222222:root"}]
 
 
 @pytest.mark.parametrize("key", ["unshared", "plain"])
-def test_without_accounts_only_the_own_account_is_in_the_key_policy(keys: Keys, key: str) -> None:
-    assert keys.statements(key) == [
-        {
-            "Action": "kms:*",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-            "Resource": "*",
-        }
-    ]
+def test_without_roles_only_the_own_account_is_in_the_key_policy(keys: Keys, key: str) -> None:
+    assert keys.statements(key) == [OWN_ACCOUNT_ONLY]
+
+
+def test_a_principal_that_is_not_a_role_is_refused(cdk_context: dict[str, Any]) -> None:
+    key = PlatformKey(
+        bare_stack(cdk_context),
+        "Key",
+        alias="alias/k",
+        description="K",
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    with pytest.raises(ValueError, match="is not an IAM role ARN"):
+        key.allow_decrypt_through(service="ecr", role_arns=["arn:aws:iam::222222222222:user/alice"])

@@ -168,7 +168,7 @@ def test_passes_the_compliance_packs_with_its_acknowledgements(
         encryption_key=key.key,
         keep_tagged_images=20,
         expire_untagged_after_days=7,
-        pull_accounts=[],
+        pull_role_arns=[],
         push_role_arn="arn:aws:iam::123456789012:role/dev-sagemaker-platform-image-build",
         removal_policy=retain,
     )

@@ -26,6 +26,8 @@ EXPECTED_INTERFACE_SERVICES = {
     "com.amazonaws.eu-west-1.codebuild",
     "com.amazonaws.eu-west-1.ssm",
     "com.amazonaws.eu-west-1.secretsmanager",
+    # For functions in the VPC that notify (the model approval guard).
+    "com.amazonaws.eu-west-1.sns",
 }
 
 

@@ -66,6 +66,13 @@ def test_repositories_are_hardened_as_configured(
         ]
 
 
+def _serving_roles(platform: PlatformConfig, environment: str) -> list[str]:
+    return sorted(
+        naming.role_arn(platform.environments[name], naming.serving_execution_role_name(name))
+        for name in platform.environments[environment].serves_environments
+    )
+
+
 def test_repository_policies_name_exactly_the_served_accounts_and_the_build_role(
     synthesized: SynthesizedApp, sample_platform: PlatformConfig
 ) -> None:
@@ -76,13 +83,17 @@ def test_repository_policies_name_exactly_the_served_accounts_and_the_build_role
     for name, properties in _repositories(synthesized.template("dev/Images")).items():
         statements = {s["Sid"]: s for s in properties["RepositoryPolicyText"]["Statement"]}
         assert set(statements) == {
-            "ServingAccountsPull",
+            "ServingRolesPull",
             "SageMakerPullForThePlatformsAccounts",
             "PushOnlyFromTheBuildRole",
         }, name
-        accounts = statements["ServingAccountsPull"]["Principal"]["AWS"]
-        assert sorted(accounts) == [f"arn:aws:iam::{account}:root" for account in served]
-        assert sorted(statements["ServingAccountsPull"]["Action"]) == PULL
+        pull = statements["ServingRolesPull"]
+        assert sorted(pull["Principal"]["AWS"]) == [f"arn:aws:iam::{account}:root" for account in served]
+        # Within those accounts, exactly their serving roles.
+        assert pull["Condition"] == {
+            "ArnEquals": {"aws:PrincipalArn": _serving_roles(sample_platform, "dev")}
+        }
+        assert sorted(pull["Action"]) == PULL
         sagemaker = statements["SageMakerPullForThePlatformsAccounts"]
         assert sagemaker["Principal"] == {"Service": "sagemaker.amazonaws.com"}
         assert sagemaker["Condition"] == {
@@ -102,7 +113,9 @@ def test_the_build_role_the_policies_name_is_the_one_the_build_project_uses(
     assert naming.image_build_role_name("dev") in names
 
 
-def test_serving_accounts_may_decrypt_images_only_through_ecr(synthesized: SynthesizedApp) -> None:
+def test_serving_roles_may_decrypt_images_only_through_ecr(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
     keys = synthesized.template("dev/Images").find_resources("AWS::KMS::Key")
     (key,) = keys.values()
     assert key["Properties"]["EnableKeyRotation"] is True
@@ -115,7 +128,10 @@ def test_serving_accounts_may_decrypt_images_only_through_ecr(synthesized: Synth
         "arn:aws:iam::222222222222:root",
         "arn:aws:iam::333333333333:root",
     ]
-    assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "ecr.eu-west-1.amazonaws.com"}}
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": _serving_roles(sample_platform, "dev")},
+        "StringEquals": {"kms:ViaService": "ecr.eu-west-1.amazonaws.com"},
+    }
 
 
 def test_each_repository_uri_is_published_for_the_build_command(

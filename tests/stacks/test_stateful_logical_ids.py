@@ -24,6 +24,7 @@ STATEFUL_TYPES = (
     "AWS::SageMaker::UserProfile",
     "AWS::SageMaker::Space",
     "AWS::ECR::Repository",
+    "AWS::SageMaker::ModelPackageGroup",
 )
 
 

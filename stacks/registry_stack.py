@@ -1,0 +1,55 @@
+"""The model registry of one environment: model package groups, readable by the served environments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ram as ram
+from constructs import Construct
+
+from constructs_lib.model_package_group import ModelPackageGroup
+from platform_config.models import ModelRegistryConfig
+
+
+class RegistryStack(Stack):
+    """Model package groups from configuration, each with a resource policy that lets the served
+    environments' deployment and serving roles describe and use its packages, and an AWS RAM share with
+    those accounts where configured. Retained and termination-protected unless the environment is
+    disposable. Exposes `groups` by name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        registry: ModelRegistryConfig,
+        reader_role_arns: Sequence[str],
+        served_accounts: Sequence[str],
+        removal_policy: RemovalPolicy,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.groups = {
+            group.name: ModelPackageGroup(
+                self,
+                f"Group-{group.name}",
+                group_name=group.name,
+                description=group.description,
+                reader_role_arns=reader_role_arns,
+                removal_policy=removal_policy,
+            )
+            for group in registry.groups
+        }
+        shared = [self.groups[group.name].arn for group in registry.groups if group.share_with_ram]
+        if shared and served_accounts:
+            ram.CfnResourceShare(
+                self,
+                "ModelPackageGroupShare",
+                name=f"{self.stack_name}-model-package-groups",
+                resource_arns=shared,
+                principals=sorted(set(served_accounts)),
+                allow_external_principals=True,
+            )
