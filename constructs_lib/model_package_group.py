@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CfnTag, RemovalPolicy, Stack
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -34,6 +34,7 @@ class ModelPackageGroup(Construct):
         description: str,
         reader_role_arns: Sequence[str],
         removal_policy: RemovalPolicy,
+        tags: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -73,5 +74,6 @@ class ModelPackageGroup(Construct):
             model_package_group_name=group_name,
             model_package_group_description=description,
             model_package_group_policy=policy,
+            tags=[CfnTag(key=key, value=value) for key, value in sorted((tags or {}).items())] or None,
         )
         self.resource.apply_removal_policy(removal_policy)

@@ -118,6 +118,21 @@ def _whole_days(value: object) -> object:
 WholeDays = Annotated[LogRetentionDays, BeforeValidator(_whole_days)]
 
 
+def _valid_tag_map(value: dict[str, str]) -> dict[str, str]:
+    for key, tag_value in value.items():
+        if key in RESERVED_TAG_KEYS or key.lower().startswith("aws:"):
+            raise ValueError(
+                f"tag key '{key}' is reserved (the platform sets {', '.join(RESERVED_TAG_KEYS)})"
+            )
+        if not 1 <= len(key) <= MAX_TAG_LENGTH or len(tag_value) > MAX_TAG_LENGTH:
+            raise ValueError(
+                f"tag '{key}': keys need 1-{MAX_TAG_LENGTH} characters, values at most {MAX_TAG_LENGTH}"
+            )
+        if not TAG_PATTERN.fullmatch(key) or not TAG_PATTERN.fullmatch(tag_value):
+            raise ValueError(f"tag '{key}': use letters, digits, spaces and _ . : / = + - @ only")
+    return value
+
+
 SageMakerName = Annotated[StrictStr, AfterValidator(_sagemaker_name)]
 AccountId = Annotated[StrictStr, BeforeValidator(_account_id)]
 Region = Annotated[StrictStr, AfterValidator(_region)]
@@ -736,6 +751,15 @@ class ModelPackageGroupConfig(FrozenModel):
     share_with_ram: StrictBool = Field(
         default=False, description="Also share the group with the served accounts through AWS RAM"
     )
+    tags: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict,
+        description="On the group, besides the environment's tags (e.g. owner, use case)",
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _valid_tag_map(value)
 
 
 class ModelRegistryConfig(FrozenModel):
@@ -816,18 +840,7 @@ class EnvironmentConfig(FrozenModel):
     @field_validator("tags")
     @classmethod
     def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, tag_value in value.items():
-            if key in RESERVED_TAG_KEYS or key.lower().startswith("aws:"):
-                raise ValueError(
-                    f"tag key '{key}' is reserved (the platform sets {', '.join(RESERVED_TAG_KEYS)})"
-                )
-            if not 1 <= len(key) <= MAX_TAG_LENGTH or len(tag_value) > MAX_TAG_LENGTH:
-                raise ValueError(
-                    f"tag '{key}': keys need 1-{MAX_TAG_LENGTH} characters, values at most {MAX_TAG_LENGTH}"
-                )
-            if not TAG_PATTERN.fullmatch(key) or not TAG_PATTERN.fullmatch(tag_value):
-                raise ValueError(f"tag '{key}': use letters, digits, spaces and _ . : / = + - @ only")
-        return value
+        return _valid_tag_map(value)
 
     network: NetworkConfig
     images: ImagesConfig | None = None

@@ -40,6 +40,7 @@ class RegistryStack(Stack):
                 description=group.description,
                 reader_role_arns=reader_role_arns,
                 removal_policy=removal_policy,
+                tags=group.tags,
             )
             for group in registry.groups
         }

@@ -122,3 +122,19 @@ def test_dev_lets_exactly_the_serving_roles_read_model_artifacts(
     assert read["Action"] == "s3:GetObject"
     assert read["Condition"] == {"ArnEquals": {"aws:PrincipalArn": serving_roles}}
     assert json.dumps(read["Resource"]).endswith(f'/{naming.MODEL_ARTIFACT_PREFIX}/*"]]}}')
+
+
+def test_groups_carry_their_own_tags_and_the_environments(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    registry = sample_platform.environments["dev"].model_registry
+    stack = synthesized.stages["dev"].registry
+    assert registry is not None and stack is not None
+    groups = {
+        g["ModelPackageGroupName"]: {t["Key"]: t["Value"] for t in g.get("Tags", [])}
+        for g in _resources(Template.from_stack(stack), "AWS::SageMaker::ModelPackageGroup")
+    }
+    for group in registry.groups:
+        assert group.tags.items() <= groups[group.name].items()
+        assert groups[group.name]["environment"] == "dev"
+    assert any(group.tags for group in registry.groups)
