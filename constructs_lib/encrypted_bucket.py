@@ -32,6 +32,7 @@ class EncryptedBucket(Construct):
         removal_policy: RemovalPolicy,
         noncurrent_version_retention_days: int = 90,
         expire_objects_after_days: int | None = None,
+        event_bridge_enabled: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -61,6 +62,16 @@ class EncryptedBucket(Construct):
             ],
             removal_policy=removal_policy,
         )
+        if event_bridge_enabled:
+            # Object events on the default bus ("new data starts a pipeline"), set on the resource itself:
+            # the L2 option would add a custom-resource function for it.
+            cfn_bucket = self.bucket.node.default_child
+            assert isinstance(cfn_bucket, s3.CfnBucket)
+            cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+                event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                    event_bridge_enabled=True
+                )
+            )
         acknowledge(
             self.bucket,
             "NIST.800.53.R5-S3BucketReplicationEnabled",

@@ -811,6 +811,81 @@ class CrossAccountConfig(FrozenModel):
         return value
 
 
+# --- pipelines -----------------------------------------------------------------------------------
+
+# The DAGs pipeline_defs renders; a test checks this list against pipeline_defs.DEFINITIONS.
+PipelineDefinitionName = Literal["model_build", "batch_inference"]
+# SageMaker allows 256 characters; job names are `<pipeline>-<step>` within 63, hence 52.
+PIPELINE_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,51}")
+ISO_DURATION_PATTERN = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
+SCHEDULE_PATTERN = re.compile(r"(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))")
+S3_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,512}")
+
+
+class PipelineTriggerConfig(FrozenModel):
+    """What starts a run besides a person: new data under a prefix of the data bucket, a schedule."""
+
+    data_prefix: StrictStr | None = Field(
+        default=None, description="A new object under this prefix of the data bucket starts a run with it"
+    )
+    schedule: StrictStr | None = Field(default=None, description="rate(...) or cron(...) (EventBridge)")
+
+    @field_validator("data_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value is not None and (not S3_PREFIX_PATTERN.fullmatch(value) or value.startswith("/")):
+            raise ValueError(f"'{value}' is not an S3 key prefix such as incoming/churn/")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is not None and not SCHEDULE_PATTERN.fullmatch(value):
+            raise ValueError(f"'{value}' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)")
+        return value
+
+
+class PipelineConfig(FrozenModel):
+    """A SageMaker pipeline deployed from a DAG in pipeline_defs/."""
+
+    name: StrictStr = Field(min_length=1, max_length=52)
+    definition: PipelineDefinitionName
+    description: StrictStr = Field(default="", max_length=3072)
+    model_package_group: StrictStr | None = Field(
+        default=None, description="model_build registers into this group of the environment's registry"
+    )
+    max_parallel_steps: StrictInt = Field(default=4, ge=1, le=256)
+    cache_expire_after: StrictStr | None = Field(
+        default=None,
+        description="ISO 8601 duration steps are cached for. Caching is keyed on a step's arguments, not on "
+        "the data behind them: turn it on only where input keys are versioned",
+    )
+    trigger: PipelineTriggerConfig = PipelineTriggerConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not PIPELINE_NAME_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not a pipeline name: letters, digits and hyphens, up to 52 (jobs are named "
+                "<pipeline>-<step> within 63)"
+            )
+        return value
+
+    @field_validator("cache_expire_after")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None and not ISO_DURATION_PATTERN.fullmatch(value):
+            raise ValueError(f"'{value}' is not an ISO 8601 duration such as P30D or PT12H")
+        return value
+
+    @model_validator(mode="after")
+    def _group_for_model_build(self) -> PipelineConfig:
+        if self.definition == "model_build" and self.model_package_group is None:
+            raise ValueError("a model_build pipeline needs model_package_group: where it registers models")
+        return self
+
+
 # --- environment ---------------------------------------------------------------------------------
 
 
@@ -846,7 +921,27 @@ class EnvironmentConfig(FrozenModel):
     images: ImagesConfig | None = None
     model_registry: ModelRegistryConfig | None = None
     cross_account: CrossAccountConfig = CrossAccountConfig()
+    pipelines: tuple[PipelineConfig, ...] = ()
     studio: StudioConfig | None = None
+
+    @field_validator("pipelines")
+    @classmethod
+    def _unique_pipelines(cls, value: tuple[PipelineConfig, ...]) -> tuple[PipelineConfig, ...]:
+        _unique(tuple(pipeline.name for pipeline in value), "pipeline names")
+        return value
+
+    @model_validator(mode="after")
+    def _pipelines_register_into_known_groups(self) -> EnvironmentConfig:
+        groups = {group.name for group in self.model_registry.groups} if self.model_registry else set()
+        problems = [
+            f"pipelines[{index}].model_package_group: '{pipeline.model_package_group}' is not a group of "
+            f"model_registry; groups: {', '.join(sorted(groups)) or 'none'}"
+            for index, pipeline in enumerate(self.pipelines)
+            if pipeline.model_package_group is not None and pipeline.model_package_group not in groups
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @field_validator("trusted_environments", "serves_environments")
     @classmethod

@@ -95,3 +95,8 @@ def data_key_alias(environment_name: str) -> str:
 
 def images_key_alias(environment_name: str) -> str:
     return f"alias/{environment_name}/sagemaker-platform/images"
+
+
+def data_bucket_name(environment: EnvironmentConfig) -> str:
+    """The versioned source-data bucket whose new objects start pipelines; at most 57 characters."""
+    return f"{environment.name}-ml-data-{environment.account_id}-{environment.region}"

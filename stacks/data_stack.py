@@ -33,6 +33,7 @@ class DataStack(Stack):
         hosts_studio: bool,
         removal_policy: RemovalPolicy,
         model_reader_role_arns: Sequence[str] = (),
+        data_bucket_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -83,3 +84,16 @@ class DataStack(Stack):
             prefix=naming.MODEL_ARTIFACT_PREFIX, role_arns=model_reader_role_arns
         )
         self.artifact_bucket: s3.IBucket = artifact_bucket.bucket
+        # Source data of the pipelines: versioned, and its new objects announced to EventBridge.
+        self.data_bucket: s3.IBucket | None = None
+        if data_bucket_name is not None:
+            self.data_bucket = EncryptedBucket(
+                self,
+                "DataBucket",
+                bucket_name=data_bucket_name,
+                encryption_key=self.data_key,
+                access_logs_bucket=self.access_logs_bucket,
+                access_logs_prefix="data-bucket/",
+                removal_policy=removal_policy,
+                event_bridge_enabled=True,
+            ).bucket

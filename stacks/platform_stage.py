@@ -18,6 +18,7 @@ from stacks.data_stack import DataStack
 from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
 from stacks.network_stack import NetworkStack
+from stacks.pipelines_stack import PipelinesStack
 from stacks.promotion_stack import PromotionStack
 from stacks.registry_stack import RegistryStack
 from stacks.serving_access_stack import ServingAccessStack
@@ -61,6 +62,7 @@ class PlatformStage(cdk.Stage):
             hosts_studio=environment.studio is not None,
             removal_policy=removal_policy,
             model_reader_role_arns=serving_role_arns,
+            data_bucket_name=naming.data_bucket_name(environment) if environment.pipelines else None,
             termination_protection=retain,
             description=f"SageMaker platform {environment.name}: keys and buckets (stateful)",
         )
@@ -101,6 +103,23 @@ class PlatformStage(cdk.Stage):
                 description=f"SageMaker platform {environment.name}: image builds (CodeBuild)",
             )
         self._add_promotion_path(environment, served, trusted, removal_policy, retain)
+        self.pipelines: PipelinesStack | None = None
+        if environment.pipelines:
+            self.pipelines = PipelinesStack(
+                self,
+                "Pipelines",
+                pipelines=environment.pipelines,
+                artifact_bucket_name=naming.artifact_bucket_name(environment),
+                data_bucket_name=naming.data_bucket_name(environment),
+                data_key=self.data.data_key,
+                vpc=self.network.vpc,
+                subnets=self.network.subnets,
+                removal_policy=removal_policy,
+                description=f"SageMaker platform {environment.name}: pipelines from pipeline_defs/",
+            )
+            if self.registry is not None:
+                # Model-build pipelines register into the registry's groups: they must exist first.
+                self.pipelines.add_stack_dependency(self.registry)
         self.studio: dict[str, StudioStack] = {}
         if environment.studio is not None:
             assert self.data.studio_key is not None  # created because the environment hosts Studio

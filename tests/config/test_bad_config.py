@@ -34,8 +34,8 @@ DOMAIN = ("studio", "domains", 0)
 SSO_DOMAIN = ("studio", "domains", 1)
 PERSONAS = ("studio", "personas")
 TOP_LEVEL_KEYS = (
-    "account_id, cross_account, images, model_registry, network, region, retain_stateful_resources, "
-    "serves_environments, studio, tags, trusted_environments"
+    "account_id, cross_account, images, model_registry, network, pipelines, region, "
+    "retain_stateful_resources, serves_environments, studio, tags, trusted_environments"
 )
 
 

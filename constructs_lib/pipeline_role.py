@@ -1,0 +1,172 @@
+"""The role a SageMaker pipeline and the jobs it starts run as."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
+
+_JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
+
+
+class PipelineRole(Construct):
+    """SageMaker execution role of the platform's pipelines: start and follow their jobs, create models,
+    register into the given model package groups, read source data, read and write the artifact bucket,
+    pull images, run in the VPC. Exposes `role` and `policy`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        artifact_bucket: s3.IBucket,
+        data_bucket: s3.IBucket,
+        model_package_groups: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Runs the platform's SageMaker pipelines and the jobs they start",
+        )
+        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
+        job_resources = [
+            stack.format_arn(service="sagemaker", resource=k, resource_name="*") for k in _JOB_KINDS
+        ]
+        group_versions = [
+            stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
+            for group in model_package_groups
+            for name in sorted({group, group.lower()})
+        ]
+        groups = [
+            stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=group)
+            for group in model_package_groups
+        ]
+        logs = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="RunPipelineJobs",
+                actions=[
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateModel",
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:CreateTransformJob",
+                    "sagemaker:DescribeModel",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:DescribeTransformJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:StopTransformJob",
+                ],
+                resources=job_resources,
+            ),
+            iam.PolicyStatement(
+                sid="PassItselfToJobs",
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                sid="PullImages",
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=[
+                    stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="AccountWideCalls",
+                actions=[
+                    "cloudwatch:PutMetricData",
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs",
+                    "ecr:GetAuthorizationToken",
+                ],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="JobLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[logs],
+            ),
+        ]
+        if model_package_groups:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="RegisterModels",
+                    actions=[
+                        "sagemaker:CreateModelPackage",
+                        "sagemaker:DescribeModelPackage",
+                        "sagemaker:DescribeModelPackageGroup",
+                    ],
+                    resources=[*groups, *group_versions],
+                )
+            )
+        self.policy.add_statements(*statements)
+        artifact_bucket.grant_read_write(self.policy)
+        data_bucket.grant_read(self.policy)
+        reason_jobs = (
+            "Pipelines name their jobs and models per execution; the grant covers those resource types here."
+        )
+        for resource in [*job_resources, *group_versions]:
+            acknowledge_wildcard_resource(self.policy, resource, reason_jobs)
+        acknowledge_wildcard_resource(
+            self.policy,
+            stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*"),
+            "AWS publishes its prebuilt training and processing images from per-region accounts; pulls only.",
+        )
+        acknowledge_wildcard_resource(
+            self.policy,
+            "*",
+            "Metrics, network-interface and registry-token calls support no resource-level permissions.",
+        )
+        acknowledge_wildcard_resource(self.policy, logs, "SageMaker names job log streams at run time.")
+        acknowledge_wildcard_resource(
+            self.policy, artifact_bucket.arn_for_objects("*"), "Pipelines write their outputs by execution."
+        )
+        acknowledge_wildcard_resource(
+            self.policy, data_bucket.arn_for_objects("*"), "Pipelines read the source data they are given."
+        )
+        acknowledge_wildcard_actions(
+            self.policy,
+            [
+                "s3:Abort*",
+                "s3:DeleteObject*",
+                "s3:GetBucket*",
+                "s3:GetObject*",
+                "s3:List*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
+            "Action groups of CDK's grant_read_write and grant_read, each on one platform bucket or key.",
+        )

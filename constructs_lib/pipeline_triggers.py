@@ -1,0 +1,81 @@
+"""What starts a pipeline: new source data under a prefix, a schedule; and where its failures go."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+class PipelineTriggers(Construct):
+    """EventBridge rules that start one pipeline: on an object created under `data_prefix` of the data
+    bucket (passing its bucket and key as the pipeline parameters `InputDataBucket` and `InputDataKey`),
+    and on a schedule. The rules' role may start executions of that pipeline only.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline_name: str,
+        pipeline_arn: str,
+        data_bucket: s3.IBucket,
+        data_prefix: str | None,
+        schedule: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if data_prefix is None and schedule is None:
+            raise ValueError("PipelineTriggers needs a data_prefix, a schedule or both")
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"Starts executions of the pipeline {pipeline_name}",
+        )
+        policy = iam.ManagedPolicy(self, "Policy", roles=[role])
+        policy.add_statements(
+            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+        )
+        if data_prefix is not None:
+            events.CfnRule(
+                self,
+                "OnNewData",
+                description=f"New data under {data_prefix} starts {pipeline_name}",
+                event_pattern={
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {
+                        "bucket": {"name": [data_bucket.bucket_name]},
+                        "object": {"key": [{"prefix": data_prefix}]},
+                    },
+                },
+                targets=[
+                    events.CfnRule.TargetProperty(
+                        id="Pipeline",
+                        arn=pipeline_arn,
+                        role_arn=role.role_arn,
+                        sage_maker_pipeline_parameters=events.CfnRule.SageMakerPipelineParametersProperty(
+                            pipeline_parameter_list=[
+                                events.CfnRule.SageMakerPipelineParameterProperty(
+                                    name="InputDataBucket", value="$.detail.bucket.name"
+                                ),
+                                events.CfnRule.SageMakerPipelineParameterProperty(
+                                    name="InputDataKey", value="$.detail.object.key"
+                                ),
+                            ]
+                        ),
+                    )
+                ],
+            )
+        if schedule is not None:
+            events.CfnRule(
+                self,
+                "OnSchedule",
+                description=f"{pipeline_name} on {schedule}",
+                schedule_expression=schedule,
+                targets=[
+                    events.CfnRule.TargetProperty(id="Pipeline", arn=pipeline_arn, role_arn=role.role_arn)
+                ],
+            )

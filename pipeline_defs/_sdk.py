@@ -1,0 +1,313 @@
+"""The adapter to the SageMaker Python SDK: every `sagemaker` import and every offline guard lives here.
+
+The DAG modules build their pipelines from what this module exports and never import `sagemaker` themselves,
+so a move between SDK major versions (v2 `sagemaker.workflow` -> v3 `sagemaker.mlops.workflow`) starts and
+mostly ends in this file. The guards (ADR 0009) keep a render offline and independent of the machine:
+
+- `AWS_EC2_METADATA_DISABLED` before the SDK is imported: boto3's credential chain must not probe the EC2
+  metadata address.
+- The SDK's defaults files (admin and user) point at an empty file shipped beside this module, so no
+  `config.yaml` on a laptop or build host can inject VPC settings, tags or S3 prefixes into definitions.
+- While the SDK is imported and while pipelines are built and rendered (`offline()`), the AWS environment is
+  inert: static dummy credentials, no profile, no config or credentials file, no container or web-identity
+  credentials. Importing the SDK and constructing an `Estimator` create boto3 clients through the default
+  credential chain, which would otherwise fetch container credentials over HTTP (CodeBuild, ECS), run a
+  profile's `credential_process`, or fail on an unknown `AWS_PROFILE`. Afterwards the process gets its own
+  environment, boto3 default session and root logger back. The pipeline session's boto3 session reads no
+  profile or files either and carries the same dummy credentials: a call that slipped through would fail
+  rather than act as whoever runs the render.
+- `PipelineSession` gets the region and the default bucket, and its private `_default_bucket` is set as
+  well, because `default_bucket()` otherwise calls sts:GetCallerIdentity and S3 even when a bucket is given.
+- Telemetry, which `Estimator.fit` and friends send under a pipeline session, is stubbed.
+- Callers pass s3:// URIs for code and explicit s3:// destinations for every output, so nothing uploads;
+  pipelines are built with `PipelineExperimentConfig` None (its default depends on the region) and custom
+  job prefixes kept (explicit, timestamp-free job names).
+
+Importing this module sets the first three variables above for the whole process (and silences the SDK's
+INFO logging and two expected warnings); it takes about two seconds.
+The pin in requirements.txt is exact because two of the guards touch private attributes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+# boto3 and botocore themselves read nothing on import; the SDK below does.
+import boto3
+import botocore.session
+
+EMPTY_SDK_CONFIG: Final = Path(__file__).resolve().parent / "sagemaker_config_empty.yaml"
+
+# Credentials that sign nothing real: the render never calls AWS, and must not act as whoever runs it.
+_INERT_ACCESS_KEY: Final = "OFFLINE-RENDER"
+_INERT_SECRET_KEY: Final = "offline-render-never-calls-aws"
+
+# For the whole process, before the SDK is imported.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["SAGEMAKER_ADMIN_CONFIG_OVERRIDE"] = str(EMPTY_SDK_CONFIG)
+os.environ["SAGEMAKER_USER_CONFIG_OVERRIDE"] = str(EMPTY_SDK_CONFIG)
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+
+# Only while the SDK is imported and while a pipeline is built and rendered. Importing the SDK creates a
+# session (JumpStart's default) and `Estimator()` a client of boto3's default session, both through boto3's
+# credential chain: that fetches container credentials over HTTP where CodeBuild or ECS set
+# AWS_CONTAINER_CREDENTIALS_*, runs a profile's credential_process, and fails on an unknown AWS_PROFILE.
+# Static credentials in the environment end the chain at its first provider.
+_OFFLINE_ENVIRONMENT: Final = {
+    "AWS_ACCESS_KEY_ID": _INERT_ACCESS_KEY,
+    "AWS_SECRET_ACCESS_KEY": _INERT_SECRET_KEY,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+_OFFLINE_UNSET: Final = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+)
+
+
+class _ExpectedNotices(logging.Filter):
+    """Drops the SDK's warnings about what this package does on purpose; every other record passes."""
+
+    EXPECTED: Final = (
+        # SKLearnProcessor picks its image with the ProcessingInstanceType parameter's default (a CPU type).
+        "The input argument instance_type of function (sagemaker.image_uris.retrieve) is a pipeline variable",
+        # Model registration: the service sets this field at execution time.
+        "Popping out 'CertifyForMarketplace'",
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.EXPECTED)
+
+
+def _quiet_sdk_logging() -> None:
+    """The SDK's INFO lines (defaults files not applied, the telemetry notice, image defaults) describe what
+    the guards arrange. Its config logger would print them on stdout, which carries the definition JSON in
+    `python -m pipeline_defs render`: with a level and a handler set first, the SDK leaves it alone and its
+    warnings go where the process sends warnings."""
+    config_logger = logging.getLogger("sagemaker.config")
+    config_logger.setLevel(logging.WARNING)
+    config_logger.addHandler(logging.NullHandler())
+    logging.getLogger("sagemaker").setLevel(logging.WARNING)
+    for name in ("sagemaker.workflow.utilities", "sagemaker.workflow._utils"):
+        logging.getLogger(name).addFilter(_ExpectedNotices())
+
+
+_quiet_sdk_logging()
+
+
+@contextlib.contextmanager
+def offline() -> Iterator[None]:
+    """The inert AWS environment above for the duration; afterwards the process gets back its own
+    environment, its own boto3 default session (the SDK may create one) and its own root logger (one SDK
+    module calls logging.basicConfig(level=INFO) on import). Not thread-safe, like os.environ itself."""
+    saved_environment = {key: os.environ.get(key) for key in (*_OFFLINE_ENVIRONMENT, *_OFFLINE_UNSET)}
+    root = logging.getLogger()
+    root_handlers, root_level = list(root.handlers), root.level
+    saved_default_session = boto3.DEFAULT_SESSION
+    for key in _OFFLINE_UNSET:
+        os.environ.pop(key, None)
+    os.environ.update(_OFFLINE_ENVIRONMENT)
+    try:
+        with warnings.catch_warnings():
+            # Every job function under a PipelineSession says so; that is the point of one.
+            warnings.filterwarnings("ignore", "Running within a PipelineSession", UserWarning)
+            # ModelStep (the recommended API) builds the deprecated CreateModelStep itself.
+            warnings.filterwarnings(
+                "ignore", "We are deprecating the use of CreateModelStep", DeprecationWarning
+            )
+            yield
+    finally:
+        for key, value in saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        root.handlers[:] = root_handlers
+        root.setLevel(root_level)
+        boto3.DEFAULT_SESSION = saved_default_session
+
+
+with offline():
+    from sagemaker import image_uris
+    from sagemaker.estimator import Estimator
+    from sagemaker.inputs import TrainingInput
+    from sagemaker.model import Model
+    from sagemaker.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.network import NetworkConfig
+    from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+    from sagemaker.sklearn.processing import SKLearnProcessor
+    from sagemaker.telemetry import telemetry_logging
+    from sagemaker.transformer import Transformer
+    from sagemaker.workflow.condition_step import ConditionStep
+    from sagemaker.workflow.conditions import ConditionGreaterThanOrEqualTo
+    from sagemaker.workflow.entities import PipelineVariable
+    from sagemaker.workflow.execution_variables import ExecutionVariables
+    from sagemaker.workflow.fail_step import FailStep
+    from sagemaker.workflow.functions import Join, JsonGet
+    from sagemaker.workflow.model_step import ModelStep
+    from sagemaker.workflow.parameters import ParameterFloat, ParameterString
+    from sagemaker.workflow.pipeline import Pipeline
+    from sagemaker.workflow.pipeline_context import PipelineSession
+    from sagemaker.workflow.pipeline_definition_config import PipelineDefinitionConfig
+    from sagemaker.workflow.properties import PropertyFile
+    from sagemaker.workflow.step_collections import StepCollection
+    from sagemaker.workflow.steps import CacheConfig, ProcessingStep, Step, TrainingStep, TransformStep
+
+__all__ = [
+    "EXECUTION_ID",
+    "CacheConfig",
+    "ConditionStep",
+    "Estimator",
+    "FailStep",
+    "Join",
+    "JsonGet",
+    "MetricsSource",
+    "Model",
+    "ModelMetrics",
+    "ModelStep",
+    "NetworkConfig",
+    "ParameterFloat",
+    "ParameterString",
+    "Pipeline",
+    "PipelineSession",
+    "PipelineVariable",
+    "ProcessingInput",
+    "ProcessingOutput",
+    "ProcessingStep",
+    "PropertyFile",
+    "SKLearnProcessor",
+    "ScriptProcessor",
+    "Step",
+    "StepCollection",
+    "TrainingInput",
+    "TrainingStep",
+    "TransformStep",
+    "Transformer",
+    "cache_config",
+    "definition",
+    "greater_than_or_equal",
+    "image_uri",
+    "network_config",
+    "new_pipeline",
+    "offline",
+    "pipeline_session",
+    "s3_uri",
+]
+
+# Where the execution id goes in output paths: each execution writes under its own prefix.
+EXECUTION_ID: Final = ExecutionVariables.PIPELINE_EXECUTION_ID
+
+
+def _no_telemetry(*_args: object, **_kwargs: object) -> None:
+    """Replaces the SDK's telemetry request (sts:GetCallerIdentity plus an HTTPS GET per job function)."""
+
+
+# The documented opt-out (TelemetryOptOut in the defaults file) re-validates the config on every lookup
+# and adds seconds per render; replacing the sender is cheap and leaves the decorated functions alone.
+telemetry_logging._send_telemetry_request = _no_telemetry
+
+
+def _offline_boto_session(region: str) -> boto3.Session:
+    """A boto3 session for `region` that reads no profile, no AWS config or credentials file, no
+    environment credentials and no metadata service."""
+    isolated = botocore.session.Session(
+        session_vars={
+            # (config file key, environment variable, default, conversion): no env var, fixed default.
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+    return boto3.Session(
+        botocore_session=isolated,
+        region_name=region,
+        aws_access_key_id=_INERT_ACCESS_KEY,
+        aws_secret_access_key=_INERT_SECRET_KEY,
+    )
+
+
+@functools.cache
+def pipeline_session(*, region: str, bucket: str) -> PipelineSession:
+    """The shared pipeline session for a region and artifact bucket (creating one costs about 0.3 s)."""
+    session = PipelineSession(boto_session=_offline_boto_session(region), default_bucket=bucket)
+    # default_bucket() checks (sts, s3) that the bucket exists unless this private attribute is set. (Through
+    # vars(): the SDK declares the attribute's type as None.)
+    vars(session)["_default_bucket"] = bucket
+    return session
+
+
+def image_uri(*, framework: str, version: str, region: str) -> str:
+    """A prebuilt SageMaker image, looked up in the SDK's bundled tables (no network)."""
+    return str(image_uris.retrieve(framework=framework, region=region, version=version))
+
+
+def s3_uri(bucket: str | PipelineVariable, *parts: str | PipelineVariable) -> Join:
+    """`s3://bucket/part/...` as a pipeline expression: parts may be parameters or execution variables."""
+    return Join(on="/", values=["s3:/", bucket, *parts])
+
+
+def greater_than_or_equal(
+    left: PipelineVariable, right: ParameterFloat | float
+) -> ConditionGreaterThanOrEqualTo:
+    """`left >= right`. The SDK's annotation of `left` omits JsonGet, which the service and the SDK's own
+    examples use (a property file value compared with a parameter)."""
+    operand: Any = left
+    return ConditionGreaterThanOrEqualTo(left=operand, right=right)
+
+
+def cache_config(expire_after: str | None) -> CacheConfig | None:
+    """Step caching for `expire_after` (ISO 8601 duration), or None (no caching) when not given."""
+    if expire_after is None:
+        return None
+    return CacheConfig(enable_caching=True, expire_after=expire_after)
+
+
+def network_config(*, subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> NetworkConfig | None:
+    """Processing jobs' VPC settings, or None to run without a VPC."""
+    if not subnet_ids:
+        return None
+    return NetworkConfig(
+        subnets=list(subnet_ids),
+        security_group_ids=list(security_group_ids),
+        encrypt_inter_container_traffic=True,
+    )
+
+
+def new_pipeline(
+    *,
+    name: str,
+    parameters: Sequence[ParameterString | ParameterFloat],
+    steps: Sequence[Step | StepCollection],
+    session: PipelineSession,
+) -> Pipeline:
+    """A pipeline whose definition does not depend on the region (no default experiment config) and keeps
+    the explicit job names as prefixes (without timestamps)."""
+    return Pipeline(
+        name=name,
+        parameters=list(parameters),
+        steps=list(steps),
+        sagemaker_session=session,
+        pipeline_experiment_config=None,
+        pipeline_definition_config=PipelineDefinitionConfig(use_custom_job_prefix=True),
+    )
+
+
+def definition(pipeline: Pipeline) -> str:
+    """The definition JSON. Offline, given the guards above and pipelines built only from s3:// URIs."""
+    with offline():
+        return str(pipeline.definition())

@@ -1,0 +1,126 @@
+"""What a definition is rendered for: region, role, bucket, code locations and job settings.
+
+Plain Python, no SDK: the pipeline stack builds a `RenderContext` from its configuration (with placeholder
+strings where CDK tokens go) and passes it to `render`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+# Placeholders for values that are CDK tokens at synth: render with these, then replace each with its token.
+PLACEHOLDER_BUCKET: Final = "__ARTIFACT_BUCKET__"
+PLACEHOLDER_ROLE_ARN: Final = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
+PLACEHOLDER_CODE_BUCKET: Final = "__CODE_BUCKET__"
+PLACEHOLDER_MODEL_PACKAGE_GROUP: Final = "__MODEL_PACKAGE_GROUP__"
+PLACEHOLDER_DATA_BUCKET: Final = "__DATA_BUCKET__"
+
+# Image URIs are looked up per region, so the region must be concrete (not a token).
+REGION_PATTERN: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# A full role ARN: a bare name would make the SDK call iam:GetRole. The account may be a placeholder's zeros.
+ROLE_ARN_PATTERN: Final = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
+# S3 bucket names, or a placeholder such as __ARTIFACT_BUCKET__ (underscores are not allowed in real names).
+BUCKET_PATTERN: Final = re.compile(r"^[A-Za-z0-9_.\-]{3,63}$")
+# The ISO 8601 durations SageMaker step caching accepts, e.g. P30D, PT12H, P1Y2M3W4DT5H6M7S.
+DURATION_PATTERN: Final = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """The environment a definition is rendered for. Placeholders are allowed wherever CDK tokens go later.
+
+    `code_uris` maps each step script's file name (as in `script_paths`) to the s3:// URI of its shipped
+    asset. `data_bucket` is the default of the `InputDataBucket` parameters (None: `bucket`); outputs
+    always go to `bucket`. Mappings and sequences are copied into read-only values, so a context cannot
+    change after a render has been cached for it.
+    """
+
+    region: str
+    role_arn: str
+    bucket: str
+    code_uris: Mapping[str, str] = field(default_factory=dict)
+    model_package_group: str | None = None
+    cache_expire_after: str | None = None
+    kms_key_id: str | None = None
+    subnet_ids: Sequence[str] = ()
+    security_group_ids: Sequence[str] = ()
+    data_bucket: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code_uris", MappingProxyType(dict(sorted(self.code_uris.items()))))
+        object.__setattr__(self, "subnet_ids", tuple(self.subnet_ids))
+        object.__setattr__(self, "security_group_ids", tuple(self.security_group_ids))
+        problems = list(self._problems())
+        if problems:
+            raise ValueError("invalid RenderContext: " + "; ".join(problems))
+
+    def _problems(self) -> list[str]:
+        problems: list[str] = []
+        if not REGION_PATTERN.fullmatch(self.region):
+            problems.append(f"region {self.region!r} is not a concrete AWS region such as 'eu-west-1'")
+        if not ROLE_ARN_PATTERN.fullmatch(self.role_arn):
+            problems.append(
+                f"role_arn {self.role_arn!r} is not a full IAM role ARN "
+                "(e.g. arn:aws:iam::000000000000:role/__PIPELINE_ROLE__)"
+            )
+        if not BUCKET_PATTERN.fullmatch(self.bucket):
+            problems.append(f"bucket {self.bucket!r} is not a bucket name (no s3:// and no '/')")
+        if self.data_bucket is not None and not BUCKET_PATTERN.fullmatch(self.data_bucket):
+            problems.append(f"data_bucket {self.data_bucket!r} is not a bucket name (no s3:// and no '/')")
+        for script, uri in self.code_uris.items():
+            if not uri.startswith("s3://") or len(uri) <= len("s3://"):
+                problems.append(f"code_uris[{script!r}] = {uri!r} is not an s3:// URI (local paths upload)")
+        if self.model_package_group is not None and not self.model_package_group:
+            problems.append("model_package_group is empty (use None for none)")
+        if self.cache_expire_after is not None and not DURATION_PATTERN.fullmatch(self.cache_expire_after):
+            problems.append(
+                f"cache_expire_after {self.cache_expire_after!r} is not an ISO 8601 duration such as 'P30D'"
+            )
+        if self.kms_key_id is not None and not self.kms_key_id:
+            problems.append("kms_key_id is empty (use None for none)")
+        if bool(self.subnet_ids) != bool(self.security_group_ids):
+            problems.append("subnet_ids and security_group_ids go together: give both or neither")
+        problems.extend(
+            f"{label} contains an empty string"
+            for label, values in (
+                ("subnet_ids", self.subnet_ids),
+                ("security_group_ids", self.security_group_ids),
+            )
+            if any(not value for value in values)
+        )
+        return problems
+
+    def __hash__(self) -> int:
+        return hash(self.cache_key())
+
+    @property
+    def has_vpc(self) -> bool:
+        return bool(self.subnet_ids)
+
+    @property
+    def input_bucket(self) -> str:
+        """The default bucket of the input data."""
+        return self.data_bucket or self.bucket
+
+    def cache_key(self) -> str:
+        """A canonical string of every field: equal contexts have equal keys (the render cache's key)."""
+        return json.dumps(
+            {
+                "region": self.region,
+                "role_arn": self.role_arn,
+                "bucket": self.bucket,
+                "code_uris": dict(self.code_uris),
+                "model_package_group": self.model_package_group,
+                "cache_expire_after": self.cache_expire_after,
+                "kms_key_id": self.kms_key_id,
+                "subnet_ids": list(self.subnet_ids),
+                "security_group_ids": list(self.security_group_ids),
+                "data_bucket": self.data_bucket,
+            },
+            sort_keys=True,
+        )

@@ -1,0 +1,317 @@
+"""The model build DAG: preprocess, train, evaluate, then register and score the test channel, or fail.
+
+```
+Preprocess -> Train -> Evaluate -> CheckAccuracy
+    if accuracy >= AccuracyThreshold: Model-RegisterModel, and Scoring-CreateModel -> ScoreTest
+    else:                             AccuracyTooLow (Fail)
+```
+(`python -m pipeline_defs render model_build --region eu-west-1 --graph` lists every edge.)
+
+- Preprocess (scikit-learn container, `steps/preprocess.py`): reads the CSV at `s3://InputDataBucket/
+  InputDataKey` and writes train/validation/test channels (label first, no header, as SageMaker's XGBoost
+  reads CSV) and the feature schema.
+- Train: SageMaker's prebuilt XGBoost algorithm (no training code to ship), model under `models/`.
+- Evaluate (the same XGBoost image, `steps/evaluate.py`): scores the test channel and writes
+  `evaluation.json` (`{"metrics": {"accuracy": {"value": ...}}}`), the property file `EvaluationReport`.
+- CheckAccuracy: accuracy >= `AccuracyThreshold`. If so, register the model in the model package group
+  (status `ModelApprovalStatus`, the report as its ModelQuality statistics, which the registry's approval
+  guard reads) and create a model to batch-score the test channel; if not, fail with the accuracy.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pipeline_defs import _sdk
+from pipeline_defs._naming import check_pipeline_name, job_prefix, model_output_path, require_code
+from pipeline_defs.context import RenderContext
+
+PREPROCESS_SCRIPT: Final = "preprocess.py"
+EVALUATE_SCRIPT: Final = "evaluate.py"
+SCRIPTS: Final = (PREPROCESS_SCRIPT, EVALUATE_SCRIPT)
+
+# Prebuilt images, by version: the scikit-learn image runs preprocessing, the XGBoost algorithm image trains
+# and (with python3 as its command) evaluates, since it has the library that loads the model.
+SKLEARN_VERSION: Final = "1.2-1"
+XGBOOST_VERSION: Final = "1.7-1"
+
+DEFAULT_INPUT_KEY: Final = "datasets/churn/latest.csv"
+DEFAULT_INSTANCE_TYPE: Final = "ml.m5.xlarge"
+# A fixed, small type for scoring the test channel; the deployment chooses its own types.
+TRANSFORM_INSTANCE_TYPE: Final = "ml.m5.large"
+DEFAULT_ACCURACY_THRESHOLD: Final = 0.9
+DEFAULT_APPROVAL_STATUS: Final = "PendingManualApproval"
+APPROVAL_STATUSES: Final = ("PendingManualApproval", "Approved", "Rejected")
+INFERENCE_INSTANCE_TYPES: Final = ("ml.m5.large", "ml.m5.xlarge")
+
+# Built-in XGBoost, binary classification: the model outputs the probability of the positive class.
+HYPERPARAMETERS: Final = {
+    "objective": "binary:logistic",
+    "eval_metric": "auc",
+    "num_round": "200",
+    "early_stopping_rounds": "10",
+    "max_depth": "5",
+    "eta": "0.2",
+    "subsample": "0.8",
+    "min_child_weight": "1",
+    "seed": "7",
+}
+
+# Container paths (the /opt/ml/processing contract the step scripts read and write).
+PROCESSING_ROOT: Final = "/opt/ml/processing"
+PREPROCESS_CHANNELS: Final = ("train", "validation", "test", "schema")
+
+# The property file of the evaluation step, and where the accuracy is in it.
+EVALUATION_REPORT: Final = "EvaluationReport"
+EVALUATION_OUTPUT: Final = "evaluation"
+EVALUATION_FILE: Final = "evaluation.json"
+ACCURACY_PATH: Final = "metrics.accuracy.value"
+
+
+def get_pipeline(*, context: RenderContext, name: str) -> _sdk.Pipeline:
+    """The model build pipeline `name` for `context`. Pure: no AWS calls, no uploads."""
+    with _sdk.offline():  # the SDK creates boto3 clients while it builds jobs
+        return _build(context=context, name=name)
+
+
+def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
+    check_pipeline_name(name)
+    require_code(context, SCRIPTS, "model_build")
+    if context.model_package_group is None:
+        raise ValueError("model_build registers models: RenderContext.model_package_group is required")
+    session = _sdk.pipeline_session(region=context.region, bucket=context.bucket)
+    caching = _sdk.cache_config(context.cache_expire_after)
+    vpc_subnets: list[str | _sdk.PipelineVariable] | None = list(context.subnet_ids) or None
+    vpc_security_groups: list[str | _sdk.PipelineVariable] | None = list(context.security_group_ids) or None
+    xgboost_image = _sdk.image_uri(framework="xgboost", version=XGBOOST_VERSION, region=context.region)
+
+    def run_path(step: str, output: str) -> _sdk.Join:
+        return _sdk.s3_uri(context.bucket, "pipelines", name, _sdk.EXECUTION_ID, step, output)
+
+    input_bucket = _sdk.ParameterString(name="InputDataBucket", default_value=context.input_bucket)
+    input_key = _sdk.ParameterString(name="InputDataKey", default_value=DEFAULT_INPUT_KEY)
+    processing_instance_type = _sdk.ParameterString(
+        name="ProcessingInstanceType", default_value=DEFAULT_INSTANCE_TYPE
+    )
+    training_instance_type = _sdk.ParameterString(
+        name="TrainingInstanceType", default_value=DEFAULT_INSTANCE_TYPE
+    )
+    accuracy_threshold = _sdk.ParameterFloat(
+        name="AccuracyThreshold", default_value=DEFAULT_ACCURACY_THRESHOLD
+    )
+    approval_status = _sdk.ParameterString(
+        name="ModelApprovalStatus", default_value=DEFAULT_APPROVAL_STATUS, enum_values=list(APPROVAL_STATUSES)
+    )
+
+    preprocessor = _sdk.SKLearnProcessor(
+        framework_version=SKLEARN_VERSION,
+        role=context.role_arn,
+        instance_count=1,
+        instance_type=processing_instance_type,
+        base_job_name=job_prefix(name, "preprocess"),
+        volume_kms_key=context.kms_key_id,
+        output_kms_key=context.kms_key_id,
+        network_config=_sdk.network_config(
+            subnet_ids=context.subnet_ids, security_group_ids=context.security_group_ids
+        ),
+        sagemaker_session=session,
+    )
+    preprocess = _sdk.ProcessingStep(
+        name="Preprocess",
+        step_args=preprocessor.run(
+            code=context.code_uris[PREPROCESS_SCRIPT],
+            inputs=[
+                _sdk.ProcessingInput(
+                    input_name="dataset",
+                    source=_sdk.s3_uri(input_bucket, input_key),
+                    destination=f"{PROCESSING_ROOT}/input",
+                )
+            ],
+            outputs=[
+                _sdk.ProcessingOutput(
+                    output_name=channel,
+                    source=f"{PROCESSING_ROOT}/{channel}",
+                    destination=run_path("preprocess", channel),
+                )
+                for channel in PREPROCESS_CHANNELS
+            ],
+        ),
+        cache_config=caching,
+    )
+
+    def channel_uri(channel: str) -> _sdk.PipelineVariable:
+        outputs = preprocess.properties.ProcessingOutputConfig.Outputs
+        uri: _sdk.PipelineVariable = outputs[channel].S3Output.S3Uri
+        return uri
+
+    estimator = _sdk.Estimator(
+        image_uri=xgboost_image,
+        role=context.role_arn,
+        instance_count=1,
+        instance_type=training_instance_type,
+        base_job_name=job_prefix(name, "train"),
+        output_path=model_output_path(context, name),
+        volume_kms_key=context.kms_key_id,
+        output_kms_key=context.kms_key_id,
+        subnets=vpc_subnets,
+        security_group_ids=vpc_security_groups,
+        encrypt_inter_container_traffic=context.has_vpc,
+        hyperparameters=dict(HYPERPARAMETERS),
+        # No debugger or profiler output: the models/ prefix holds models only.
+        debugger_hook_config=False,
+        disable_profiler=True,
+        sagemaker_session=session,
+    )
+    train = _sdk.TrainingStep(
+        name="Train",
+        step_args=estimator.fit(
+            inputs={
+                "train": _sdk.TrainingInput(s3_data=channel_uri("train"), content_type="text/csv"),
+                "validation": _sdk.TrainingInput(s3_data=channel_uri("validation"), content_type="text/csv"),
+            }
+        ),
+        cache_config=caching,
+    )
+    model_artifacts = train.properties.ModelArtifacts.S3ModelArtifacts
+
+    evaluator = _sdk.ScriptProcessor(
+        image_uri=xgboost_image,
+        command=["python3"],
+        role=context.role_arn,
+        instance_count=1,
+        instance_type=processing_instance_type,
+        base_job_name=job_prefix(name, "evaluate"),
+        volume_kms_key=context.kms_key_id,
+        output_kms_key=context.kms_key_id,
+        network_config=_sdk.network_config(
+            subnet_ids=context.subnet_ids, security_group_ids=context.security_group_ids
+        ),
+        sagemaker_session=session,
+    )
+    evaluation_report = _sdk.PropertyFile(
+        name=EVALUATION_REPORT, output_name=EVALUATION_OUTPUT, path=EVALUATION_FILE
+    )
+    evaluate = _sdk.ProcessingStep(
+        name="Evaluate",
+        step_args=evaluator.run(
+            code=context.code_uris[EVALUATE_SCRIPT],
+            inputs=[
+                _sdk.ProcessingInput(
+                    input_name="model", source=model_artifacts, destination=f"{PROCESSING_ROOT}/model"
+                ),
+                _sdk.ProcessingInput(
+                    input_name="test", source=channel_uri("test"), destination=f"{PROCESSING_ROOT}/test"
+                ),
+            ],
+            outputs=[
+                _sdk.ProcessingOutput(
+                    output_name=EVALUATION_OUTPUT,
+                    source=f"{PROCESSING_ROOT}/{EVALUATION_OUTPUT}",
+                    destination=run_path("evaluate", EVALUATION_OUTPUT),
+                )
+            ],
+        ),
+        property_files=[evaluation_report],
+        cache_config=caching,
+    )
+    accuracy = _sdk.JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=ACCURACY_PATH)
+    report_uri = _sdk.Join(
+        on="/",
+        values=[
+            evaluate.properties.ProcessingOutputConfig.Outputs[EVALUATION_OUTPUT].S3Output.S3Uri,
+            EVALUATION_FILE,
+        ],
+    )
+
+    model = _sdk.Model(
+        image_uri=xgboost_image,
+        model_data=model_artifacts,
+        role=context.role_arn,
+        name=job_prefix(name, "model"),
+        vpc_config=(
+            {"Subnets": list(context.subnet_ids), "SecurityGroupIds": list(context.security_group_ids)}
+            if context.has_vpc
+            else None
+        ),
+        sagemaker_session=session,
+    )
+    register = _sdk.ModelStep(
+        name="Model",
+        step_args=model.register(
+            content_types=["text/csv"],
+            response_types=["text/csv"],
+            inference_instances=list(INFERENCE_INSTANCE_TYPES),
+            transform_instances=list(INFERENCE_INSTANCE_TYPES),
+            model_package_group_name=context.model_package_group,
+            approval_status=approval_status,
+            model_metrics=_sdk.ModelMetrics(
+                model_statistics=_sdk.MetricsSource(content_type="application/json", s3_uri=report_uri)
+            ),
+            description="Built by the model build pipeline; metrics: its evaluation report.",
+        ),
+    )
+    create_model = _sdk.ModelStep(
+        name="Scoring", step_args=model.create(instance_type=TRANSFORM_INSTANCE_TYPE)
+    )
+
+    transformer = _sdk.Transformer(
+        model_name=create_model.properties.ModelName,
+        instance_count=1,
+        instance_type=TRANSFORM_INSTANCE_TYPE,
+        strategy="MultiRecord",
+        assemble_with="Line",
+        accept="text/csv",
+        output_path=run_path("score", "test"),
+        output_kms_key=context.kms_key_id,
+        volume_kms_key=context.kms_key_id,
+        base_transform_job_name=job_prefix(name, "score"),
+        sagemaker_session=session,
+    )
+    score_test = _sdk.TransformStep(
+        name="ScoreTest",
+        step_args=transformer.transform(
+            data=channel_uri("test"),
+            content_type="text/csv",
+            split_type="Line",
+            # The test channel has the label first: score the features, keep the label beside the prediction.
+            input_filter="$[1:]",
+            join_source="Input",
+            output_filter="$[0,-1]",
+            job_name=job_prefix(name, "score"),
+        ),
+        cache_config=caching,
+    )
+
+    accuracy_too_low = _sdk.FailStep(
+        name="AccuracyTooLow",
+        error_message=_sdk.Join(
+            on="",
+            values=[
+                "Accuracy ",
+                accuracy,
+                " is below the threshold ",
+                accuracy_threshold,
+                " (AccuracyThreshold): the model was not registered.",
+            ],
+        ),
+    )
+    check_accuracy = _sdk.ConditionStep(
+        name="CheckAccuracy",
+        conditions=[_sdk.greater_than_or_equal(accuracy, accuracy_threshold)],
+        if_steps=[register, create_model, score_test],
+        else_steps=[accuracy_too_low],
+    )
+
+    return _sdk.new_pipeline(
+        name=name,
+        parameters=[
+            input_bucket,
+            input_key,
+            processing_instance_type,
+            training_instance_type,
+            accuracy_threshold,
+            approval_status,
+        ],
+        steps=[preprocess, train, evaluate, check_accuracy],
+        session=session,
+    )

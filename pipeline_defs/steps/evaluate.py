@@ -1,0 +1,181 @@
+"""Evaluate step: score the test channel with the trained model and write the evaluation report.
+
+Runs as a single file in SageMaker's XGBoost container (`python3`), which has the xgboost library that
+loads the model the built-in algorithm saved; nothing else here needs more than the standard library, and
+nothing imports this project. Written for Python 3.8 (the containers' oldest): no `zip(strict=)`, no
+`match`, no runtime use of `X | Y` types.
+
+Reads /opt/ml/processing/model/model.tar.gz (with the file `xgboost-model`) and the CSV files under
+/opt/ml/processing/test (label first, no header). Writes /opt/ml/processing/evaluation/evaluation.json:
+
+    {"metrics": {"accuracy": {"value": 0.93}, "precision": {...}, "recall": {...}, "f1": {...}, "auc": {...}},
+     "sample_count": 500, "decision_threshold": 0.5}
+
+The pipeline's condition reads `metrics.accuracy.value` (property file `EvaluationReport`), and the model
+registry's approval guard reads the same report as the package's ModelQuality statistics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import math
+import sys
+import tarfile
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+PROCESSING_ROOT = Path("/opt/ml/processing")
+MODEL_ARCHIVE = "model.tar.gz"
+MODEL_FILE = "xgboost-model"
+REPORT_FILE = "evaluation.json"
+DECISION_THRESHOLD = 0.5
+
+
+def read_labelled_rows(paths: Sequence[Path]) -> tuple[list[int], list[list[float]]]:
+    """Labels (0/1) and feature rows from headerless CSV files; an empty feature is NaN (missing)."""
+    labels: list[int] = []
+    features: list[list[float]] = []
+    for path in paths:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for number, row in enumerate(csv.reader(handle), start=1):
+                if not row:
+                    continue
+                label = float(row[0])
+                if label not in (0.0, 1.0):
+                    raise ValueError(f"{path.name} line {number}: label {row[0]!r} is not 0 or 1")
+                labels.append(int(label))
+                features.append([float(value) if value.strip() else math.nan for value in row[1:]])
+    if not labels:
+        raise ValueError("the test channel has no rows")
+    width = len(features[0])
+    if any(len(row) != width for row in features):
+        raise ValueError("test rows differ in their number of features")
+    return labels, features
+
+
+def binary_classification_metrics(
+    labels: Sequence[int], probabilities: Sequence[float], threshold: float = DECISION_THRESHOLD
+) -> dict[str, float]:
+    """Accuracy, precision, recall and F1 at `threshold`, and ROC AUC when both classes occur.
+
+    Precision (recall) is 0 when nothing is predicted (present) positive.
+    """
+    if len(labels) != len(probabilities):
+        raise ValueError(f"{len(labels)} labels but {len(probabilities)} predictions")
+    if not labels:
+        raise ValueError("no predictions to evaluate")
+    counts = {(label, guess): 0 for label in (0, 1) for guess in (0, 1)}
+    for index, label in enumerate(labels):
+        counts[(label, 1 if probabilities[index] >= threshold else 0)] += 1
+    true_positive, true_negative = counts[(1, 1)], counts[(0, 0)]
+    false_positive, false_negative = counts[(0, 1)], counts[(1, 0)]
+    precision = _ratio(true_positive, true_positive + false_positive)
+    recall = _ratio(true_positive, true_positive + false_negative)
+    metrics = {
+        "accuracy": (true_positive + true_negative) / len(labels),
+        "precision": precision,
+        "recall": recall,
+        "f1": _ratio(2 * precision * recall, precision + recall),
+    }
+    auc = roc_auc(labels, probabilities)
+    if auc is not None:
+        metrics["auc"] = auc
+    return metrics
+
+
+def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
+    """The area under the ROC curve (the Mann-Whitney statistic, ties counted half); None for one class."""
+    positives = sum(1 for label in labels if label == 1)
+    negatives = len(labels) - positives
+    if positives == 0 or negatives == 0:
+        return None
+    order = sorted(range(len(scores)), key=lambda index: scores[index])
+    ranks = [0.0] * len(scores)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and scores[order[end + 1]] == scores[order[start]]:
+            end += 1
+        average_rank = (start + end) / 2 + 1  # ranks are 1-based; tied scores share their average rank
+        for position in range(start, end + 1):
+            ranks[order[position]] = average_rank
+        start = end + 1
+    positive_rank_sum = sum(ranks[index] for index, label in enumerate(labels) if label == 1)
+    return (positive_rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def evaluation_report(
+    metrics: Mapping[str, float], *, sample_count: int, threshold: float = DECISION_THRESHOLD
+) -> dict[str, object]:
+    """The report: each metric as `{"value": x}` under `metrics` (SageMaker's model quality shape)."""
+    for name, value in metrics.items():
+        if not math.isfinite(value):
+            raise ValueError(f"metric {name} is {value}")
+    return {
+        "metrics": {name: {"value": round(float(value), 6)} for name, value in sorted(metrics.items())},
+        "sample_count": sample_count,
+        "decision_threshold": threshold,
+    }
+
+
+def extract_model(archive: Path, target_dir: Path) -> Path:
+    """Copy the model file out of the training job's archive, reading no other member (no path traversal)."""
+    with tarfile.open(archive, "r:gz") as bundle:
+        for member in bundle.getmembers():
+            if member.isfile() and Path(member.name).name == MODEL_FILE:
+                source = bundle.extractfile(member)
+                if source is None:
+                    break
+                target = target_dir / MODEL_FILE
+                target_dir.mkdir(parents=True, exist_ok=True)
+                with source, target.open("wb") as sink:
+                    sink.write(source.read())
+                return target
+    raise ValueError(f"{archive} holds no {MODEL_FILE}")
+
+
+def predict_probabilities(model_file: Path, features: Sequence[Sequence[float]]) -> list[float]:
+    """The model's positive-class probabilities. xgboost and numpy come from the container, imported here so
+    the rest of this module (and its tests) need neither."""
+    numpy = importlib.import_module("numpy")
+    xgboost = importlib.import_module("xgboost")
+    booster = xgboost.Booster()
+    booster.load_model(str(model_file))
+    matrix = xgboost.DMatrix(numpy.asarray(features, dtype=float))
+    return [float(value) for value in booster.predict(matrix)]
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--decision-threshold", type=float, default=DECISION_THRESHOLD)
+    parser.add_argument("--root", type=Path, default=PROCESSING_ROOT, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str]) -> int:
+    arguments = parse_arguments(argv)
+    root: Path = arguments.root
+    test_files = sorted(path for path in (root / "test").rglob("*.csv") if path.is_file())
+    labels, features = read_labelled_rows(test_files)
+    with tempfile.TemporaryDirectory() as work_dir:
+        model_file = extract_model(root / "model" / MODEL_ARCHIVE, Path(work_dir))
+        probabilities = predict_probabilities(model_file, features)
+    metrics = binary_classification_metrics(labels, probabilities, arguments.decision_threshold)
+    report = evaluation_report(metrics, sample_count=len(labels), threshold=arguments.decision_threshold)
+    output = root / "evaluation" / REPORT_FILE
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report))
+    return 0
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,155 @@
+"""The SageMaker pipelines of one environment, rendered from pipeline_defs/ at synth."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+import pipeline_defs
+from constructs_lib.job_security_group import JobSecurityGroup
+from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
+from constructs_lib.pipeline_role import PipelineRole
+from constructs_lib.pipeline_triggers import PipelineTriggers
+from constructs_lib.sagemaker_pipeline import SageMakerPipeline
+from platform_config.models import PipelineConfig
+
+# Placeholders rendered into the definitions and replaced by CDK tokens (which become Fn::Join).
+ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
+CODE_BUCKET_PLACEHOLDER = "__CODE_BUCKET__"
+KEY_PLACEHOLDER = "arn:aws:kms:__REGION__:000000000000:key/__DATA_KEY__"
+SECURITY_GROUP_PLACEHOLDER = "sg-__PIPELINE_SECURITY_GROUP__"
+
+
+def _subnet_placeholder(index: int) -> str:
+    return f"subnet-__PIPELINE_SUBNET_{index}__"
+
+
+class PipelinesStack(Stack):
+    """Each configured pipeline as `AWS::SageMaker::Pipeline`: its DAG rendered by pipeline_defs with
+    placeholders, the placeholders replaced by this environment's role, buckets, key, subnets and the step
+    scripts' assets. Triggers from new data and schedules; failures published. Replaceable: changing a step
+    script changes this stack only. Exposes `pipelines` by name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipelines: Sequence[PipelineConfig],
+        artifact_bucket_name: str,
+        data_bucket_name: str,
+        data_key: kms.IKey,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        removal_policy: RemovalPolicy,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        artifact_bucket = s3.Bucket.from_bucket_attributes(
+            self, "ArtifactBucket", bucket_name=artifact_bucket_name, encryption_key=data_key
+        )
+        data_bucket = s3.Bucket.from_bucket_attributes(
+            self, "DataBucket", bucket_name=data_bucket_name, encryption_key=data_key
+        )
+        role = PipelineRole(
+            self,
+            "PipelineRole",
+            artifact_bucket=artifact_bucket,
+            data_bucket=data_bucket,
+            model_package_groups=sorted({p.model_package_group for p in pipelines if p.model_package_group}),
+        )
+        security_group = JobSecurityGroup(
+            self, "JobSecurityGroup", vpc=vpc, description="Jobs of the platform pipelines"
+        ).security_group
+        tokens = {
+            ROLE_PLACEHOLDER: role.role.role_arn,
+            KEY_PLACEHOLDER: data_key.key_arn,
+            SECURITY_GROUP_PLACEHOLDER: security_group.security_group_id,
+            **{_subnet_placeholder(index): subnet.subnet_id for index, subnet in enumerate(subnets)},
+        }
+        self.pipelines: dict[str, SageMakerPipeline] = {}
+        for config in pipelines:
+            code_uris: dict[str, str] = {}
+            for script_name, path in sorted(pipeline_defs.script_paths(config.definition).items()):
+                asset = s3_assets.Asset(self, f"{config.name}-{script_name}", path=str(path))
+                # This one object of the assets bucket, not the bucket.
+                asset.bucket.grant_read(role.policy, asset.s3_object_key)
+                code_uris[script_name] = f"s3://{CODE_BUCKET_PLACEHOLDER}/{asset.s3_object_key}"
+                tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
+            body = pipeline_defs.render(
+                config.definition,
+                pipeline_defs.RenderContext(
+                    region=self.region,
+                    role_arn=ROLE_PLACEHOLDER,
+                    # The buckets have fixed names: literal, no placeholder needed.
+                    bucket=artifact_bucket_name,
+                    data_bucket=data_bucket_name,
+                    code_uris=code_uris,
+                    model_package_group=config.model_package_group,
+                    cache_expire_after=config.cache_expire_after,
+                    kms_key_id=KEY_PLACEHOLDER,
+                    subnet_ids=[_subnet_placeholder(index) for index in range(len(subnets))],
+                    security_group_ids=[SECURITY_GROUP_PLACEHOLDER],
+                ),
+                pipeline_name=config.name,
+            )
+            self.pipelines[config.name] = SageMakerPipeline(
+                self,
+                f"Pipeline-{config.name}",
+                pipeline_name=config.name,
+                description=config.description,
+                definition_body=_splice(body, tokens, config.name),
+                role=role.role,
+                max_parallel_steps=config.max_parallel_steps,
+            )
+            # SageMaker checks the role's permissions when the pipeline is created: its policy first.
+            self.pipelines[config.name].node.add_dependency(role.policy)
+            if config.trigger.data_prefix or config.trigger.schedule:
+                PipelineTriggers(
+                    self,
+                    f"Triggers-{config.name}",
+                    pipeline_name=config.name,
+                    pipeline_arn=self.pipelines[config.name].arn,
+                    data_bucket=data_bucket,
+                    data_prefix=config.trigger.data_prefix,
+                    schedule=config.trigger.schedule,
+                )
+        if self.pipelines:
+            PipelineFailureAlerts(
+                self,
+                "FailureAlerts",
+                pipeline_arns=[pipeline.arn for pipeline in self.pipelines.values()],
+                removal_policy=removal_policy,
+            )
+
+
+def _splice(body: str, tokens: dict[str, str], pipeline_name: str) -> str:
+    """Replace each placeholder the definition uses by its token; a placeholder left over is an error."""
+    for placeholder, token in tokens.items():
+        body = body.replace(placeholder, token)
+    leftovers = sorted(
+        {
+            marker
+            for marker in (
+                "__ARTIFACT_BUCKET__",
+                "__CODE_BUCKET__",
+                "__PIPELINE_",
+                "__DATA_KEY__",
+                "__REGION__",
+            )
+            if marker in body
+        }
+    )
+    if leftovers:
+        raise ValueError(
+            f"the definition of {pipeline_name} still holds placeholders: {', '.join(leftovers)}"
+        )
+    return body

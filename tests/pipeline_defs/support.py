@@ -1,0 +1,159 @@
+"""What the pipeline definition tests share: contexts with placeholders, a network blocker, JSON helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+from unittest import mock
+
+import botocore.client
+
+from pipeline_defs import RenderContext, script_paths
+
+ROOT: Final = Path(__file__).resolve().parents[2]
+REGION: Final = "eu-west-1"
+BUCKET: Final = "__ARTIFACT_BUCKET__"
+DATA_BUCKET: Final = "__DATA_BUCKET__"
+ROLE_ARN: Final = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
+CODE_BUCKET: Final = "__CODE_BUCKET__"
+KMS_KEY: Final = "arn:aws:kms:eu-west-1:000000000000:key/__JOBS_KEY__"
+SUBNETS: Final = ("__SUBNET_A__", "__SUBNET_B__")
+SECURITY_GROUPS: Final = ("__JOBS_SECURITY_GROUP__",)
+GROUP: Final = "__MODEL_PACKAGE_GROUP__"
+CACHE: Final = "P30D"
+DEFINITION_LIMIT: Final = 1_048_576  # characters, the SageMaker API's limit for a definition
+
+
+def code_uris(name: str) -> dict[str, str]:
+    """Placeholder URIs as the stack makes them: the code bucket is a token, the key the asset's hash."""
+    return {script: f"s3://{CODE_BUCKET}/asset-hash-of-{script}" for script in script_paths(name)}
+
+
+def full_context(name: str) -> RenderContext:
+    """Every option set: caching, KMS, VPC, a data bucket (all placeholders)."""
+    return RenderContext(
+        region=REGION,
+        role_arn=ROLE_ARN,
+        bucket=BUCKET,
+        code_uris=code_uris(name),
+        model_package_group=GROUP if name == "model_build" else None,
+        cache_expire_after=CACHE,
+        kms_key_id=KMS_KEY,
+        subnet_ids=SUBNETS,
+        security_group_ids=SECURITY_GROUPS,
+        data_bucket=DATA_BUCKET,
+    )
+
+
+def plain_context(name: str) -> RenderContext:
+    """The least: no caching, no KMS key, no VPC, no data bucket."""
+    return RenderContext(
+        region=REGION,
+        role_arn=ROLE_ARN,
+        bucket=BUCKET,
+        code_uris=code_uris(name),
+        model_package_group=GROUP if name == "model_build" else None,
+    )
+
+
+class NetworkAttemptError(AssertionError):
+    """Raised where a connection or an AWS API call would have gone out."""
+
+
+@contextlib.contextmanager
+def blocked_network() -> Iterator[list[str]]:
+    """Every socket connection and every botocore API call raises, and is recorded in the yielded list."""
+    attempts: list[str] = []
+
+    def connect(self: socket.socket, address: object) -> None:
+        attempts.append(f"connect {address!r}")
+        raise NetworkAttemptError(f"network blocked: connect to {address!r}")
+
+    def make_api_call(self: botocore.client.BaseClient, operation_name: str, api_params: object) -> None:
+        attempts.append(f"{self.meta.service_model.service_name}:{operation_name}")
+        raise NetworkAttemptError(f"network blocked: {operation_name}")
+
+    with (
+        mock.patch.object(socket.socket, "connect", connect),
+        mock.patch.object(botocore.client.BaseClient, "_make_api_call", make_api_call),
+    ):
+        yield attempts
+
+
+# The same blocker for a fresh interpreter, installed before anything is imported; it reports the attempts
+# on stderr as the last line, `ATTEMPTS <json list>`.
+SUBPROCESS_BLOCKER: Final = """
+import atexit, json, socket, sys
+attempts = []
+def _connect(self, address):
+    attempts.append("connect " + repr(address))
+    raise OSError("network blocked")
+socket.socket.connect = _connect
+import botocore.client
+def _call(self, operation_name, api_params):
+    attempts.append(operation_name)
+    raise RuntimeError("network blocked")
+botocore.client.BaseClient._make_api_call = _call
+atexit.register(lambda: print("ATTEMPTS " + json.dumps(attempts), file=sys.stderr))
+"""
+
+
+def load(definition: str) -> dict[str, Any]:
+    document = json.loads(definition)
+    assert isinstance(document, dict)
+    return document
+
+
+def all_steps(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every step by name, including the steps of condition branches."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def visit(steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            found[step["Name"]] = step
+            if step["Type"] == "Condition":
+                visit(step["Arguments"]["IfSteps"])
+                visit(step["Arguments"]["ElseSteps"])
+
+    visit(document["Steps"])
+    return found
+
+
+def parameters(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {parameter["Name"]: parameter for parameter in document["Parameters"]}
+
+
+def join_values(expression: Any) -> list[Any]:
+    """The values of a `Std:Join` with "/" (a URI built in the definition)."""
+    assert isinstance(expression, dict) and "Std:Join" in expression, expression
+    join = expression["Std:Join"]
+    assert join["On"] == "/"
+    values = join["Values"]
+    assert isinstance(values, list)
+    return values
+
+
+def static_prefix(expression: Any) -> str:
+    """The literal start of a URI: a string as is, or a Join's leading literal values up to the first Get."""
+    if isinstance(expression, str):
+        return expression
+    literal: list[str] = []
+    for value in join_values(expression):
+        if not isinstance(value, str):
+            break
+        literal.append(value)
+    return "/".join(literal)
+
+
+def gets(node: Any) -> list[str]:
+    """Every `{"Get": ...}` reference in a JSON value."""
+    if isinstance(node, dict):
+        found = [node["Get"]] if isinstance(node.get("Get"), str) else []
+        return found + [reference for value in node.values() for reference in gets(value)]
+    if isinstance(node, list):
+        return [reference for item in node for reference in gets(item)]
+    return []

@@ -1,0 +1,142 @@
+"""steps/evaluate.py: metrics, the report the condition and the approval guard read, the whole run.
+
+xgboost is not installed here (it is in the container): the whole run uses a stand-in module.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+import tarfile
+import types
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy
+import pytest
+
+from functions.approval_guard.handler import search_metric
+from pipeline_defs.model_build import ACCURACY_PATH
+from pipeline_defs.steps import evaluate
+from pipeline_defs.steps.evaluate import (
+    binary_classification_metrics,
+    evaluation_report,
+    extract_model,
+    read_labelled_rows,
+    roc_auc,
+)
+
+
+def test_metrics() -> None:
+    labels = [1, 1, 1, 0, 0, 0, 0, 0]
+    probabilities = [0.9, 0.8, 0.3, 0.6, 0.2, 0.1, 0.4, 0.05]
+    metrics = binary_classification_metrics(labels, probabilities)
+    # Predicted positive: 0.9, 0.8, 0.6 -> TP 2, FP 1, FN 1, TN 4.
+    assert metrics["accuracy"] == pytest.approx(6 / 8)
+    assert metrics["precision"] == pytest.approx(2 / 3)
+    assert metrics["recall"] == pytest.approx(2 / 3)
+    assert metrics["f1"] == pytest.approx(2 / 3)
+    # Pairs (positive, negative) ranked right: 0.9 and 0.8 beat all 5, 0.3 beats 3 -> 13 of 15.
+    assert metrics["auc"] == pytest.approx(13 / 15)
+
+
+def test_metrics_edge_cases() -> None:
+    assert binary_classification_metrics([0, 0], [0.1, 0.2]) == {
+        "accuracy": 1.0,
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+    }  # no positives: no AUC
+    assert roc_auc([1, 0, 1, 0], [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.5)  # ties count half
+    with pytest.raises(ValueError, match="2 labels but 1 predictions"):
+        binary_classification_metrics([0, 1], [0.5])
+
+
+def test_the_report_has_the_shape_the_condition_and_the_approval_guard_read() -> None:
+    report = evaluation_report({"accuracy": 0.91234567, "f1": 0.5}, sample_count=100)
+    assert report == {
+        "metrics": {"accuracy": {"value": 0.912346}, "f1": {"value": 0.5}},
+        "sample_count": 100,
+        "decision_threshold": 0.5,
+    }
+    # The pipeline's JsonGet path...
+    node: object = report
+    for key in ACCURACY_PATH.split("."):
+        assert isinstance(node, dict)
+        node = node[key]
+    assert node == 0.912346
+    # ... and the registry's approval guard, which reads the report as the package's ModelQuality statistics.
+    assert search_metric(json.loads(json.dumps(report)), "accuracy") == 0.912346
+
+
+def test_the_report_refuses_non_finite_metrics() -> None:
+    with pytest.raises(ValueError, match="metric accuracy is nan"):
+        evaluation_report({"accuracy": math.nan}, sample_count=1)
+
+
+def test_reading_the_test_channel(tmp_path: Path) -> None:
+    (tmp_path / "test.csv").write_text("1,0.5,,3\n0,1.5,2,4\n\n")
+    labels, features = read_labelled_rows([tmp_path / "test.csv"])
+    assert labels == [1, 0]
+    assert features[1] == [1.5, 2.0, 4.0]
+    assert math.isnan(features[0][1])
+    (tmp_path / "bad.csv").write_text("2,0.5\n")
+    with pytest.raises(ValueError, match="label '2' is not 0 or 1"):
+        read_labelled_rows([tmp_path / "bad.csv"])
+
+
+def _archive(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as bundle:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            bundle.addfile(info, io.BytesIO(content))
+    return path
+
+
+def test_extracting_only_the_model_file(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "model.tar.gz", {"../evil": b"x", "xgboost-model": b"model bytes"})
+    extracted = extract_model(archive, tmp_path / "work")
+    assert extracted == tmp_path / "work" / "xgboost-model"
+    assert extracted.read_bytes() == b"model bytes"
+    assert not (tmp_path / "evil").exists()
+    with pytest.raises(ValueError, match="holds no xgboost-model"):
+        extract_model(_archive(tmp_path / "empty.tar.gz", {"other": b""}), tmp_path / "work2")
+
+
+class _StandInBooster:
+    """xgboost.Booster's part that evaluate.py uses: predicts the first feature as the probability."""
+
+    def load_model(self, path: str) -> None:
+        assert Path(path).read_bytes() == b"model bytes"
+
+    def predict(self, matrix: _StandInMatrix) -> Sequence[float]:
+        return [float(value) for value in matrix.data[:, 0]]
+
+
+class _StandInMatrix:
+    def __init__(self, data: numpy.ndarray) -> None:
+        self.data = data
+
+
+def test_a_whole_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stand_in = types.ModuleType("xgboost")
+    stand_in.Booster = _StandInBooster  # type: ignore[attr-defined]
+    stand_in.DMatrix = _StandInMatrix  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "xgboost", stand_in)
+    (tmp_path / "model").mkdir()
+    _archive(tmp_path / "model" / "model.tar.gz", {"xgboost-model": b"model bytes"})
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "test.csv").write_text("1,0.9,5\n1,0.4,5\n0,0.2,5\n0,0.7,5\n")
+
+    assert evaluate.main(["--root", str(tmp_path)]) == 0
+
+    report = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    assert report["metrics"]["accuracy"] == {"value": 0.5}
+    assert report["metrics"]["auc"] == {"value": 0.75}
+    assert report["sample_count"] == 4
+    assert json.loads(capsys.readouterr().out) == report

@@ -1,0 +1,172 @@
+"""render(), script_paths() and RenderContext: the interface the pipeline stack uses."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipeline_defs import DEFINITIONS, RenderContext, UnknownDefinitionError, render, script_paths
+from pipeline_defs.definitions import STEPS_DIR, clear_render_cache
+from tests.pipeline_defs.conftest import Rendered
+from tests.pipeline_defs.support import (
+    BUCKET,
+    CODE_BUCKET,
+    DATA_BUCKET,
+    DEFINITION_LIMIT,
+    GROUP,
+    KMS_KEY,
+    REGION,
+    ROLE_ARN,
+    SECURITY_GROUPS,
+    SUBNETS,
+    blocked_network,
+    code_uris,
+    full_context,
+)
+
+
+def test_every_placeholder_of_the_context_occurs(full: dict[str, Rendered]) -> None:
+    """The stack replaces each placeholder with its token by str.replace: each must be there to replace."""
+    model_build = full["model_build"].definition
+    for placeholder in (
+        BUCKET,
+        DATA_BUCKET,
+        ROLE_ARN,
+        GROUP,
+        KMS_KEY,
+        *SUBNETS,
+        *SECURITY_GROUPS,
+        *code_uris("model_build").values(),
+    ):
+        assert placeholder in model_build, placeholder
+    batch_inference = full["batch_inference"].definition
+    for placeholder in (BUCKET, DATA_BUCKET, KMS_KEY):
+        assert placeholder in batch_inference, placeholder
+    # Nothing that CloudFormation's Fn::Sub would read as a variable.
+    for definition in (model_build, batch_inference):
+        assert "${" not in definition
+
+
+def test_code_placeholders_keep_the_asset_key(full: dict[str, Rendered]) -> None:
+    """Only the code bucket is a token: the object key (the asset hash) is concrete and must survive."""
+    for uri in code_uris("model_build").values():
+        assert uri.startswith(f"s3://{CODE_BUCKET}/")
+        assert full["model_build"].definition.count(f'"{uri}"') == 1
+
+
+def test_two_renders_are_identical(full: dict[str, Rendered]) -> None:
+    clear_render_cache()
+    with blocked_network() as attempts:
+        again = {name: render(name, full_context(name)) for name in DEFINITIONS}
+    assert attempts == []
+    for name, rendered in full.items():
+        assert again[name] == rendered.definition, name
+
+
+def test_renders_are_cached_per_context(full: dict[str, Rendered]) -> None:
+    assert render("model_build", full_context("model_build")) is render(
+        "model_build", full_context("model_build")
+    )
+
+
+def test_definitions_are_far_under_the_limit(full: dict[str, Rendered]) -> None:
+    for rendered in full.values():
+        print(f"{rendered.name}: {len(rendered.definition)} characters")
+        assert len(rendered.definition) < DEFINITION_LIMIT // 50, (
+            rendered.name
+        )  # ~20 KB: inline, no S3 location
+
+
+def test_the_pipeline_name_goes_into_paths_and_job_names() -> None:
+    definition = render("model_build", full_context("model_build"), pipeline_name="churn-build")
+    assert '"churn-build"' in definition  # a path segment
+    assert '"churn-build-train"' in definition
+    assert "model-build" not in definition
+
+
+def test_invalid_pipeline_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="not a SageMaker pipeline name"):
+        render("batch_inference", full_context("batch_inference"), pipeline_name="batch_inference")
+    with pytest.raises(ValueError, match="shorten the pipeline name"):
+        render("batch_inference", full_context("batch_inference"), pipeline_name="x" * 60)
+
+
+def test_the_region_changes_only_image_uris() -> None:
+    context = dataclasses.replace(full_context("model_build"), region="us-east-1")
+    ireland = render("model_build", full_context("model_build"))
+    virginia = render("model_build", context)
+    assert ".dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1" in virginia
+    assert (
+        ireland.replace(".dkr.ecr.eu-west-1.", ".dkr.ecr.us-east-1.").replace("141502667606", "683313688378")
+        == virginia
+    )
+
+
+def test_unknown_names_raise_a_clear_key_error() -> None:
+    with pytest.raises(KeyError) as raised:
+        render("model-build", full_context("model_build"))
+    assert isinstance(raised.value, UnknownDefinitionError)
+    assert (
+        str(raised.value) == "unknown pipeline definition 'model-build'; known: batch_inference, model_build"
+    )
+    with pytest.raises(UnknownDefinitionError):
+        script_paths("nope")
+
+
+def test_script_paths() -> None:
+    assert dict(script_paths("model_build")) == {
+        "preprocess.py": STEPS_DIR / "preprocess.py",
+        "evaluate.py": STEPS_DIR / "evaluate.py",
+    }
+    assert all(path.is_file() for path in script_paths("model_build").values())
+    assert dict(script_paths("batch_inference")) == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"region": "${Token[AWS.Region]}"}, "not a concrete AWS region"),
+        ({"role_arn": "PipelineRole"}, "not a full IAM role ARN"),
+        ({"bucket": "s3://bucket"}, "not a bucket name"),
+        ({"data_bucket": "data/"}, "data_bucket 'data/' is not a bucket name"),
+        ({"code_uris": {"preprocess.py": "pipeline_defs/steps/preprocess.py"}}, "is not an s3:// URI"),
+        ({"cache_expire_after": "30 days"}, "not an ISO 8601 duration"),
+        ({"subnet_ids": ("subnet-1",), "security_group_ids": ()}, "go together"),
+        ({"model_package_group": ""}, "model_package_group is empty"),
+        ({"kms_key_id": ""}, "kms_key_id is empty"),
+    ],
+)
+def test_invalid_contexts_are_refused(change: dict[str, object], message: str) -> None:
+    fields: dict[str, object] = {
+        "region": REGION,
+        "role_arn": ROLE_ARN,
+        "bucket": BUCKET,
+        "code_uris": code_uris("model_build"),
+        "model_package_group": GROUP,
+    }
+    with pytest.raises(ValueError, match=message):
+        RenderContext(**(fields | change))  # type: ignore[arg-type]
+
+
+def test_a_context_is_frozen_and_hashable() -> None:
+    uris = code_uris("model_build")
+    subnets = list(SUBNETS)
+    context = RenderContext(
+        region=REGION,
+        role_arn=ROLE_ARN,
+        bucket=BUCKET,
+        code_uris=uris,
+        subnet_ids=subnets,
+        security_group_ids=SECURITY_GROUPS,
+    )
+    uris["evaluate.py"] = "s3://elsewhere/evaluate.py"
+    subnets.append("subnet-later")
+    assert context.code_uris["evaluate.py"] != "s3://elsewhere/evaluate.py"
+    assert context.subnet_ids == SUBNETS
+    with pytest.raises(TypeError):
+        context.code_uris["x"] = "y"  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        context.bucket = "other"  # type: ignore[misc]
+    twin = dataclasses.replace(context)
+    assert twin == context and hash(twin) == hash(context)
