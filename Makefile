@@ -64,9 +64,10 @@ cfn-lint: bootstrap
 pytest: bootstrap
 	$(VENV)/bin/pytest
 
-## bench: full synth against an empty CDK app's synth, pytest, and the container's /invocations
+## bench: full synth against an empty CDK app's synth, pytest, pipeline rendering, the container's /invocations
 bench: bootstrap
 	$(PYTHON) bench/synth_bench.py
+	$(PYTHON) bench/pipeline_bench.py
 	$(PYTHON) -m bench.container_bench
 
 ## constraints: re-pin every transitive Python package after a requirements change
