@@ -27,6 +27,10 @@ class PipelineFailureAlerts(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
+        if not pipeline_arns:
+            raise ValueError(
+                "PipelineFailureAlerts needs at least one pipeline (EventBridge refuses an empty list)"
+            )
         key = kms.Key(
             self,
             "Key",

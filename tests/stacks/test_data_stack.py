@@ -69,7 +69,8 @@ def test_artifact_bucket_is_versioned_kms_tls_only_private_and_logged(
         if statement["Effect"] == "Deny"
         and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
     ]
-    assert len(denies_plain_http) == 2  # the artifact bucket and its access-log bucket
+    # Every bucket of the stack (artifacts, access logs, and pipeline source data where configured).
+    assert len(denies_plain_http) == len(template.find_resources("AWS::S3::Bucket")) >= 2
 
 
 @pytest.mark.parametrize(("environment", "retained"), [("dev", False), ("staging", True), ("prod", True)])
