@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
-import botocore.httpsession
 import pytest
 from moto import mock_aws
 
 from functions.approval_guard import handler as guard_module
+from tests.aws_fakes import refuse_network, use_fake_aws
 from tests.functions.support import (
     BASELINES,
     BUCKET,
@@ -29,35 +28,12 @@ from tests.functions.support import (
 @pytest.fixture(autouse=True)
 def fake_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake credentials and Lambda's region variables; nothing from the developer's own AWS configuration."""
-    for variable in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_LAMBDA_LOG_LEVEL",
-    ):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    use_fake_aws(monkeypatch, tmp_path, region=REGION, lambda_runtime=True)
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any request that moto does not answer fails the test."""
-
-    def refuse(self: object, request: Any) -> Any:
-        raise AssertionError(f"a test tried to reach the network: {request.method} {request.url}")
-
-    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", refuse)
+    refuse_network(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
