@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench constraints clean
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -69,6 +69,12 @@ bench: bootstrap
 	$(PYTHON) bench/synth_bench.py
 	$(PYTHON) bench/pipeline_bench.py
 	$(PYTHON) -m bench.container_bench
+
+## diff: what the working tree changes against BASE (default origin/main), per environment and stack,
+## offline; exits 3 on unacknowledged data loss (ACK="reason" acknowledges, MARKDOWN=file writes a report)
+BASE ?= origin/main
+diff: bootstrap
+	$(PYTHON) -m platform_cli.revision_diff --base '$(BASE)' $(if $(MARKDOWN),--markdown '$(MARKDOWN)') $(if $(ACK),--acknowledge-data-loss '$(ACK)')
 
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:

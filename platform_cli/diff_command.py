@@ -8,9 +8,8 @@ CloudFormation schemas' create-only properties), and writes the same report as M
 comment when asked. Exit codes: 0 nothing dangerous (or dangerous but acknowledged with a reason), 2 a usage
 error (a missing or unreadable cdk.out), 3 dangerous changes not acknowledged.
 
-This slice compares two cdk.out directories that already exist. Synthesizing the base revision from git (a
-worktree of the merge base, `cdk synth` into a temporary directory) and wiring the command into the
-`mlplatform` console script come in the next slice.
+This compares two cdk.out directories that already exist; `platform_cli.revision_diff` (`make diff`)
+synthesizes a base revision and the working tree first.
 """
 
 from __future__ import annotations

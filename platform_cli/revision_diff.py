@@ -1,0 +1,101 @@
+"""Synthesize a base revision and the working tree offline, then compare them (`make diff BASE=origin/main`).
+
+    python -m platform_cli.revision_diff [--base REV] [--markdown FILE] [--acknowledge-data-loss REASON]
+
+The base revision is checked out in a temporary git worktree; both sides are synthesized with this
+checkout's CDK CLI and Python environment (a base whose requirements differ is synthesized with today's
+packages). No AWS call is made: synth is offline. The report and exit codes are those of diff_command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from platform_cli import diff_command
+
+ROOT = Path(__file__).resolve().parent.parent
+OFFLINE_ENVIRONMENT = {
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "CDK_DISABLE_VERSION_CHECK": "1",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+class SynthError(Exception):
+    """A revision could not be checked out or synthesized."""
+
+
+def synthesize(checkout: Path, outdir: Path, *, tools: Path = ROOT) -> None:
+    """`cdk synth '**'` of one checkout into outdir, with the CLI and interpreter installed under tools."""
+    python = tools / ".venv" / "bin" / "python"
+    cdk = tools / "node_modules" / ".bin" / "cdk"
+    result = subprocess.run(
+        [str(cdk), "synth", "**", "--quiet", "-o", str(outdir), "--app", f"{python} app.py"],
+        cwd=checkout,
+        env={**os.environ, **OFFLINE_ENVIRONMENT},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SynthError(f"synthesizing {checkout} failed:\n{result.stderr[-4000:]}")
+
+
+def _git(repository: Path, *arguments: str) -> str:
+    result = subprocess.run(["git", *arguments], cwd=repository, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SynthError(f"git {' '.join(arguments)} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def synthesize_revisions(
+    base: str, workdir: Path, *, repository: Path = ROOT, tools: Path = ROOT
+) -> tuple[Path, Path]:
+    """The base revision's and the working tree's (of repository) cloud assemblies, under workdir."""
+    revision = _git(repository, "rev-parse", "--verify", f"{base}^{{commit}}")
+    worktree = workdir / "base-checkout"
+    _git(repository, "worktree", "add", "--detach", str(worktree), revision)
+    try:
+        synthesize(worktree, workdir / "base.out", tools=tools)
+    finally:
+        _git(repository, "worktree", "remove", "--force", str(worktree))
+    synthesize(repository, workdir / "head.out", tools=tools)
+    return workdir / "base.out", workdir / "head.out"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m platform_cli.revision_diff",
+        description="Synthesize a base revision and the working tree offline and compare them.",
+    )
+    parser.add_argument(
+        "--base", default="origin/main", help="the revision to compare with (default origin/main)"
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the report as Markdown to this file")
+    parser.add_argument(
+        "--acknowledge-data-loss", metavar="REASON", help="accept dangerous changes, with why"
+    )
+    arguments = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="platform-diff-") as directory:
+        try:
+            base_out, head_out = synthesize_revisions(arguments.base, Path(directory))
+        except SynthError as error:
+            print(f"diff: {error}", file=sys.stderr)
+            return diff_command.EXIT_USAGE
+        forwarded = [str(base_out), str(head_out)]
+        if arguments.markdown is not None:
+            forwarded += ["--markdown", str(arguments.markdown)]
+        if arguments.acknowledge_data_loss is not None:
+            forwarded += ["--acknowledge-data-loss", arguments.acknowledge_data_loss]
+        return diff_command.main(forwarded)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

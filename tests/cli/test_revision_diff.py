@@ -1,0 +1,67 @@
+"""Real pairs of revisions in a temporary git repository, synthesized offline and compared."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from platform_cli import diff_command
+from platform_cli.revision_diff import ROOT, synthesize_revisions
+from platform_cli.template_diff import diff_assemblies, load_assembly
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clone of this project's committed tree; only dev is synthesized, to keep the test short."""
+    clone = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    for key, value in (("user.name", "test"), ("user.email", "test@example.com")):
+        subprocess.run(["git", "config", key, value], cwd=clone, check=True)
+    monkeypatch.setenv("PLATFORM_ENVIRONMENTS", "dev")
+    return clone
+
+
+def _changes(repository: Path, workdir: Path) -> dict[str, dict[str, list[tuple[str, str, str]]]]:
+    base_out, head_out = synthesize_revisions("HEAD", workdir, repository=repository, tools=ROOT)
+    by_stack = diff_assemblies(load_assembly(base_out), load_assembly(head_out))
+    summary = {
+        environment: {
+            stack: [(str(change.kind), change.logical_id, change.resource_type) for change in changes]
+            for stack, changes in stacks.items()
+            if changes
+        }
+        for environment, stacks in by_stack.items()
+    }
+    assert diff_command.main([str(base_out), str(head_out)]) in (
+        diff_command.EXIT_OK,
+        diff_command.EXIT_DANGEROUS,
+    )
+    return summary
+
+
+def test_a_user_added_changes_one_stack_and_replaces_nothing(repository: Path, tmp_path: Path) -> None:
+    config = repository / "config" / "dev.yaml"
+    carol = "        - name: carol\n          persona: analyst\n"
+    dave = "        - name: dave\n          persona: analyst\n"
+    config.write_text(config.read_text().replace(carol, carol + dave))
+    changes = _changes(repository, tmp_path / "work")
+    assert list(changes) == ["dev"]
+    assert list(changes["dev"]) == ["dev/Studio-ml-research"]
+    (change,) = changes["dev"]["dev/Studio-ml-research"]
+    assert change[0] == "added" and change[2] == "AWS::SageMaker::UserProfile"
+
+
+def test_a_domain_key_change_is_a_flagged_replacement(
+    repository: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = repository / "stacks" / "studio_stack.py"
+    source = stack.read_text()
+    assert "encryption_key=studio_key," in source
+    stack.write_text(source.replace("encryption_key=studio_key,", "encryption_key=data_key,"))
+    base_out, head_out = synthesize_revisions("HEAD", tmp_path / "work", repository=repository, tools=ROOT)
+    exit_code = diff_command.main([str(base_out), str(head_out)])
+    output = capsys.readouterr().out
+    assert exit_code == diff_command.EXIT_DANGEROUS
+    assert "AWS::SageMaker::Domain" in output and "replaced" in output
