@@ -65,3 +65,25 @@ def test_a_domain_key_change_is_a_flagged_replacement(
     output = capsys.readouterr().out
     assert exit_code == diff_command.EXIT_DANGEROUS
     assert "AWS::SageMaker::Domain" in output and "replaced" in output
+
+
+def test_a_renamed_construct_is_a_flagged_delete_and_create(
+    repository: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = repository / "stacks" / "data_stack.py"
+    source = stack.read_text()
+    assert '"ArtifactBucket",' in source
+    stack.write_text(source.replace('"ArtifactBucket",', '"Artifacts",', 1))
+    changes = _changes(repository, tmp_path / "work")
+    kinds = {(kind, resource_type) for kind, _, resource_type in changes["dev"]["dev/Data"]}
+    assert {("removed", "AWS::S3::Bucket"), ("added", "AWS::S3::Bucket")} <= kinds
+    assert "dangerous" in capsys.readouterr().out.lower()
+
+
+def test_a_changed_pipeline_step_changes_only_the_pipelines_stack(repository: Path, tmp_path: Path) -> None:
+    script = repository / "pipeline_defs" / "steps" / "preprocess.py"
+    script.write_text(script.read_text() + "\n# a reviewed change to the step\n")
+    changes = _changes(repository, tmp_path / "work")
+    assert list(changes) == ["dev"]
+    assert list(changes["dev"]) == ["dev/Pipelines"]
+    assert all(kind == "modified" for kind, _, _ in changes["dev"]["dev/Pipelines"])
