@@ -9,9 +9,15 @@ from __future__ import annotations
 from platform_config.models import EnvironmentConfig
 
 
+def _account_bucket(environment: EnvironmentConfig, purpose: str) -> str:
+    """`<env>-ml-<purpose>-<account>-<region>`: globally unique through the account id, and at most 63
+    characters for a 20-character environment name, a 9-character purpose and the longest region."""
+    return f"{environment.name}-ml-{purpose}-{environment.account_id}-{environment.region}"
+
+
 def artifact_bucket_name(environment: EnvironmentConfig) -> str:
     """Globally unique through the account id; at most 61 characters for the longest names allowed."""
-    return f"{environment.name}-ml-artifacts-{environment.account_id}-{environment.region}"
+    return _account_bucket(environment, "artifacts")
 
 
 # --- the image build path: what the stacks publish and the mlplatform command reads ----------------
@@ -56,7 +62,7 @@ def image_build_role_name(environment_name: str) -> str:
 
 def build_source_bucket_name(environment: EnvironmentConfig) -> str:
     """At most 58 characters; fixed so execution roles in Studio stacks can be granted uploads to it."""
-    return f"{environment.name}-ml-builds-{environment.account_id}-{environment.region}"
+    return _account_bucket(environment, "builds")
 
 
 def image_build_log_group_name(environment_name: str) -> str:
@@ -89,14 +95,12 @@ def role_arn(environment: EnvironmentConfig, role_name: str) -> str:
     return f"arn:{partition}:iam::{environment.account_id}:role/{role_name}"
 
 
-def data_key_alias(environment_name: str) -> str:
-    return f"alias/{environment_name}/sagemaker-platform/data"
-
-
-def images_key_alias(environment_name: str) -> str:
-    return f"alias/{environment_name}/sagemaker-platform/images"
+def key_alias(environment_name: str, purpose: str) -> str:
+    """The alias of one of the platform's keys (data, studio, logs, images): other accounts name the data
+    and images keys by alias, since a key's id is only known once it exists."""
+    return f"alias/{environment_name}/sagemaker-platform/{purpose}"
 
 
 def data_bucket_name(environment: EnvironmentConfig) -> str:
     """The versioned source-data bucket whose new objects start pipelines; at most 57 characters."""
-    return f"{environment.name}-ml-data-{environment.account_id}-{environment.region}"
+    return _account_bucket(environment, "data")

@@ -37,11 +37,10 @@ class DataStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        prefix = f"alias/{environment_name}/sagemaker-platform"
         data_key = PlatformKey(
             self,
             "DataKey",
-            alias=naming.data_key_alias(environment_name),
+            alias=naming.key_alias(environment_name, "data"),
             description=f"{environment_name}: model artifacts, datasets and job volumes",
             removal_policy=removal_policy,
         )
@@ -52,7 +51,7 @@ class DataStack(Stack):
             PlatformKey(
                 self,
                 "StudioKey",
-                alias=f"{prefix}/studio",
+                alias=naming.key_alias(environment_name, "studio"),
                 description=f"{environment_name}: Studio home file systems and space volumes",
                 removal_policy=removal_policy,
             ).key
@@ -62,7 +61,7 @@ class DataStack(Stack):
         logs_key = PlatformKey(
             self,
             "LogsKey",
-            alias=f"{prefix}/logs",
+            alias=naming.key_alias(environment_name, "logs"),
             description=f"{environment_name}: CloudWatch log groups of the platform",
             removal_policy=removal_policy,
         )

@@ -40,7 +40,7 @@ class ImagesStack(Stack):
         key = PlatformKey(
             self,
             "ImagesKey",
-            alias=naming.images_key_alias(environment_name),
+            alias=naming.key_alias(environment_name, "images"),
             description=f"{environment_name}: container images in ECR",
             removal_policy=removal_policy,
         )

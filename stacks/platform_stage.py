@@ -239,7 +239,10 @@ def _model_source(environment: EnvironmentConfig) -> ModelSource:
         region=environment.region,
         artifact_bucket_name=naming.artifact_bucket_name(environment),
         model_prefix=naming.MODEL_ARTIFACT_PREFIX,
-        key_aliases=[naming.data_key_alias(environment.name), naming.images_key_alias(environment.name)],
+        key_aliases=[
+            naming.key_alias(environment.name, "data"),
+            naming.key_alias(environment.name, "images"),
+        ],
         repository_names=[r.name for r in environment.images.repositories] if environment.images else [],
     )
 
