@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff constraints clean
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -75,6 +75,12 @@ bench: bootstrap
 BASE ?= origin/main
 diff: bootstrap
 	$(PYTHON) -m platform_cli.revision_diff --base '$(BASE)' $(if $(MARKDOWN),--markdown '$(MARKDOWN)') $(if $(ACK),--acknowledge-data-loss '$(ACK)')
+
+## smoke: send each endpoint of ENV its configured smoke tests and check the answers (needs AWS credentials
+## for ENV's account; ENDPOINT=name limits it to one endpoint)
+smoke: bootstrap
+	@test -n "$(ENV)" || { echo "make smoke needs ENV, e.g. make smoke ENV=staging" >&2; exit 2; }
+	$(VENV)/bin/mlplatform smoke-test --env '$(ENV)' $(if $(ENDPOINT),--endpoint '$(ENDPOINT)')
 
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:

@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
+from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
 
 
 class PersonaCapability(enum.Enum):
@@ -188,6 +189,7 @@ class PersonaExecutionRole(Construct):
         job_instance_types: Sequence[str],
         app_instance_types: Sequence[str],
         image_build_access: ImageBuildAccess | None = None,
+        mlflow_tracking_server_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack = Stack.of(self)
@@ -280,6 +282,9 @@ class PersonaExecutionRole(Construct):
                 "choose at run time; the grant is limited to that resource type in this account and region.",
                 policy=self._policy(capability.name.title().replace("_", "")),
             )
+        if PersonaCapability.EXPERIMENTS in self.capabilities and mlflow_tracking_server_arn is not None:
+            # The environment's MLflow tracking server: log runs, browse the MLflow UI.
+            grant_tracking_server_access(self._policy("Experiments"), mlflow_tracking_server_arn)
         if {PersonaCapability.ENDPOINTS, PersonaCapability.JOBS} & set(self.capabilities):
             # Jobs and models run as this same role, and only SageMaker may receive it.
             self._allow(

@@ -38,7 +38,8 @@ STUDIO_INTERFACE_ENDPOINTS: Mapping[str, ec2.InterfaceVpcEndpointAwsService] = {
 class StudioVpcEndpoints(Construct):
     """Interface endpoints (private DNS, HTTPS from inside the VPC only) and the S3 gateway endpoint.
 
-    Exposes `security_group` (the endpoints' group) and `interface_endpoints` by name.
+    `extra_services` adds endpoints by name (e.g. the MLflow tracking servers' service). Exposes
+    `security_group` (the endpoints' group) and `interface_endpoints` by name.
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class StudioVpcEndpoints(Construct):
         vpc: ec2.IVpc,
         subnets: Sequence[ec2.ISubnet],
         vpc_cidr: str,
+        extra_services: Mapping[str, ec2.IInterfaceVpcEndpointService] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         selection = ec2.SubnetSelection(subnets=list(subnets))
@@ -73,7 +75,7 @@ class StudioVpcEndpoints(Construct):
                 private_dns_enabled=True,
                 open=False,
             )
-            for name, service in STUDIO_INTERFACE_ENDPOINTS.items()
+            for name, service in {**STUDIO_INTERFACE_ENDPOINTS, **(extra_services or {})}.items()
         }
         self.s3_gateway = ec2.GatewayVpcEndpoint(
             self,

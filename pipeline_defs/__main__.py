@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--code-bucket", default=PLACEHOLDER_CODE_BUCKET, help="bucket of the step scripts"
     )
     render_command.add_argument("--cache-expire-after", help="step caching, ISO 8601 duration (e.g. P30D)")
+    render_command.add_argument(
+        "--mlflow-tracking-server-arn",
+        help="ARN of a SageMaker MLflow tracking server the jobs track experiments on (default: none)",
+    )
     render_command.add_argument("--graph", action="store_true", help="print steps and edges, one per line")
     return parser
 
@@ -75,6 +79,7 @@ def main(
             model_package_group=arguments.model_package_group,
             cache_expire_after=arguments.cache_expire_after,
             data_bucket=arguments.data_bucket,
+            mlflow_tracking_server_arn=arguments.mlflow_tracking_server_arn,
         )
         definition = render(arguments.name, context, pipeline_name=arguments.pipeline_name)
     except ValueError as error:

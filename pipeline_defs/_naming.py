@@ -2,8 +2,14 @@
 
 Layout in the artifact bucket (the serving accounts may read exactly `models/`):
 - `s3://<bucket>/pipelines/<pipeline name>/<execution id>/<step>/<output>/`: everything a run writes
-  except models, one prefix per execution so runs never overwrite each other's reports;
-- `s3://<bucket>/models/<pipeline name>/<training job name>/output/model.tar.gz`: model artifacts.
+  except what the serving accounts read, one prefix per execution so runs never overwrite each other's
+  reports;
+- `models/`, what a registered model package points at and the serving accounts read:
+  - `s3://<bucket>/models/<pipeline name>/<training job name>/output/model.tar.gz`: model artifacts;
+  - `s3://<bucket>/models/<pipeline name>/<execution id>/data-quality/{statistics,constraints}.json`: the
+    data-quality baseline registered with the model (its ModelDataQuality metrics and drift check
+    baselines), which the endpoints' monitoring schedules start from.
+  Training job names start with `<pipeline name>-` and execution ids have no '-', so the two never meet.
 """
 
 from __future__ import annotations

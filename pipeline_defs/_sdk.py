@@ -144,15 +144,18 @@ def offline() -> Iterator[None]:
 
 with offline():
     from sagemaker import image_uris
+    from sagemaker.drift_check_baselines import DriftCheckBaselines
     from sagemaker.estimator import Estimator
     from sagemaker.inputs import TrainingInput
     from sagemaker.model import Model
     from sagemaker.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.model_monitor.dataset_format import DatasetFormat
     from sagemaker.network import NetworkConfig
     from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
     from sagemaker.sklearn.processing import SKLearnProcessor
     from sagemaker.telemetry import telemetry_logging
     from sagemaker.transformer import Transformer
+    from sagemaker.workflow.check_job_config import CheckJobConfig
     from sagemaker.workflow.condition_step import ConditionStep
     from sagemaker.workflow.conditions import ConditionGreaterThanOrEqualTo
     from sagemaker.workflow.entities import PipelineVariable
@@ -165,13 +168,17 @@ with offline():
     from sagemaker.workflow.pipeline_context import PipelineSession
     from sagemaker.workflow.pipeline_definition_config import PipelineDefinitionConfig
     from sagemaker.workflow.properties import PropertyFile
+    from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
     from sagemaker.workflow.step_collections import StepCollection
     from sagemaker.workflow.steps import CacheConfig, ProcessingStep, Step, TrainingStep, TransformStep
 
 __all__ = [
     "EXECUTION_ID",
     "CacheConfig",
+    "CheckJobConfig",
     "ConditionStep",
+    "DataQualityCheckConfig",
+    "DriftCheckBaselines",
     "Estimator",
     "FailStep",
     "Join",
@@ -190,6 +197,7 @@ __all__ = [
     "ProcessingOutput",
     "ProcessingStep",
     "PropertyFile",
+    "QualityCheckStep",
     "SKLearnProcessor",
     "ScriptProcessor",
     "Step",
@@ -199,6 +207,8 @@ __all__ = [
     "TransformStep",
     "Transformer",
     "cache_config",
+    "check_job_config",
+    "csv_without_header",
     "definition",
     "greater_than_or_equal",
     "image_uri",
@@ -275,6 +285,39 @@ def cache_config(expire_after: str | None) -> CacheConfig | None:
     if expire_after is None:
         return None
     return CacheConfig(enable_caching=True, expire_after=expire_after)
+
+
+def csv_without_header() -> dict[str, Any]:
+    """Model Monitor's dataset format for headerless CSV: what an endpoint receives as text/csv."""
+    csv: Any = DatasetFormat.csv  # the SDK leaves it unannotated
+    dataset_format: dict[str, Any] = csv(header=False)
+    return dataset_format
+
+
+def check_job_config(
+    *,
+    role: str,
+    instance_type: str,
+    kms_key_id: str | None,
+    base_job_name: str,
+    session: PipelineSession,
+    network: NetworkConfig | None,
+) -> CheckJobConfig:
+    """The job of a QualityCheckStep: one instance of `instance_type`, volume and output encrypted with
+    `kms_key_id`, in the VPC of `network` (None: none). The session must be the pipeline session, or the
+    SDK would create one of its own (and look up a region and credentials)."""
+    config_class: Any = CheckJobConfig  # the SDK leaves its constructor unannotated
+    config: CheckJobConfig = config_class(
+        role=role,
+        instance_count=1,
+        instance_type=instance_type,
+        volume_kms_key=kms_key_id,
+        output_kms_key=kms_key_id,
+        base_job_name=base_job_name,
+        sagemaker_session=session,
+        network_config=network,
+    )
+    return config
 
 
 def network_config(*, subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> NetworkConfig | None:

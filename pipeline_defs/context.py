@@ -19,6 +19,7 @@ PLACEHOLDER_ROLE_ARN: Final = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
 PLACEHOLDER_CODE_BUCKET: Final = "__CODE_BUCKET__"
 PLACEHOLDER_MODEL_PACKAGE_GROUP: Final = "__MODEL_PACKAGE_GROUP__"
 PLACEHOLDER_DATA_BUCKET: Final = "__DATA_BUCKET__"
+PLACEHOLDER_MLFLOW_TRACKING_ARN: Final = "__MLFLOW_TRACKING_ARN__"
 
 # Image URIs are looked up per region, so the region must be concrete (not a token).
 REGION_PATTERN: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -26,6 +27,11 @@ REGION_PATTERN: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 ROLE_ARN_PATTERN: Final = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
 # S3 bucket names, or a placeholder such as __ARTIFACT_BUCKET__ (underscores are not allowed in real names).
 BUCKET_PATTERN: Final = re.compile(r"^[A-Za-z0-9_.\-]{3,63}$")
+# A SageMaker managed MLflow tracking server's ARN (the name as CreateMlflowTrackingServer allows it).
+MLFLOW_TRACKING_ARN_PATTERN: Final = re.compile(
+    r"^arn:aws[a-z\-]*:sagemaker:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:mlflow-tracking-server/"
+    r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"
+)
 # The ISO 8601 durations SageMaker step caching accepts, e.g. P30D, PT12H, P1Y2M3W4DT5H6M7S.
 DURATION_PATTERN: Final = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 
@@ -36,8 +42,10 @@ class RenderContext:
 
     `code_uris` maps each step script's file name (as in `script_paths`) to the s3:// URI of its shipped
     asset. `data_bucket` is the default of the `InputDataBucket` parameters (None: `bucket`); outputs
-    always go to `bucket`. Mappings and sequences are copied into read-only values, so a context cannot
-    change after a render has been cached for it.
+    always go to `bucket`. `mlflow_tracking_server_arn` is a SageMaker managed MLflow tracking server (or
+    PLACEHOLDER_MLFLOW_TRACKING_ARN, where the stack splices in a token) that the jobs get as the
+    environment variable MLFLOW_TRACKING_ARN; None: no experiment tracking. Mappings and sequences are
+    copied into read-only values, so a context cannot change after a render has been cached for it.
     """
 
     region: str
@@ -50,6 +58,7 @@ class RenderContext:
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
     data_bucket: str | None = None
+    mlflow_tracking_server_arn: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code_uris", MappingProxyType(dict(sorted(self.code_uris.items()))))
@@ -83,6 +92,15 @@ class RenderContext:
             )
         if self.kms_key_id is not None and not self.kms_key_id:
             problems.append("kms_key_id is empty (use None for none)")
+        if self.mlflow_tracking_server_arn is not None and not (
+            self.mlflow_tracking_server_arn == PLACEHOLDER_MLFLOW_TRACKING_ARN
+            or MLFLOW_TRACKING_ARN_PATTERN.fullmatch(self.mlflow_tracking_server_arn)
+        ):
+            problems.append(
+                f"mlflow_tracking_server_arn {self.mlflow_tracking_server_arn!r} is not a SageMaker MLflow "
+                "tracking server ARN (arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name>) "
+                f"or {PLACEHOLDER_MLFLOW_TRACKING_ARN}"
+            )
         if bool(self.subnet_ids) != bool(self.security_group_ids):
             problems.append("subnet_ids and security_group_ids go together: give both or neither")
         problems.extend(
@@ -121,6 +139,7 @@ class RenderContext:
                 "subnet_ids": list(self.subnet_ids),
                 "security_group_ids": list(self.security_group_ids),
                 "data_bucket": self.data_bucket,
+                "mlflow_tracking_server_arn": self.mlflow_tracking_server_arn,
             },
             sort_keys=True,
         )

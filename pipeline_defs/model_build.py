@@ -1,7 +1,8 @@
-"""The model build DAG: preprocess, train, evaluate, then register and score the test channel, or fail.
+"""The model build DAG: preprocess, baseline the data, train, evaluate, then register and score, or fail.
 
 ```
 Preprocess -> Train -> Evaluate -> CheckAccuracy
+Preprocess -> DataQualityBaseline (beside Train and Evaluate; Model-RegisterModel reads its baseline)
     if accuracy >= AccuracyThreshold: Model-RegisterModel, and Scoring-CreateModel -> ScoreTest
     else:                             AccuracyTooLow (Fail)
 ```
@@ -9,13 +10,28 @@ Preprocess -> Train -> Evaluate -> CheckAccuracy
 
 - Preprocess (scikit-learn container, `steps/preprocess.py`): reads the CSV at `s3://InputDataBucket/
   InputDataKey` and writes train/validation/test channels (label first, no header, as SageMaker's XGBoost
-  reads CSV) and the feature schema.
-- Train: SageMaker's prebuilt XGBoost algorithm (no training code to ship), model under `models/`.
+  reads CSV), the `baseline` channel (the train features only, no label, no header: what an endpoint
+  receives as text/csv) and the feature schema.
+- DataQualityBaseline (a QualityCheckStep, Model Monitor's image): statistics and constraints of the
+  baseline channel, written under `models/` (`s3://<bucket>/models/<pipeline>/<execution id>/data-quality/`)
+  because the serving accounts may read exactly that prefix. The check itself is skipped and the new
+  baseline registered: the first model has nothing to compare with, and drift is checked where the model
+  serves (the endpoints' data-quality monitoring schedules, baselined from the registered package).
+- Train: SageMaker's prebuilt XGBoost algorithm (no training code to ship), model under `models/`. Its
+  training metrics (`train:auc`, `validation:auc`: `eval_metric` on each channel) reach CloudWatch through
+  the algorithm's own metric definitions: SageMaker refuses MetricDefinitions for its built-in algorithms
+  ("You can't override the metric definitions for Amazon SageMaker algorithms"), so none are declared.
 - Evaluate (the same XGBoost image, `steps/evaluate.py`): scores the test channel and writes
   `evaluation.json` (`{"metrics": {"accuracy": {"value": ...}}}`), the property file `EvaluationReport`.
 - CheckAccuracy: accuracy >= `AccuracyThreshold`. If so, register the model in the model package group
-  (status `ModelApprovalStatus`, the report as its ModelQuality statistics, which the registry's approval
-  guard reads) and create a model to batch-score the test channel; if not, fail with the accuracy.
+  (status `ModelApprovalStatus`; model metrics: the report as ModelQuality statistics, which the registry's
+  approval guard reads, and the baseline as ModelDataQuality statistics and constraints; drift check
+  baselines: ModelDataQuality, which the serving side's monitoring reads) and create a model to batch-score
+  the test channel; if not, fail with the accuracy.
+
+With `RenderContext.mlflow_tracking_server_arn`, the Preprocess, Train and Evaluate jobs get the
+environment variables MLFLOW_TRACKING_ARN (the tracking server) and MLFLOW_EXPERIMENT_NAME (the pipeline
+name); the evaluate script logs its metrics there.
 """
 
 from __future__ import annotations
@@ -23,7 +39,13 @@ from __future__ import annotations
 from typing import Final
 
 from pipeline_defs import _sdk
-from pipeline_defs._naming import check_pipeline_name, job_prefix, model_output_path, require_code
+from pipeline_defs._naming import (
+    MODELS_PREFIX,
+    check_pipeline_name,
+    job_prefix,
+    model_output_path,
+    require_code,
+)
 from pipeline_defs.context import RenderContext
 
 PREPROCESS_SCRIPT: Final = "preprocess.py"
@@ -39,6 +61,8 @@ DEFAULT_INPUT_KEY: Final = "datasets/churn/latest.csv"
 DEFAULT_INSTANCE_TYPE: Final = "ml.m5.xlarge"
 # A fixed, small type for scoring the test channel; the deployment chooses its own types.
 TRANSFORM_INSTANCE_TYPE: Final = "ml.m5.large"
+# A fixed, small type for the data-quality baseline (statistics of the train features).
+BASELINE_INSTANCE_TYPE: Final = "ml.m5.large"
 DEFAULT_ACCURACY_THRESHOLD: Final = 0.9
 DEFAULT_APPROVAL_STATUS: Final = "PendingManualApproval"
 APPROVAL_STATUSES: Final = ("PendingManualApproval", "Approved", "Rejected")
@@ -57,9 +81,25 @@ HYPERPARAMETERS: Final = {
     "seed": "7",
 }
 
+# What the built-in XGBoost algorithm publishes to CloudWatch for these hyperparameters: `eval_metric` on
+# each channel it is given, under the algorithm's own metric definitions. (MetricDefinitions of our own are
+# refused for SageMaker's built-in algorithms, so the Train step declares none.)
+TRAINING_CHANNELS: Final = ("train", "validation")
+TRAINING_METRICS: Final = tuple(
+    f"{channel}:{HYPERPARAMETERS['eval_metric']}" for channel in TRAINING_CHANNELS
+)
+
 # Container paths (the /opt/ml/processing contract the step scripts read and write).
 PROCESSING_ROOT: Final = "/opt/ml/processing"
-PREPROCESS_CHANNELS: Final = ("train", "validation", "test", "schema")
+BASELINE_CHANNEL: Final = "baseline"
+PREPROCESS_CHANNELS: Final = ("train", "validation", "test", BASELINE_CHANNEL, "schema")
+
+# The data-quality baseline: its step, and where it writes (under models/, per execution).
+DATA_QUALITY_STEP: Final = "DataQualityBaseline"
+DATA_QUALITY_OUTPUT: Final = "data-quality"
+# Experiment tracking: the environment the jobs get when the context names an MLflow tracking server.
+MLFLOW_TRACKING_ARN_VARIABLE: Final = "MLFLOW_TRACKING_ARN"
+MLFLOW_EXPERIMENT_VARIABLE: Final = "MLFLOW_EXPERIMENT_NAME"
 
 # The property file of the evaluation step, and where the accuracy is in it.
 EVALUATION_REPORT: Final = "EvaluationReport"
@@ -88,6 +128,16 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
     def run_path(step: str, output: str) -> _sdk.Join:
         return _sdk.s3_uri(context.bucket, "pipelines", name, _sdk.EXECUTION_ID, step, output)
 
+    # Experiment tracking: None (no Environment at all) without a tracking server.
+    tracking_environment: dict[str, str | _sdk.PipelineVariable] | None = (
+        {
+            MLFLOW_TRACKING_ARN_VARIABLE: context.mlflow_tracking_server_arn,
+            MLFLOW_EXPERIMENT_VARIABLE: name,
+        }
+        if context.mlflow_tracking_server_arn is not None
+        else None
+    )
+
     input_bucket = _sdk.ParameterString(name="InputDataBucket", default_value=context.input_bucket)
     input_key = _sdk.ParameterString(name="InputDataKey", default_value=DEFAULT_INPUT_KEY)
     processing_instance_type = _sdk.ParameterString(
@@ -114,6 +164,7 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         network_config=_sdk.network_config(
             subnet_ids=context.subnet_ids, security_group_ids=context.security_group_ids
         ),
+        env=tracking_environment,
         sagemaker_session=session,
     )
     preprocess = _sdk.ProcessingStep(
@@ -144,6 +195,34 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         uri: _sdk.PipelineVariable = outputs[channel].S3Output.S3Uri
         return uri
 
+    # Statistics and constraints of what the endpoints will receive, registered with the model: the serving
+    # side's data-quality monitoring is baselined from them.
+    data_quality = _sdk.QualityCheckStep(
+        name=DATA_QUALITY_STEP,
+        quality_check_config=_sdk.DataQualityCheckConfig(
+            baseline_dataset=channel_uri(BASELINE_CHANNEL),
+            dataset_format=_sdk.csv_without_header(),
+            output_s3_uri=_sdk.s3_uri(
+                context.bucket, MODELS_PREFIX, name, _sdk.EXECUTION_ID, DATA_QUALITY_OUTPUT
+            ),
+        ),
+        check_job_config=_sdk.check_job_config(
+            role=context.role_arn,
+            instance_type=BASELINE_INSTANCE_TYPE,
+            kms_key_id=context.kms_key_id,
+            base_job_name=job_prefix(name, "data-quality"),
+            session=session,
+            network=_sdk.network_config(
+                subnet_ids=context.subnet_ids, security_group_ids=context.security_group_ids
+            ),
+        ),
+        # The first model has nothing to compare with; drift is checked where the model serves.
+        skip_check=True,
+        register_new_baseline=True,
+        cache_config=caching,
+    )
+    data_quality_properties = data_quality.properties
+
     estimator = _sdk.Estimator(
         image_uri=xgboost_image,
         role=context.role_arn,
@@ -157,6 +236,9 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         security_group_ids=vpc_security_groups,
         encrypt_inter_container_traffic=context.has_vpc,
         hyperparameters=dict(HYPERPARAMETERS),
+        # No metric_definitions: SageMaker refuses them for its built-in algorithms, whose own definitions
+        # publish TRAINING_METRICS.
+        environment=tracking_environment,
         # No debugger or profiler output: the models/ prefix holds models only.
         debugger_hook_config=False,
         disable_profiler=True,
@@ -166,8 +248,8 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         name="Train",
         step_args=estimator.fit(
             inputs={
-                "train": _sdk.TrainingInput(s3_data=channel_uri("train"), content_type="text/csv"),
-                "validation": _sdk.TrainingInput(s3_data=channel_uri("validation"), content_type="text/csv"),
+                channel: _sdk.TrainingInput(s3_data=channel_uri(channel), content_type="text/csv")
+                for channel in TRAINING_CHANNELS
             }
         ),
         cache_config=caching,
@@ -186,6 +268,7 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         network_config=_sdk.network_config(
             subnet_ids=context.subnet_ids, security_group_ids=context.security_group_ids
         ),
+        env=tracking_environment,
         sagemaker_session=session,
     )
     evaluation_report = _sdk.PropertyFile(
@@ -245,9 +328,30 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
             model_package_group_name=context.model_package_group,
             approval_status=approval_status,
             model_metrics=_sdk.ModelMetrics(
-                model_statistics=_sdk.MetricsSource(content_type="application/json", s3_uri=report_uri)
+                model_statistics=_sdk.MetricsSource(content_type="application/json", s3_uri=report_uri),
+                model_data_statistics=_sdk.MetricsSource(
+                    content_type="application/json",
+                    s3_uri=data_quality_properties.CalculatedBaselineStatistics,
+                ),
+                model_data_constraints=_sdk.MetricsSource(
+                    content_type="application/json",
+                    s3_uri=data_quality_properties.CalculatedBaselineConstraints,
+                ),
             ),
-            description="Built by the model build pipeline; metrics: its evaluation report.",
+            drift_check_baselines=_sdk.DriftCheckBaselines(
+                model_data_statistics=_sdk.MetricsSource(
+                    content_type="application/json",
+                    s3_uri=data_quality_properties.BaselineUsedForDriftCheckStatistics,
+                ),
+                model_data_constraints=_sdk.MetricsSource(
+                    content_type="application/json",
+                    s3_uri=data_quality_properties.BaselineUsedForDriftCheckConstraints,
+                ),
+            ),
+            description=(
+                "Built by the model build pipeline; metrics: its evaluation report; data quality: "
+                "the baseline of its training features."
+            ),
         ),
     )
     create_model = _sdk.ModelStep(
@@ -312,6 +416,6 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
             accuracy_threshold,
             approval_status,
         ],
-        steps=[preprocess, train, evaluate, check_accuracy],
+        steps=[preprocess, data_quality, train, evaluate, check_accuracy],
         session=session,
     )

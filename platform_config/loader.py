@@ -224,6 +224,35 @@ def _cross_environment_problems(
                     f"{label}: trusted_environments lists '{other}', but {files[other]} does not list "
                     f"'{environment.name}' in serves_environments; add it there or remove it here"
                 )
+        problems.extend(_endpoint_source_problems(environment, environments, label))
+    return problems
+
+
+def _endpoint_source_problems(
+    environment: EnvironmentConfig, environments: Mapping[str, EnvironmentConfig], label: str
+) -> list[str]:
+    """An endpoint's model package must come from a trusted environment's registry, from a known group."""
+    if environment.serving is None:
+        return []
+    problems: list[str] = []
+    for index, endpoint in enumerate(environment.serving.endpoints):
+        reference = endpoint.model_package
+        path = f"{label}: serving.endpoints[{index}].model_package"
+        if reference.source not in environment.trusted_environments:
+            problems.append(
+                f"{path}.source: '{reference.source}' is not in trusted_environments "
+                f"({', '.join(environment.trusted_environments) or 'none'}); models come only from there"
+            )
+            continue
+        source = environments.get(reference.source)
+        if source is None:
+            continue  # reported above as an unknown environment
+        groups = [group.name for group in source.model_registry.groups] if source.model_registry else []
+        if reference.group not in groups:
+            problems.append(
+                f"{path}.group: '{reference.group}' is not a model package group of {reference.source}'s "
+                f"model_registry; groups there: {', '.join(groups) or 'none'}"
+            )
     return problems
 
 

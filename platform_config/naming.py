@@ -104,3 +104,48 @@ def key_alias(environment_name: str, purpose: str) -> str:
 def data_bucket_name(environment: EnvironmentConfig) -> str:
     """The versioned source-data bucket whose new objects start pipelines; at most 57 characters."""
     return _account_bucket(environment, "data")
+
+
+def package_reader_role_name(environment_name: str) -> str:
+    """In a serving environment: the role that reads a pinned model package at deploy time (its approval
+    status and data-quality baseline); the source's group policies name it."""
+    return f"{environment_name}-sagemaker-platform-package-reader"
+
+
+def cloudformation_execution_role_name(environment: EnvironmentConfig) -> str:
+    """The role `cdk bootstrap` creates for CloudFormation: it calls CreateModel with the trusted
+    environments' package ARNs, so their group policies name it."""
+    qualifier = environment.cross_account.bootstrap_qualifier
+    return f"cdk-{qualifier}-cfn-exec-role-{environment.account_id}-{environment.region}"
+
+
+def model_package_arn(source: EnvironmentConfig, group: str, version: int) -> str:
+    """A version's ARN; SageMaker writes the group's name lower-cased in it."""
+    partition = "aws-cn" if source.region.startswith("cn-") else "aws"
+    return (
+        f"arn:{partition}:sagemaker:{source.region}:{source.account_id}:model-package/"
+        f"{group.lower()}/{version}"
+    )
+
+
+def mlflow_tracking_server_name(environment_name: str) -> str:
+    return f"{environment_name}-sagemaker-platform"
+
+
+def mlflow_tracking_server_arn(environment: EnvironmentConfig) -> str:
+    """Derived, so Studio and pipeline roles are granted it without a reference to the Experiments stack."""
+    partition = "aws-cn" if environment.region.startswith("cn-") else "aws"
+    return (
+        f"arn:{partition}:sagemaker:{environment.region}:{environment.account_id}:mlflow-tracking-server/"
+        f"{mlflow_tracking_server_name(environment.name)}"
+    )
+
+
+def monitoring_schedule_name(endpoint_name: str) -> str:
+    """At most 63 characters for the 50-character endpoint names the configuration allows."""
+    return f"{endpoint_name}-data-quality"
+
+
+def capture_bucket_name(environment: EnvironmentConfig) -> str:
+    """Endpoints' captured requests and monitoring reports; at most 60 characters."""
+    return _account_bucket(environment, "capture")

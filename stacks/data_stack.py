@@ -19,8 +19,9 @@ from platform_config import naming
 class DataStack(Stack):
     """Keys (data, Studio storage, logs) and the artifact bucket with its access-log bucket.
 
-    The Studio key exists only where Studio is hosted. Retained and termination-protected unless the
-    environment is disposable.
+    The Studio key exists only where Studio is hosted, the data bucket only where pipelines run, and the
+    capture bucket (endpoints' captured requests and monitoring reports) only where endpoints serve.
+    Retained and termination-protected unless the environment is disposable.
     """
 
     def __init__(
@@ -34,6 +35,8 @@ class DataStack(Stack):
         removal_policy: RemovalPolicy,
         model_reader_role_arns: Sequence[str] = (),
         data_bucket_name: str | None = None,
+        capture_bucket_name: str | None = None,
+        capture_retention_days: int = 90,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -95,4 +98,18 @@ class DataStack(Stack):
                 access_logs_prefix="data-bucket/",
                 removal_policy=removal_policy,
                 event_bridge_enabled=True,
+            ).bucket
+        # Captured requests and responses and the monitors' reports: they expire, as the configuration says.
+        self.capture_bucket: s3.IBucket | None = None
+        if capture_bucket_name is not None:
+            self.capture_bucket = EncryptedBucket(
+                self,
+                "CaptureBucket",
+                bucket_name=capture_bucket_name,
+                encryption_key=self.data_key,
+                access_logs_bucket=self.access_logs_bucket,
+                access_logs_prefix="capture-bucket/",
+                removal_policy=removal_policy,
+                noncurrent_version_retention_days=min(capture_retention_days, 90),
+                expire_objects_after_days=capture_retention_days,
             ).bucket

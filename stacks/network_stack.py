@@ -29,6 +29,7 @@ class NetworkStack(Stack):
         network: NetworkConfig,
         logs_key: kms.IKey,
         removal_policy: RemovalPolicy,
+        experiments: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -72,7 +73,21 @@ class NetworkStack(Stack):
             self.vpc_cidr = existing.cidr
             create_endpoints, create_flow_logs = existing.create_endpoints, existing.create_flow_logs
         if create_endpoints:
-            StudioVpcEndpoints(self, "Endpoints", vpc=self.vpc, subnets=self.subnets, vpc_cidr=self.vpc_cidr)
+            StudioVpcEndpoints(
+                self,
+                "Endpoints",
+                vpc=self.vpc,
+                subnets=self.subnets,
+                vpc_cidr=self.vpc_cidr,
+                # MLflow tracking servers are reached through their own service (experiments).
+                extra_services={
+                    "MlflowExperiments": ec2.InterfaceVpcEndpointService(
+                        f"aws.sagemaker.{self.region}.experiments", 443
+                    )
+                }
+                if experiments
+                else None,
+            )
         if create_flow_logs:
             VpcFlowLogs(
                 self,

@@ -14,6 +14,7 @@ from constructs import Construct
 
 import pipeline_defs
 from constructs_lib.job_security_group import JobSecurityGroup
+from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
 from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
 from constructs_lib.pipeline_role import PipelineRole
 from constructs_lib.pipeline_triggers import PipelineTriggers
@@ -50,6 +51,7 @@ class PipelinesStack(Stack):
         vpc: ec2.IVpc,
         subnets: Sequence[ec2.ISubnet],
         removal_policy: RemovalPolicy,
+        mlflow_tracking_server_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -66,6 +68,9 @@ class PipelinesStack(Stack):
             data_bucket=data_bucket,
             model_package_groups=sorted({p.model_package_group for p in pipelines if p.model_package_group}),
         )
+        if mlflow_tracking_server_arn is not None:
+            # Pipeline jobs log their runs to the environment's MLflow tracking server.
+            grant_tracking_server_access(role.policy, mlflow_tracking_server_arn)
         security_group = JobSecurityGroup(
             self, "JobSecurityGroup", vpc=vpc, description="Jobs of the platform pipelines"
         ).security_group
@@ -98,6 +103,8 @@ class PipelinesStack(Stack):
                     kms_key_id=KEY_PLACEHOLDER,
                     subnet_ids=[_subnet_placeholder(index) for index in range(len(subnets))],
                     security_group_ids=[SECURITY_GROUP_PLACEHOLDER],
+                    # A fixed name, derived from configuration: literal, no placeholder needed.
+                    mlflow_tracking_server_arn=mlflow_tracking_server_arn,
                 ),
                 pipeline_name=config.name,
             )

@@ -11,17 +11,23 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
+from constructs_lib.platform_dashboard import DashboardEndpoint
 from constructs_lib.serving_execution_role import ModelSource
+from pipeline_defs.model_build import TRAINING_METRICS
 from platform_config import EnvironmentConfig, PlatformConfig, naming
 from platform_config.naming import artifact_bucket_name, build_source_bucket_name
+from platform_config.sagemaker_images import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri
 from stacks.data_stack import DataStack
+from stacks.experiments_stack import ExperimentsStack
 from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
+from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.pipelines_stack import PipelinesStack
 from stacks.promotion_stack import PromotionStack
 from stacks.registry_stack import RegistryStack
 from stacks.serving_access_stack import ServingAccessStack
+from stacks.serving_stack import PackageSource, ServingStack
 from stacks.studio_stack import ImageBuildNames, StudioStack
 
 PROJECT_TAG = "sagemaker-mlops-platform"
@@ -63,6 +69,8 @@ class PlatformStage(cdk.Stage):
             removal_policy=removal_policy,
             model_reader_role_arns=serving_role_arns,
             data_bucket_name=naming.data_bucket_name(environment) if environment.pipelines else None,
+            capture_bucket_name=naming.capture_bucket_name(environment) if environment.serving else None,
+            capture_retention_days=environment.serving.capture_retention_days if environment.serving else 90,
             termination_protection=retain,
             description=f"SageMaker platform {environment.name}: keys and buckets (stateful)",
         )
@@ -72,6 +80,7 @@ class PlatformStage(cdk.Stage):
             network=environment.network,
             logs_key=self.data.logs_key,
             removal_policy=removal_policy,
+            experiments=environment.experiments is not None,
             description=f"SageMaker platform {environment.name}: isolated VPC, endpoints, flow logs",
         )
         self.images: ImagesStack | None = None
@@ -103,6 +112,8 @@ class PlatformStage(cdk.Stage):
                 description=f"SageMaker platform {environment.name}: image builds (CodeBuild)",
             )
         self._add_promotion_path(environment, served, trusted, removal_policy, retain)
+        # Derived from configuration: its clients are granted it without a reference to its stack.
+        mlflow_arn = naming.mlflow_tracking_server_arn(environment) if environment.experiments else None
         self.pipelines: PipelinesStack | None = None
         if environment.pipelines:
             self.pipelines = PipelinesStack(
@@ -115,11 +126,27 @@ class PlatformStage(cdk.Stage):
                 vpc=self.network.vpc,
                 subnets=self.network.subnets,
                 removal_policy=removal_policy,
+                mlflow_tracking_server_arn=mlflow_arn,
                 description=f"SageMaker platform {environment.name}: pipelines from pipeline_defs/",
             )
             if self.registry is not None:
                 # Model-build pipelines register into the registry's groups: they must exist first.
                 self.pipelines.add_stack_dependency(self.registry)
+        self._add_monitoring_and_serving(environment, trusted, removal_policy)
+        self.experiments: ExperimentsStack | None = None
+        if environment.experiments is not None:
+            experiments = environment.experiments
+            self.experiments = ExperimentsStack(
+                self,
+                "Experiments",
+                tracking_server_name=naming.mlflow_tracking_server_name(environment.name),
+                artifact_bucket_name=naming.artifact_bucket_name(environment),
+                size=experiments.tracking_server_size,
+                mlflow_version=experiments.mlflow_version,
+                automatic_model_registration=experiments.automatic_model_registration,
+                weekly_maintenance_window=experiments.weekly_maintenance_window,
+                description=f"SageMaker platform {environment.name}: experiment tracking (MLflow)",
+            )
         self.studio: dict[str, StudioStack] = {}
         if environment.studio is not None:
             assert self.data.studio_key is not None  # created because the environment hosts Studio
@@ -145,6 +172,7 @@ class PlatformStage(cdk.Stage):
                     )
                     if environment.images is not None
                     else None,
+                    mlflow_tracking_server_arn=mlflow_arn,
                     custom_images=[
                         (image.image_name, image.app_image_config_name)
                         for name, image in (self.images.studio_images if self.images else {}).items()
@@ -163,6 +191,82 @@ class PlatformStage(cdk.Stage):
             **environment.tags,
         }.items():
             cdk.Tags.of(self).add(key, value)
+
+    def _add_monitoring_and_serving(
+        self,
+        environment: EnvironmentConfig,
+        trusted: Sequence[EnvironmentConfig],
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
+        """The alarm topic and dashboard wherever there is something to watch, and the endpoints."""
+        name = environment.name
+        serving = environment.serving
+        pipeline_names = [pipeline.name for pipeline in environment.pipelines]
+        builds_models = any(pipeline.definition == "model_build" for pipeline in environment.pipelines)
+        self.monitoring: MonitoringStack | None = None
+        if not (serving or pipeline_names):
+            return
+        self.monitoring = MonitoringStack(
+            self,
+            "Monitoring",
+            environment_name=name,
+            alarm_emails=environment.alarms.emails,
+            pipeline_names=pipeline_names,
+            endpoints=[
+                DashboardEndpoint(
+                    name=endpoint.name, variant_name="AllTraffic", on_instances=bool(endpoint.instances)
+                )
+                for endpoint in (serving.endpoints if serving else ())
+            ],
+            training_metric_names=list(TRAINING_METRICS) if builds_models else [],
+            removal_policy=removal_policy,
+            description=f"SageMaker platform {name}: alarm topic, pipeline alarms, dashboard",
+        )
+        self.serving: ServingStack | None = None
+        if serving is None:
+            return
+        if self.serving_access is None:
+            raise ValueError(
+                f"{name}: serving needs trusted_environments (the serving roles) and a capture bucket"
+            )
+        sources = {other.name: other for other in trusted}
+        package_sources = {
+            endpoint.name: PackageSource(
+                model_package_arn=naming.model_package_arn(
+                    sources[endpoint.model_package.source],
+                    endpoint.model_package.group,
+                    endpoint.model_package.version,
+                ),
+                environment=endpoint.model_package.source,
+                account_id=sources[endpoint.model_package.source].account_id,
+            )
+            for endpoint in serving.endpoints
+        }
+        monitor_image = model_monitor_image_uri(environment.region)
+        registry_account = monitor_image.split(".", 1)[0]
+        self.serving = ServingStack(
+            self,
+            "Serving",
+            environment_name=name,
+            config_file=f"config/{name}.yaml",
+            serving=serving,
+            package_sources=package_sources,
+            execution_role=self.serving_access.execution_role,
+            package_reader_role_name=naming.package_reader_role_name(name),
+            monitor_image_uri=monitor_image,
+            monitor_repository_arn=(
+                f"arn:{_partition(environment)}:ecr:{environment.region}:{registry_account}:repository/"
+                f"{MODEL_MONITOR_REPOSITORY}"
+            ),
+            capture_bucket_name=naming.capture_bucket_name(environment),
+            data_key=self.data.data_key,
+            logs_key=self.data.logs_key,
+            vpc=self.network.vpc,
+            subnets=self.network.subnets,
+            topic=self.monitoring.topic,
+            removal_policy=removal_policy,
+            description=f"SageMaker platform {name}: endpoints, autoscaling, data capture, monitoring",
+        )
 
     def _add_promotion_path(
         self,
@@ -186,6 +290,10 @@ class PlatformStage(cdk.Stage):
                     for role in (
                         naming.serving_execution_role_name(other.name),
                         naming.deployment_role_name(other.name),
+                        # Deploying an endpoint reads the pinned package: its approval and baseline
+                        # (the reader) and its containers (CloudFormation's CreateModel).
+                        naming.package_reader_role_name(other.name),
+                        naming.cloudformation_execution_role_name(other),
                     )
                 ],
                 served_accounts=[other.account_id for other in served],
@@ -231,6 +339,10 @@ class PlatformStage(cdk.Stage):
                 organization_id=environment.cross_account.organization_id,
                 description=f"SageMaker platform {name}: serving and deployment roles for trusted sources",
             )
+
+
+def _partition(environment: EnvironmentConfig) -> str:
+    return "aws-cn" if environment.region.startswith("cn-") else "aws"
 
 
 def _model_source(environment: EnvironmentConfig) -> ModelSource:

@@ -64,6 +64,7 @@ class StudioStack(Stack):
         studio_key: kms.IKey,
         custom_images: Sequence[tuple[str, str]] = (),
         image_build: ImageBuildNames | None = None,
+        mlflow_tracking_server_arn: str | None = None,
         removal_policy: RemovalPolicy,
         **kwargs: Any,
     ) -> None:
@@ -95,6 +96,7 @@ class StudioStack(Stack):
                 job_instance_types=personas[name].job_instance_types,
                 app_instance_types=personas[name].app_instance_types,
                 image_build_access=self._image_build_access(image_build) if image_build else None,
+                mlflow_tracking_server_arn=mlflow_tracking_server_arn,
             )
             for name in used_personas
         }

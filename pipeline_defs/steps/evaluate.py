@@ -13,6 +13,12 @@ Reads /opt/ml/processing/model/model.tar.gz (with the file `xgboost-model`) and 
 
 The pipeline's condition reads `metrics.accuracy.value` (property file `EvaluationReport`), and the model
 registry's approval guard reads the same report as the package's ModelQuality statistics.
+
+Experiment tracking, optional: when MLFLOW_TRACKING_ARN is set (a SageMaker managed MLflow tracking server's
+ARN), the metrics are also logged to MLflow, in the experiment MLFLOW_EXPERIMENT_NAME, as a run named after
+the processing job. mlflow (with the sagemaker-mlflow plugin, which accepts the ARN as tracking URI) comes
+from the container if it has it; if it does not, or tracking fails, the step says so in one line and
+succeeds all the same: the report is what the pipeline needs.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import csv
 import importlib
 import json
 import math
+import os
 import sys
 import tarfile
 import tempfile
@@ -33,6 +40,11 @@ MODEL_ARCHIVE = "model.tar.gz"
 MODEL_FILE = "xgboost-model"
 REPORT_FILE = "evaluation.json"
 DECISION_THRESHOLD = 0.5
+# Where a processing container finds its own job's description (ProcessingJobName among it).
+PROCESSING_JOB_CONFIG = Path("/opt/ml/config/processingjobconfig.json")
+TRACKING_ARN_VARIABLE = "MLFLOW_TRACKING_ARN"
+EXPERIMENT_VARIABLE = "MLFLOW_EXPERIMENT_NAME"
+DEFAULT_RUN_NAME = "evaluate"
 
 
 def read_labelled_rows(paths: Sequence[Path]) -> tuple[list[int], list[list[float]]]:
@@ -149,6 +161,61 @@ def predict_probabilities(model_file: Path, features: Sequence[Sequence[float]])
     return [float(value) for value in booster.predict(matrix)]
 
 
+def processing_job_name(config_file: Path = PROCESSING_JOB_CONFIG) -> str | None:
+    """This job's name from the container's job description, or None outside a processing job."""
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = config.get("ProcessingJobName") if isinstance(config, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def track_with_mlflow(
+    report: Mapping[str, object],
+    environment: Mapping[str, str],
+    config_file: Path = PROCESSING_JOB_CONFIG,
+) -> bool:
+    """Log the report's metrics to the MLflow tracking server in `environment` (MLFLOW_TRACKING_ARN), if any.
+
+    True when logged. Never raises: without the variable nothing happens; without mlflow, or when logging
+    fails, one line says that tracking was skipped and why.
+    """
+    tracking_arn = environment.get(TRACKING_ARN_VARIABLE, "").strip()
+    if not tracking_arn:
+        return False
+    try:
+        mlflow = importlib.import_module("mlflow")
+    except ImportError as error:
+        print(f"MLflow tracking skipped: mlflow is not importable here ({error})")
+        return False
+    run_name = processing_job_name(config_file) or DEFAULT_RUN_NAME
+    metrics = report.get("metrics")
+    values = {
+        name: float(entry["value"])
+        for name, entry in (metrics.items() if isinstance(metrics, dict) else ())
+        if isinstance(entry, dict) and isinstance(entry.get("value"), (int, float))
+    }
+    try:
+        mlflow.set_tracking_uri(tracking_arn)
+        experiment = environment.get(EXPERIMENT_VARIABLE, "").strip()
+        if experiment:
+            mlflow.set_experiment(experiment)
+        with mlflow.start_run(run_name=run_name):
+            mlflow.log_metrics(values)
+            mlflow.log_params(
+                {
+                    "sample_count": report.get("sample_count"),
+                    "decision_threshold": report.get("decision_threshold"),
+                }
+            )
+    except Exception as error:  # tracking is a side channel: the step must not fail for it
+        print(f"MLflow tracking skipped: logging to {tracking_arn} failed ({type(error).__name__}: {error})")
+        return False
+    print(f"MLflow: logged {len(values)} metrics to run {run_name!r} on {tracking_arn}")
+    return True
+
+
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--decision-threshold", type=float, default=DECISION_THRESHOLD)
@@ -170,6 +237,7 @@ def main(argv: Sequence[str]) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report))
+    track_with_mlflow(report, os.environ)
     return 0
 
 

@@ -8,6 +8,9 @@ Reads every `*.csv` under /opt/ml/processing/input (one header row each, the sam
 holds a binary label (1/0, true/false, yes/no, "True."/"False." ...). Writes:
 - /opt/ml/processing/{train,validation,test}/<channel>.csv: the label (0 or 1) first, then the features,
   no header: the CSV layout SageMaker's built-in XGBoost trains on;
+- /opt/ml/processing/baseline/baseline.csv: the train channel's features only (no label, no header), which is
+  exactly what an endpoint receives as text/csv: the dataset Model Monitor's data-quality baseline is
+  computed from;
 - /opt/ml/processing/schema/schema.json: the feature columns in order and how each was encoded, which
   whoever prepares data for batch inference must follow.
 
@@ -30,6 +33,9 @@ from pathlib import Path
 PROCESSING_ROOT = Path("/opt/ml/processing")
 CHANNELS = ("train", "validation", "test")
 SCHEMA_FILE = "schema.json"
+# The features of the train channel, as an endpoint receives them: the data-quality baseline's dataset.
+BASELINE_CHANNEL = "baseline"
+BASELINE_SOURCE = "train"
 
 TRUE_LABELS = frozenset({"1", "1.0", "true", "t", "yes", "y"})
 FALSE_LABELS = frozenset({"0", "0.0", "false", "f", "no", "n"})
@@ -184,6 +190,11 @@ def read_dataset(input_dir: Path) -> tuple[list[str], list[dict[str, str]]]:
     return header, rows
 
 
+def features_only(encoded_row: Sequence[str]) -> list[str]:
+    """An encoded row without its label (the first column): what an endpoint receives as text/csv."""
+    return list(encoded_row[1:])
+
+
 def write_channel(path: Path, rows: Iterable[Sequence[str]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
@@ -222,6 +233,11 @@ def main(argv: Sequence[str]) -> int:
     for channel in CHANNELS:
         count = write_channel(root / channel / f"{channel}.csv", (encoded[index] for index in split[channel]))
         print(f"{channel}: {count} rows")
+    count = write_channel(
+        root / BASELINE_CHANNEL / f"{BASELINE_CHANNEL}.csv",
+        (features_only(encoded[index]) for index in split[BASELINE_SOURCE]),
+    )
+    print(f"{BASELINE_CHANNEL}: {count} rows ({BASELINE_SOURCE} features, no label)")
     schema_path = root / "schema" / SCHEMA_FILE
     schema_path.parent.mkdir(parents=True, exist_ok=True)
     schema_path.write_text(json.dumps(schema.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -34,8 +34,8 @@ DOMAIN = ("studio", "domains", 0)
 SSO_DOMAIN = ("studio", "domains", 1)
 PERSONAS = ("studio", "personas")
 TOP_LEVEL_KEYS = (
-    "account_id, cross_account, images, model_registry, network, pipelines, region, "
-    "retain_stateful_resources, serves_environments, studio, tags, trusted_environments"
+    "account_id, alarms, cross_account, experiments, images, model_registry, network, pipelines, region, "
+    "retain_stateful_resources, serves_environments, serving, studio, tags, trusted_environments"
 )
 
 
@@ -323,6 +323,7 @@ def test_trust_without_serve_is_reported_on_the_trusting_side(config_copy: EditC
 
 
 def test_serve_without_trust_is_reported_on_the_serving_side(config_copy: EditConfig) -> None:
+    config_copy("staging", delete("serving"))  # its endpoints would also name dev as their source
     config_dir = config_copy("staging", delete("trusted_environments"))
     problem = only_problem(config_dir)
     assert file_of(problem) == (config_dir / "dev.yaml").resolve(), problem

@@ -25,6 +25,7 @@ SUBNETS: Final = ("__SUBNET_A__", "__SUBNET_B__")
 SECURITY_GROUPS: Final = ("__JOBS_SECURITY_GROUP__",)
 GROUP: Final = "__MODEL_PACKAGE_GROUP__"
 CACHE: Final = "P30D"
+MLFLOW_ARN: Final = "__MLFLOW_TRACKING_ARN__"
 DEFINITION_LIMIT: Final = 1_048_576  # characters, the SageMaker API's limit for a definition
 
 
@@ -34,7 +35,7 @@ def code_uris(name: str) -> dict[str, str]:
 
 
 def full_context(name: str) -> RenderContext:
-    """Every option set: caching, KMS, VPC, a data bucket (all placeholders)."""
+    """Every option set: caching, KMS, VPC, a data bucket, an MLflow tracking server (all placeholders)."""
     return RenderContext(
         region=REGION,
         role_arn=ROLE_ARN,
@@ -46,11 +47,12 @@ def full_context(name: str) -> RenderContext:
         subnet_ids=SUBNETS,
         security_group_ids=SECURITY_GROUPS,
         data_bucket=DATA_BUCKET,
+        mlflow_tracking_server_arn=MLFLOW_ARN,
     )
 
 
 def plain_context(name: str) -> RenderContext:
-    """The least: no caching, no KMS key, no VPC, no data bucket."""
+    """The least: no caching, no KMS key, no VPC, no data bucket, no experiment tracking."""
     return RenderContext(
         region=REGION,
         role_arn=ROLE_ARN,

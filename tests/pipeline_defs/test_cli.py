@@ -22,7 +22,10 @@ def test_graph_prints_steps_and_edges() -> None:
     assert code == 0
     lines = stdout.splitlines()
     assert lines[0] == "Preprocess: Processing"
+    assert lines[1] == "DataQualityBaseline: QualityCheck"
     for edge in (
+        "Preprocess -> DataQualityBaseline",
+        "DataQualityBaseline -> Model-RegisterModel",
         "Preprocess -> Train",
         "Train -> Evaluate",
         "Evaluate -> CheckAccuracy",
@@ -58,6 +61,22 @@ def test_options() -> None:
     assert code == 0
     assert '"prod-artifacts"' in stdout
     assert '"nightly-scoring-predict"' in stdout
+
+
+def test_an_mlflow_tracking_server() -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/experiments"
+    code, stdout, _ = _run(
+        "render", "model_build", "--region", "eu-west-1", "--mlflow-tracking-server-arn", arn
+    )
+    assert code == 0
+    assert stdout.count(f'"MLFLOW_TRACKING_ARN": "{arn}"') == 3  # preprocess, train, evaluate
+    code, stdout, _ = _run("render", "model_build", "--region", "eu-west-1")
+    assert (code, "MLFLOW" in stdout) == (0, False)  # none by default
+    code, stdout, stderr = _run(
+        "render", "model_build", "--region", "eu-west-1", "--mlflow-tracking-server-arn", "experiments"
+    )
+    assert (code, stdout) == (2, "")
+    assert "not a SageMaker MLflow tracking server ARN" in stderr
 
 
 def test_invalid_values_exit_2_with_the_reason() -> None:

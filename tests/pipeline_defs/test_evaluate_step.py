@@ -1,23 +1,27 @@
-"""steps/evaluate.py: metrics, the report the condition and the approval guard read, the whole run.
+"""steps/evaluate.py: metrics, the report the condition and the approval guard read, the whole run, and
+logging the metrics to an MLflow tracking server.
 
-xgboost is not installed here (it is in the container): the whole run uses a stand-in module.
+Neither xgboost nor mlflow is installed here (xgboost is in the container; mlflow is not a dependency of
+this project): the runs use stand-in modules in sys.modules.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import sys
 import tarfile
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy
 import pytest
 
 from functions.approval_guard.handler import search_metric
+from pipeline_defs import model_build
 from pipeline_defs.model_build import ACCURACY_PATH
 from pipeline_defs.steps import evaluate
 from pipeline_defs.steps.evaluate import (
@@ -121,9 +125,7 @@ class _StandInMatrix:
         self.data = data
 
 
-def test_a_whole_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _prepare_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stand_in = types.ModuleType("xgboost")
     stand_in.Booster = _StandInBooster  # type: ignore[attr-defined]
     stand_in.DMatrix = _StandInMatrix  # type: ignore[attr-defined]
@@ -133,6 +135,13 @@ def test_a_whole_run(
     (tmp_path / "test").mkdir()
     (tmp_path / "test" / "test.csv").write_text("1,0.9,5\n1,0.4,5\n0,0.2,5\n0,0.7,5\n")
 
+
+def test_a_whole_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _prepare_run(tmp_path, monkeypatch)
+    monkeypatch.delenv("MLFLOW_TRACKING_ARN", raising=False)  # no tracking: stdout is the report alone
+
     assert evaluate.main(["--root", str(tmp_path)]) == 0
 
     report = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
@@ -140,3 +149,153 @@ def test_a_whole_run(
     assert report["metrics"]["auc"] == {"value": 0.75}
     assert report["sample_count"] == 4
     assert json.loads(capsys.readouterr().out) == report
+
+
+ARN = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/experiments"
+REPORT = evaluation_report({"accuracy": 0.9, "auc": 0.95}, sample_count=40)
+
+
+class _FakeMlflow(types.ModuleType):
+    """The part of mlflow that evaluate.py uses, recording each call."""
+
+    def __init__(self, *, fail_on: str | None = None) -> None:
+        super().__init__("mlflow")
+        self.calls: list[tuple[str, object]] = []
+        self.fail_on = fail_on
+
+    def _record(self, name: str, value: object) -> None:
+        if name == self.fail_on:
+            raise ConnectionError("tracking server unreachable")
+        self.calls.append((name, value))
+
+    def set_tracking_uri(self, uri: str) -> None:
+        self._record("set_tracking_uri", uri)
+
+    def set_experiment(self, experiment_name: str) -> None:
+        self._record("set_experiment", experiment_name)
+
+    @contextlib.contextmanager
+    def start_run(self, run_name: str) -> Iterator[None]:
+        self._record("start_run", run_name)
+        yield
+        self._record("end_run", run_name)
+
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        self._record("log_metrics", metrics)
+
+    def log_params(self, params: dict[str, object]) -> None:
+        self._record("log_params", params)
+
+
+def _job_config(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / "processingjobconfig.json"
+    path.write_text(json.dumps({"ProcessingJobName": name, "AppSpecification": {}}))
+    return path
+
+
+def test_metrics_are_logged_to_the_tracking_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = _FakeMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", fake)
+    environment = {"MLFLOW_TRACKING_ARN": ARN, "MLFLOW_EXPERIMENT_NAME": "model-build"}
+    config = _job_config(tmp_path, "model-build-evaluate-abc123")
+
+    assert evaluate.track_with_mlflow(REPORT, environment, config) is True
+
+    assert fake.calls == [
+        ("set_tracking_uri", ARN),
+        ("set_experiment", "model-build"),
+        ("start_run", "model-build-evaluate-abc123"),
+        ("log_metrics", {"accuracy": 0.9, "auc": 0.95}),
+        ("log_params", {"sample_count": 40, "decision_threshold": 0.5}),
+        ("end_run", "model-build-evaluate-abc123"),
+    ]
+    assert capsys.readouterr().out == (
+        f"MLflow: logged 2 metrics to run 'model-build-evaluate-abc123' on {ARN}\n"
+    )
+
+
+def test_the_run_is_named_evaluate_outside_a_processing_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _FakeMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", fake)
+    (tmp_path / "broken.json").write_text("{not json")
+    for config in (tmp_path / "missing.json", tmp_path / "broken.json"):
+        fake.calls.clear()
+        assert evaluate.track_with_mlflow(REPORT, {"MLFLOW_TRACKING_ARN": ARN}, config) is True
+        assert ("start_run", "evaluate") in fake.calls
+        assert "set_experiment" not in [name for name, _ in fake.calls]  # no experiment name: the default
+
+
+def test_nothing_happens_without_a_tracking_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = _FakeMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", fake)
+    assert evaluate.track_with_mlflow(REPORT, {}, tmp_path / "none.json") is False
+    assert evaluate.track_with_mlflow(REPORT, {"MLFLOW_TRACKING_ARN": " "}, tmp_path / "none.json") is False
+    assert fake.calls == []
+    assert capsys.readouterr().out == ""
+
+
+def test_without_mlflow_tracking_is_skipped_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # makes `import mlflow` raise ImportError
+    assert evaluate.track_with_mlflow(REPORT, {"MLFLOW_TRACKING_ARN": ARN}, tmp_path / "none.json") is False
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("MLflow tracking skipped: mlflow is not importable here (")
+
+
+def test_a_failing_tracking_server_does_not_fail_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", _FakeMlflow(fail_on="log_metrics"))
+    assert evaluate.track_with_mlflow(REPORT, {"MLFLOW_TRACKING_ARN": ARN}, tmp_path / "none.json") is False
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line == (
+        f"MLflow tracking skipped: logging to {ARN} failed (ConnectionError: tracking server unreachable)"
+    )
+
+
+def test_a_whole_run_with_tracking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The step's environment as the pipeline sets it: the report is written, then logged."""
+    _prepare_run(tmp_path, monkeypatch)
+    fake = _FakeMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", fake)
+    monkeypatch.setenv("MLFLOW_TRACKING_ARN", ARN)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "model-build")
+
+    assert evaluate.main(["--root", str(tmp_path)]) == 0
+
+    report = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    logged = dict(fake.calls)["log_metrics"]
+    assert logged == {name: entry["value"] for name, entry in report["metrics"].items()}
+    assert ("set_experiment", "model-build") in fake.calls
+    report_line, tracking_line = capsys.readouterr().out.splitlines()
+    assert json.loads(report_line) == report
+    assert tracking_line.startswith("MLflow: logged 5 metrics")
+
+
+def test_a_whole_run_without_mlflow_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _prepare_run(tmp_path, monkeypatch)
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    monkeypatch.setenv("MLFLOW_TRACKING_ARN", ARN)
+
+    assert evaluate.main(["--root", str(tmp_path)]) == 0
+
+    assert (tmp_path / "evaluation" / "evaluation.json").is_file()
+    report_line, skipped_line = capsys.readouterr().out.splitlines()
+    assert json.loads(report_line)["sample_count"] == 4
+    assert skipped_line.startswith("MLflow tracking skipped: mlflow is not importable here")
+
+
+def test_the_script_reads_the_variables_the_pipeline_sets() -> None:
+    assert evaluate.TRACKING_ARN_VARIABLE == model_build.MLFLOW_TRACKING_ARN_VARIABLE
+    assert evaluate.EXPERIMENT_VARIABLE == model_build.MLFLOW_EXPERIMENT_VARIABLE

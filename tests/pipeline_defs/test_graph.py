@@ -109,3 +109,41 @@ def test_malformed_definitions_are_refused() -> None:
         pipeline_graph(_definition(_step("A"), _step("A")))
     with pytest.raises(ValueError, match="without a Name or Type"):
         pipeline_graph(_definition({"Name": "A"}))
+
+
+def test_a_quality_check_read_by_a_branch_step() -> None:
+    """As in the model build: a QualityCheck step beside the condition, whose baseline a step in the
+    condition's branch reads; its top-level fields (CheckType, SkipCheck, nulls) hold no references."""
+    graph = pipeline_graph(
+        _definition(
+            _step("Prepare"),
+            _step(
+                "Baseline",
+                "QualityCheck",
+                Arguments={
+                    "Input": {"Get": "Steps.Prepare.ProcessingOutputConfig.Outputs['b'].S3Output.S3Uri"}
+                },
+                CheckType="DATA_QUALITY",
+                SkipCheck=True,
+                ModelPackageGroupName=None,
+            ),
+            _step(
+                "Check",
+                "Condition",
+                Arguments={
+                    "Conditions": [],
+                    "IfSteps": [
+                        _step(
+                            "Register",
+                            "RegisterModel",
+                            Arguments={"Stats": {"Get": "Steps.Baseline.CalculatedBaselineStatistics"}},
+                        )
+                    ],
+                    "ElseSteps": [],
+                },
+            ),
+        )
+    )
+    assert graph.steps["Baseline"] == "QualityCheck"
+    assert graph.edges == {("Prepare", "Baseline"), ("Baseline", "Register"), ("Check", "Register")}
+    assert graph.edge_kinds[("Baseline", "Register")] == {"data"}

@@ -1,13 +1,23 @@
-"""The model build DAG: its steps, edges, branches, parameters, locations, caching, KMS and VPC settings."""
+"""The model build DAG: its steps, edges, branches, parameters, locations, caching, KMS and VPC settings,
+the data-quality baseline registered with the model, training metrics and experiment tracking."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from pipeline_defs import RenderContext, render
-from pipeline_defs.model_build import ACCURACY_PATH, EVALUATION_REPORT
+from pipeline_defs.model_build import (
+    ACCURACY_PATH,
+    BASELINE_INSTANCE_TYPE,
+    DATA_QUALITY_STEP,
+    EVALUATION_REPORT,
+    HYPERPARAMETERS,
+    TRAINING_METRICS,
+)
+from pipeline_defs.steps import preprocess as preprocess_script
 from tests.pipeline_defs.conftest import Rendered
 from tests.pipeline_defs.support import (
     BUCKET,
@@ -15,6 +25,7 @@ from tests.pipeline_defs.support import (
     DATA_BUCKET,
     GROUP,
     KMS_KEY,
+    MLFLOW_ARN,
     REGION,
     ROLE_ARN,
     SECURITY_GROUPS,
@@ -31,6 +42,7 @@ from tests.pipeline_defs.support import (
 PIPELINE = "model-build"  # the default pipeline name
 STEPS = {
     "Preprocess": "Processing",
+    "DataQualityBaseline": "QualityCheck",
     "Train": "Training",
     "Evaluate": "Processing",
     "CheckAccuracy": "Condition",
@@ -42,11 +54,13 @@ STEPS = {
 # What reads what, plus the condition's branches: nothing else.
 DATA_EDGES = {
     ("Preprocess", "Train"),  # train and validation channels
+    ("Preprocess", "DataQualityBaseline"),  # baseline channel
     ("Preprocess", "Evaluate"),  # test channel
     ("Train", "Evaluate"),  # model artifacts
     ("Evaluate", "CheckAccuracy"),  # accuracy from the report
     ("Train", "Model-RegisterModel"),  # model artifacts
     ("Evaluate", "Model-RegisterModel"),  # the report as model quality statistics
+    ("DataQualityBaseline", "Model-RegisterModel"),  # data quality metrics and drift check baselines
     ("Train", "Scoring-CreateModel"),  # model artifacts
     ("Scoring-CreateModel", "ScoreTest"),  # model name
     ("Preprocess", "ScoreTest"),  # test channel
@@ -54,7 +68,17 @@ DATA_EDGES = {
 }
 IF_STEPS = ("Model-RegisterModel", "Scoring-CreateModel", "ScoreTest")
 ELSE_STEPS = ("AccuracyTooLow",)
-CACHEABLE = ("Preprocess", "Train", "Evaluate", "ScoreTest")
+CACHEABLE = ("Preprocess", "DataQualityBaseline", "Train", "Evaluate", "ScoreTest")
+PROCESSING_JOBS = ("Preprocess", "DataQualityBaseline", "Evaluate")
+# Where the baseline goes: under models/, which the serving accounts may read, one prefix per execution.
+BASELINE_OUTPUT = [
+    "s3:/",
+    BUCKET,
+    "models",
+    PIPELINE,
+    {"Get": "Execution.PipelineExecutionId"},
+    "data-quality",
+]
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +96,7 @@ def test_steps_and_types(full: dict[str, Rendered]) -> None:
     assert dict(graph.steps) == STEPS
     assert [step["Name"] for step in load(full["model_build"].definition)["Steps"]] == [
         "Preprocess",
+        "DataQualityBaseline",
         "Train",
         "Evaluate",
         "CheckAccuracy",
@@ -173,7 +198,7 @@ def test_outputs_go_under_the_pipeline_prefix_per_execution(steps: dict[str, dic
         for step in ("Preprocess", "Evaluate")
         for output in steps[step]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
     ] + [steps["ScoreTest"]["Arguments"]["TransformOutput"]["S3OutputPath"]]
-    assert len(destinations) == 6
+    assert len(destinations) == 7  # train, validation, test, baseline, schema; evaluation; scores
     for destination in destinations:
         values = join_values(destination)
         assert values[:4] == ["s3:/", BUCKET, "pipelines", PIPELINE]
@@ -181,14 +206,17 @@ def test_outputs_go_under_the_pipeline_prefix_per_execution(steps: dict[str, dic
         assert all(isinstance(value, str) for value in values[5:])
 
 
-def test_model_artifacts_go_under_models(steps: dict[str, dict[str, Any]]) -> None:
-    """The serving accounts may read exactly the models/ prefix; nothing else is written there."""
+def test_model_artifacts_and_the_baseline_go_under_models(steps: dict[str, dict[str, Any]]) -> None:
+    """The serving accounts may read exactly the models/ prefix: models and their data-quality baselines
+    are written there, nothing else."""
     training = steps["Train"]["Arguments"]
     assert training["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/models/{PIPELINE}"
     assert "DebugHookConfig" not in training
     assert training["ProfilerConfig"] == {"DisableProfiler": True}
+    (baseline_output,) = steps[DATA_QUALITY_STEP]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    assert join_values(baseline_output["S3Output"]["S3Uri"]) == BASELINE_OUTPUT
     writers = [static_prefix(value) for value in _output_locations(steps)]
-    assert [prefix for prefix in writers if "/models/" in prefix] == [f"s3://{BUCKET}/models/{PIPELINE}"]
+    assert [prefix for prefix in writers if "/models/" in prefix] == [f"s3://{BUCKET}/models/{PIPELINE}"] * 2
 
 
 def test_training_uses_the_prebuilt_xgboost_image_for_the_region(steps: dict[str, dict[str, Any]]) -> None:
@@ -258,6 +286,7 @@ def test_explicit_job_names(steps: dict[str, dict[str, Any]]) -> None:
         "Preprocess": ("ProcessingJobName", "model-build-preprocess"),
         "Train": ("TrainingJobName", "model-build-train"),
         "Evaluate": ("ProcessingJobName", "model-build-evaluate"),
+        "DataQualityBaseline": ("ProcessingJobName", "model-build-data-quality"),
         "Scoring-CreateModel": ("ModelName", "model-build-model"),
         "ScoreTest": ("TransformJobName", "model-build-score"),
     }
@@ -267,7 +296,7 @@ def test_explicit_job_names(steps: dict[str, dict[str, Any]]) -> None:
 
 def test_jobs_use_the_kms_key_and_the_vpc(steps: dict[str, dict[str, Any]]) -> None:
     vpc = {"Subnets": list(SUBNETS), "SecurityGroupIds": list(SECURITY_GROUPS)}
-    for step in ("Preprocess", "Evaluate"):
+    for step in PROCESSING_JOBS:
         arguments = steps[step]["Arguments"]
         assert arguments["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == KMS_KEY
         assert arguments["ProcessingOutputConfig"]["KmsKeyId"] == KMS_KEY
@@ -308,9 +337,96 @@ def test_input_data_comes_from_the_artifact_bucket_unless_a_data_bucket_is_given
 
 
 def test_the_role_is_the_context_role(steps: dict[str, dict[str, Any]]) -> None:
-    for step in ("Preprocess", "Train", "Evaluate"):
+    for step in (*PROCESSING_JOBS, "Train"):
         assert steps[step]["Arguments"]["RoleArn"] == ROLE_ARN
     assert steps["Scoring-CreateModel"]["Arguments"]["ExecutionRoleArn"] == ROLE_ARN
+
+
+def test_preprocess_writes_the_baseline_channel(steps: dict[str, dict[str, Any]]) -> None:
+    outputs = steps["Preprocess"]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    assert [output["OutputName"] for output in outputs] == [
+        "train",
+        "validation",
+        "test",
+        preprocess_script.BASELINE_CHANNEL,
+        "schema",
+    ]
+    (baseline,) = [output for output in outputs if output["OutputName"] == "baseline"]
+    assert baseline["S3Output"]["LocalPath"] == "/opt/ml/processing/baseline"  # where the script writes it
+
+
+def test_the_data_quality_baseline(steps: dict[str, dict[str, Any]]) -> None:
+    """Model Monitor's analyzer on the baseline channel (headerless CSV of features), the check skipped and
+    the result registered as the new baseline: the first model has nothing to compare with."""
+    step = steps[DATA_QUALITY_STEP]
+    assert step["CheckType"] == "DATA_QUALITY"
+    assert (step["SkipCheck"], step["RegisterNewBaseline"]) == (True, True)
+    assert step["SuppliedBaselineStatistics"] is None and step["SuppliedBaselineConstraints"] is None
+    arguments = step["Arguments"]
+    assert arguments["AppSpecification"]["ImageUri"].endswith(
+        f".dkr.ecr.{REGION}.amazonaws.com/sagemaker-model-monitor-analyzer"
+    )
+    assert arguments["ProcessingResources"]["ClusterConfig"]["InstanceType"] == BASELINE_INSTANCE_TYPE
+    (dataset,) = arguments["ProcessingInputs"]
+    assert dataset["S3Input"]["S3Uri"] == {
+        "Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"
+    }
+    environment = arguments["Environment"]
+    assert json.loads(environment["dataset_format"]) == {
+        "csv": {"header": False, "output_columns_position": "START"}
+    }
+    assert environment["dataset_source"] == dataset["S3Input"]["LocalPath"]
+    assert environment["publish_cloudwatch_metrics"] == "Disabled"
+    assert "MLFLOW_TRACKING_ARN" not in environment
+
+
+def test_registration_carries_the_data_quality_baseline(steps: dict[str, dict[str, Any]]) -> None:
+    """What the serving side's deploy-time custom resource reads: DriftCheckBaselines.ModelDataQuality,
+    falling back to ModelMetrics.ModelDataQuality."""
+    arguments = steps["Model-RegisterModel"]["Arguments"]
+
+    def source(prop: str) -> dict[str, Any]:
+        return {"ContentType": "application/json", "S3Uri": {"Get": f"Steps.{DATA_QUALITY_STEP}.{prop}"}}
+
+    assert arguments["ModelMetrics"]["ModelDataQuality"] == {
+        "Statistics": source("CalculatedBaselineStatistics"),
+        "Constraints": source("CalculatedBaselineConstraints"),
+    }
+    assert arguments["DriftCheckBaselines"] == {
+        "ModelDataQuality": {
+            "Statistics": source("BaselineUsedForDriftCheckStatistics"),
+            "Constraints": source("BaselineUsedForDriftCheckConstraints"),
+        }
+    }
+    assert "Statistics" in arguments["ModelMetrics"]["ModelQuality"]  # the evaluation report stays
+
+
+def test_training_metrics_are_the_built_in_algorithms(steps: dict[str, dict[str, Any]]) -> None:
+    """SageMaker refuses MetricDefinitions for its built-in algorithms (ValidationException: "You can't
+    override the metric definitions for Amazon SageMaker algorithms"): the algorithm's own definitions
+    publish eval_metric (auc) on the train and validation channels, which are exactly the two it gets."""
+    training = steps["Train"]["Arguments"]
+    assert training["AlgorithmSpecification"] == {
+        "TrainingImage": training["AlgorithmSpecification"]["TrainingImage"],
+        "TrainingInputMode": "File",
+    }
+    assert training["HyperParameters"]["eval_metric"] == HYPERPARAMETERS["eval_metric"] == "auc"
+    channels = [channel["ChannelName"] for channel in training["InputDataConfig"]]
+    assert TRAINING_METRICS == ("train:auc", "validation:auc")
+    assert [metric.split(":")[0] for metric in TRAINING_METRICS] == channels
+
+
+def test_jobs_get_the_mlflow_tracking_server(steps: dict[str, dict[str, Any]]) -> None:
+    tracking = {"MLFLOW_TRACKING_ARN": MLFLOW_ARN, "MLFLOW_EXPERIMENT_NAME": PIPELINE}
+    for step in ("Preprocess", "Train", "Evaluate"):
+        assert steps[step]["Arguments"]["Environment"] == tracking, step
+
+
+def test_without_a_tracking_server_no_job_gets_an_environment(plain: dict[str, Rendered]) -> None:
+    steps = all_steps(load(plain["model_build"].definition))
+    for step in ("Preprocess", "Train", "Evaluate"):
+        assert "Environment" not in steps[step]["Arguments"], step
+    assert "MLFLOW" not in plain["model_build"].definition
 
 
 def test_a_model_package_group_is_required() -> None:

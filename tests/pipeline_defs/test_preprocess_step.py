@@ -1,4 +1,5 @@
-"""steps/preprocess.py: label parsing, schema inference and encoding, the stratified split, the whole run."""
+"""steps/preprocess.py: label parsing, schema inference and encoding, the stratified split, the baseline
+channel, the whole run."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_defs import model_build
 from pipeline_defs.steps import preprocess
-from pipeline_defs.steps.preprocess import Feature, Schema, infer_schema, parse_label, stratified_split
+from pipeline_defs.steps.preprocess import (
+    Feature,
+    Schema,
+    features_only,
+    infer_schema,
+    parse_label,
+    stratified_split,
+)
 
 HEADER = ["state", "account_length", "intl_plan", "day_minutes", "phone", "churn"]
 
@@ -135,6 +144,51 @@ def test_a_whole_run(tmp_path: Path) -> None:
         "intl_plan",
         "day_minutes",
     ]
+
+
+def test_features_only_drops_the_label_and_keeps_missing_values() -> None:
+    rows = _rows(12)
+    schema = infer_schema(rows, HEADER, "churn", drop=["phone"])
+    assert features_only(schema.encode(rows[3])) == ["1", "0", "0", "103", "1", "0", ""]
+    assert len(features_only(schema.encode(rows[0]))) == len(schema.columns)
+
+
+def test_the_baseline_channel_is_the_train_features_as_an_endpoint_receives_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No label, no header, the schema's columns in order: the text/csv an endpoint gets, row for row the
+    train channel without its first column. The other channels are unchanged by it."""
+    (tmp_path / "input").mkdir()
+    rows = _rows(40)
+    with (tmp_path / "input" / "data.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    assert preprocess.main(["--root", str(tmp_path), "--drop-columns", "phone"]) == 0
+
+    train = (tmp_path / "train" / "train.csv").read_text().splitlines()
+    baseline_file = tmp_path / "baseline" / "baseline.csv"
+    baseline = baseline_file.read_text().splitlines()
+    assert len(baseline) == len(train) == 28
+    assert baseline == [line.split(",", 1)[1] for line in train]
+    columns = json.loads((tmp_path / "schema" / "schema.json").read_text())["columns"]
+    assert all(len(line.split(",")) == len(columns) == 7 for line in baseline)
+    assert not any(name in baseline[0] for name in ("state", "churn", "account_length"))  # no header
+    # Each line is its source row's features in the schema's order (account_length identifies the row).
+    assert columns[:4] == ["state=KS", "state=NJ", "state=OH", "account_length"]
+    for line in baseline:
+        fields = line.split(",")
+        source = rows[int(fields[3]) - 100]
+        assert fields[:3] == ["1" if source["state"] == state else "0" for state in ("KS", "NJ", "OH")]
+    assert baseline_file.read_bytes().endswith(b"\n") and b"\r" not in baseline_file.read_bytes()
+    assert "baseline: 28 rows (train features, no label)" in capsys.readouterr().out
+
+
+def test_the_pipeline_and_the_script_agree_on_the_baseline_channel() -> None:
+    assert preprocess.BASELINE_CHANNEL == model_build.BASELINE_CHANNEL
+    assert preprocess.BASELINE_CHANNEL in model_build.PREPROCESS_CHANNELS
+    assert set(preprocess.CHANNELS) < set(model_build.PREPROCESS_CHANNELS)
 
 
 def test_files_with_different_columns_are_refused(tmp_path: Path) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
 from pipeline_defs import DEFINITIONS, RenderContext, UnknownDefinitionError, render, script_paths
+from pipeline_defs.context import PLACEHOLDER_MLFLOW_TRACKING_ARN
 from pipeline_defs.definitions import STEPS_DIR, clear_render_cache
 from tests.pipeline_defs.conftest import Rendered
 from tests.pipeline_defs.support import (
@@ -16,6 +18,7 @@ from tests.pipeline_defs.support import (
     DEFINITION_LIMIT,
     GROUP,
     KMS_KEY,
+    MLFLOW_ARN,
     REGION,
     ROLE_ARN,
     SECURITY_GROUPS,
@@ -35,6 +38,7 @@ def test_every_placeholder_of_the_context_occurs(full: dict[str, Rendered]) -> N
         ROLE_ARN,
         GROUP,
         KMS_KEY,
+        MLFLOW_ARN,
         *SUBNETS,
         *SECURITY_GROUPS,
         *code_uris("model_build").values(),
@@ -97,10 +101,13 @@ def test_the_region_changes_only_image_uris() -> None:
     ireland = render("model_build", full_context("model_build"))
     virginia = render("model_build", context)
     assert ".dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1" in virginia
-    assert (
-        ireland.replace(".dkr.ecr.eu-west-1.", ".dkr.ecr.us-east-1.").replace("141502667606", "683313688378")
-        == virginia
-    )
+    # The registries' accounts: XGBoost and scikit-learn share one per region, Model Monitor has its own.
+    accounts = {"141502667606": "683313688378", "468650794304": "156813124566"}
+    translated = ireland.replace(".dkr.ecr.eu-west-1.", ".dkr.ecr.us-east-1.")
+    for ireland_account, virginia_account in accounts.items():
+        assert f'"{ireland_account}.dkr.ecr.' in ireland
+        translated = translated.replace(ireland_account, virginia_account)
+    assert translated == virginia
 
 
 def test_unknown_names_raise_a_clear_key_error() -> None:
@@ -135,6 +142,7 @@ def test_script_paths() -> None:
         ({"subnet_ids": ("subnet-1",), "security_group_ids": ()}, "go together"),
         ({"model_package_group": ""}, "model_package_group is empty"),
         ({"kms_key_id": ""}, "kms_key_id is empty"),
+        ({"mlflow_tracking_server_arn": ""}, "not a SageMaker MLflow tracking server ARN"),
     ],
 )
 def test_invalid_contexts_are_refused(change: dict[str, object], message: str) -> None:
@@ -147,6 +155,52 @@ def test_invalid_contexts_are_refused(change: dict[str, object], message: str) -
     }
     with pytest.raises(ValueError, match=message):
         RenderContext(**(fields | change))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "my-tracking-server",
+        "__MLFLOW_TRACKING_SERVER__",  # not the placeholder
+        "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-app/app-1",
+        "arn:aws:sagemaker:eu-west-1:1234:mlflow-tracking-server/t",
+        "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/-t",
+        "arn:aws:sagemaker::123456789012:mlflow-tracking-server/t",
+        "arn:aws:sagemaker:${AWS::Region}:123456789012:mlflow-tracking-server/t",
+        "arn:aws:iam::123456789012:role/mlflow-tracking-server/t",
+    ],
+)
+def test_invalid_mlflow_tracking_servers_are_refused(arn: str) -> None:
+    with pytest.raises(ValueError, match="not a SageMaker MLflow tracking server ARN"):
+        dataclasses.replace(full_context("model_build"), mlflow_tracking_server_arn=arn)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        PLACEHOLDER_MLFLOW_TRACKING_ARN,
+        "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/experiments",
+        "arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:mlflow-tracking-server/Team-A-1",
+        "arn:aws-cn:sagemaker:cn-north-1:123456789012:mlflow-tracking-server/t",
+    ],
+)
+def test_mlflow_tracking_servers_and_the_placeholder_are_accepted(arn: str) -> None:
+    context = dataclasses.replace(full_context("model_build"), mlflow_tracking_server_arn=arn)
+    assert context.mlflow_tracking_server_arn == arn
+
+
+def test_the_tracking_server_is_part_of_the_cache_key() -> None:
+    """Two contexts that differ only in the tracking server render apart (the render cache is keyed on it)."""
+    tracked = full_context("model_build")
+    untracked = dataclasses.replace(tracked, mlflow_tracking_server_arn=None)
+    assert tracked.cache_key() != untracked.cache_key()
+    assert json.loads(tracked.cache_key())["mlflow_tracking_server_arn"] == MLFLOW_ARN
+    assert MLFLOW_ARN in render("model_build", tracked)
+    assert MLFLOW_ARN not in render("model_build", untracked)
+
+
+def test_the_placeholder_constants_are_the_ones_the_tests_render_with() -> None:
+    assert PLACEHOLDER_MLFLOW_TRACKING_ARN == MLFLOW_ARN
 
 
 def test_a_context_is_frozen_and_hashable() -> None:

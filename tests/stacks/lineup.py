@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from platform_config import PlatformConfig
+from platform_config import PlatformConfig, naming
 
 ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/([\w+=,.@/-]+)")
@@ -93,6 +93,9 @@ def lineup_problems(
     templates = {name: list(values) for name, values in templates.items()}
     by_account = {environment.account_id: name for name, environment in platform.environments.items()}
     roles = created_roles(templates)
+    # `cdk bootstrap` creates CloudFormation's execution role in every account the platform deploys to.
+    for name, environment in platform.environments.items():
+        roles.setdefault(name, set()).add(naming.cloudformation_execution_role_name(environment))
     problems: list[str] = []
 
     def check_arn(statement: Statement, arn: str, what: str) -> None:

@@ -60,7 +60,9 @@ def test_endpoints_for_vpc_only_studio(synthesized: SynthesizedApp) -> None:
     interface = template.find_resources(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
     )
-    assert len(interface) == len(STUDIO_INTERFACE_ENDPOINTS)
+    # dev tracks experiments: its MLflow tracking server is reached through one more endpoint.
+    assert len(interface) == len(STUDIO_INTERFACE_ENDPOINTS) + 1
+    assert "aws.sagemaker.eu-west-1.experiments" in names
     assert all(e["Properties"]["PrivateDnsEnabled"] is True for e in interface.values())
     gateways = template.find_resources(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}

@@ -28,10 +28,17 @@ def test_registry_groups_are_stateful_and_readable_by_exactly_the_served_roles(
         g["ModelPackageGroupName"]: g for g in _resources(template, "AWS::SageMaker::ModelPackageGroup")
     }
     assert sorted(groups) == sorted(group.name for group in registry.groups)
+    served = [sample_platform.environments[name] for name in ("staging", "prod")]
     served_roles = sorted(
-        naming.role_arn(sample_platform.environments[name], role(name))
-        for name in ("staging", "prod")
-        for role in (naming.serving_execution_role_name, naming.deployment_role_name)
+        naming.role_arn(environment, role_name)
+        for environment in served
+        for role_name in (
+            naming.serving_execution_role_name(environment.name),
+            naming.deployment_role_name(environment.name),
+            # Deploying an endpoint reads the pinned package: the reader and CloudFormation's CreateModel.
+            naming.package_reader_role_name(environment.name),
+            naming.cloudformation_execution_role_name(environment),
+        )
     )
     for group in registry.groups:
         (statement,) = groups[group.name]["ModelPackageGroupPolicy"]["Statement"]

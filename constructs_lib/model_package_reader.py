@@ -1,0 +1,140 @@
+"""Reads pinned model packages at deploy time: approval status and data-quality baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CustomResource, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.platform_function import PlatformFunction
+
+
+class ModelPackageReader(Construct):
+    """A custom-resource provider whose function (functions/model_package_baseline, role `role_name`, which
+    the source registries' group policies name) describes a model package of another account. `read`
+    adds one resource per package: it fails the deployment with the reason unless the package is Approved
+    and carries a data-quality baseline (or one is given), and exposes the baseline's S3 URIs.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role_name: str,
+        model_package_arns: Sequence[str],
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        logs_key: kms.IKey,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not model_package_arns:
+            raise ValueError("ModelPackageReader needs the ARNs of the packages it may read")
+        reader = PlatformFunction(
+            self,
+            "Reader",
+            package="model_package_baseline",
+            description="Reads a pinned model package: approval status and data-quality baseline",
+            environment={},
+            vpc=vpc,
+            subnets=subnets,
+            logs_key=logs_key,
+            role_name=role_name,
+            timeout_seconds=60,
+            removal_policy=removal_policy,
+        )
+        reader.policy.add_statements(
+            iam.PolicyStatement(
+                sid="DescribePinnedPackages",
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=sorted(set(model_package_arns)),
+            )
+        )
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=reader.function,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
+            log_group=logs.LogGroup(
+                self,
+                "ProviderLogs",
+                encryption_key=logs_key,
+                retention=logs.RetentionDays.ONE_YEAR,
+                removal_policy=removal_policy,
+            ),
+        )
+        self._reader_arn = reader.function.function_arn
+        self._acknowledge_provider_findings()
+
+    def read(
+        self,
+        construct_id: str,
+        *,
+        model_package_arn: str,
+        constraints_uri: str | None = None,
+        statistics_uri: str | None = None,
+    ) -> CustomResource:
+        """The package's resource: `get_att_string("ConstraintsUri")`, `"StatisticsUri"`, `"ImageUri"`."""
+        properties = {"ModelPackageArn": model_package_arn, "RequireApproved": "true"}
+        if constraints_uri is not None and statistics_uri is not None:
+            properties |= {"ConstraintsUri": constraints_uri, "StatisticsUri": statistics_uri}
+        return CustomResource(
+            self,
+            construct_id,
+            service_token=self.provider.service_token,
+            resource_type="Custom::ModelPackage",
+            properties=properties,
+        )
+
+    def _acknowledge_provider_findings(self) -> None:
+        framework = self.provider.node.find_child("framework-onEvent")
+        # CDK makes the function depend on its role's policy, which also names the role: fine, not an error.
+        framework.node.default_child.add_metadata(  # type: ignore[union-attr]
+            "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
+        )
+        acknowledge(
+            framework,
+            "NIST.800.53.R5-LambdaConcurrency",
+            "CDK's provider framework function runs only during deployments, one call per resource.",
+        )
+        acknowledge(
+            framework,
+            "NIST.800.53.R5-LambdaDLQ",
+            "CDK's provider framework function is invoked by CloudFormation, which receives every failure.",
+        )
+        acknowledge(
+            framework,
+            "AwsSolutions-L1",
+            "CDK's provider framework chooses its own Node.js runtime; it is updated with aws-cdk-lib.",
+        )
+        role = framework.node.find_child("ServiceRole")
+        acknowledge(
+            role.node.find_child("DefaultPolicy"),
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            "CDK's provider framework writes its one grant (invoke the reader function) inline on its role.",
+        )
+        acknowledge_wildcard_resource(
+            role.node.find_child("DefaultPolicy"),
+            f"{self._reader_arn}:*",
+            "CDK's provider framework invokes any version of the reader function, and nothing else.",
+        )
+        for child in (role,):
+            acknowledge(
+                child,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "CDK's provider framework role: logging only, for a function that runs during deployments.",
+            )
+            acknowledge(
+                child,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
+                "CDK's provider framework role: network interfaces for its function in the VPC.",
+            )

@@ -1,0 +1,140 @@
+"""A Python function of the platform, the way every one of them runs: in the VPC, logged with KMS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.vpc_flow_logs import RETENTION_BY_DAYS
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+
+
+class PlatformFunction(Construct):
+    """`functions/<package>/handler.py` as a Lambda function: Python, in the given subnets with HTTPS out
+    only, reserved concurrency, a KMS-encrypted log group, its own role (with `role_name` when another
+    account names it) and one managed policy for its grants. Asynchronous functions get a KMS-encrypted
+    dead-letter queue; a synchronous one (`dead_letters=False`) reports failures to its caller.
+    Exposes `function`, `role`, `policy`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        package: str,
+        description: str,
+        environment: Mapping[str, str],
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        logs_key: kms.IKey,
+        dead_letters_key: kms.IKey | None = None,
+        role_name: str | None = None,
+        timeout_seconds: int = 60,
+        reserved_concurrency: int = 2,
+        log_retention_days: int = 365,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        code_dir = FUNCTIONS_DIR / package
+        if not (code_dir / "handler.py").is_file():
+            raise ValueError(f"PlatformFunction: {code_dir}/handler.py does not exist")
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=description[:1000],
+        )
+        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
+        log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            encryption_key=logs_key,
+            retention=RETENTION_BY_DAYS[log_retention_days],
+            removal_policy=removal_policy,
+        )
+        security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, description=f"{package}: HTTPS out", allow_all_outbound=False
+        )
+        security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the VPC endpoints and, via its gateway, S3"
+        )
+        dead_letter_queue: sqs.Queue | None = None
+        if dead_letters_key is not None:
+            dead_letter_queue = sqs.Queue(
+                self,
+                "DeadLetters",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=dead_letters_key,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            acknowledge(
+                dead_letter_queue,
+                "AwsSolutions-SQS3",
+                f"This queue is itself the dead-letter queue of the {package} function.",
+            )
+            dead_letter_queue.grant_send_messages(self.policy)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc"]),
+            role=self.role,
+            timeout=Duration.seconds(timeout_seconds),
+            memory_size=256,
+            reserved_concurrent_executions=reserved_concurrency,
+            dead_letter_queue=dead_letter_queue,
+            log_group=log_group,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
+            security_groups=[security_group],
+            environment=dict(environment),
+            description=description[:256],
+        )
+        if dead_letter_queue is None:
+            acknowledge(
+                self.function,
+                "NIST.800.53.R5-LambdaDLQ",
+                f"The {package} function is invoked synchronously: its caller receives every failure.",
+            )
+        # Lambda checks the role's network permissions when it creates a VPC function: policy first.
+        self.function.node.add_dependency(self.policy)
+        # CDK makes the function depend on its role's policies, which also names the role: fine, not an error.
+        self.function.node.default_child.add_metadata(  # type: ignore[union-attr]
+            "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
+        )
+        self.policy.add_statements(
+            # Lambda attaches the function to the subnets through its role.
+            iam.PolicyStatement(
+                sid="VpcNetworkInterfaces",
+                actions=[
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=["*"],
+            )
+        )
+        # With its own role, the function gets no logging grant from CDK.
+        log_group.grant_write(self.policy)
+        acknowledge_wildcard_resource(
+            self.policy,
+            "*",
+            "Lambda's network-interface calls for VPC functions support no resource-level permissions.",
+        )

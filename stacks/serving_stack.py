@@ -1,0 +1,234 @@
+"""A serving environment's endpoints: approved models, monitored and alarmed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from constructs_lib.data_quality_monitor import DataQualityMonitor
+from constructs_lib.endpoint_alarms import EndpointAlarms, EndpointThresholds
+from constructs_lib.endpoint_autoscaling import EndpointAutoscaling
+from constructs_lib.endpoint_runtime_access import EndpointRuntimeAccess
+from constructs_lib.job_security_group import JobSecurityGroup
+from constructs_lib.model_endpoint import DataCapture, InstanceCapacity, ModelEndpoint, ServerlessCapacity
+from constructs_lib.model_package_reader import ModelPackageReader
+from constructs_lib.promotion_notifier import PinnedEndpoint, PromotionNotifier
+from platform_config import naming
+from platform_config.models import EndpointConfig, ServingConfig
+
+CAPTURE_PREFIX = "data-capture"
+MONITORING_PREFIX = "monitoring/data-quality"
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """Where an endpoint's pinned package lives: its ARN, and the environment and account it comes from."""
+
+    model_package_arn: str
+    environment: str
+    account_id: str
+
+
+class ServingStack(Stack):
+    """Per endpoint: the pinned package read at deploy time (it must be Approved; its data-quality baseline),
+    model, endpoint configuration and endpoint (blue/green, rolled back by its latency and 5XX alarms),
+    autoscaling, data capture, a data-quality monitoring schedule and alarms to the environment's topic.
+    Plus the promotion notifier. Replaceable: captures and reports live in the Data stack's bucket.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment_name: str,
+        config_file: str,
+        serving: ServingConfig,
+        package_sources: Mapping[str, PackageSource],
+        execution_role: iam.IRole,
+        package_reader_role_name: str,
+        monitor_image_uri: str,
+        monitor_repository_arn: str,
+        capture_bucket_name: str,
+        data_key: kms.IKey,
+        logs_key: kms.IKey,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        topic: sns.ITopic,
+        removal_policy: RemovalPolicy,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        missing = [endpoint.name for endpoint in serving.endpoints if endpoint.name not in package_sources]
+        if missing:
+            raise ValueError(f"ServingStack: no package source for endpoint(s) {', '.join(missing)}")
+        self.endpoints: dict[str, ModelEndpoint] = {}
+        # By name: the Data stack owns the bucket, and grants name it without a cross-stack reference.
+        capture_bucket = s3.Bucket.from_bucket_name(self, "CaptureBucket", capture_bucket_name)
+        security_group = JobSecurityGroup(
+            self, "EndpointSecurityGroup", vpc=vpc, description="Endpoints and their monitors: HTTPS out"
+        ).security_group
+        EndpointRuntimeAccess(
+            self,
+            "RuntimeAccess",
+            role=execution_role,
+            capture_bucket=capture_bucket,
+            capture_key=data_key,
+            monitor_repository_arn=monitor_repository_arn,
+        )
+        reader = ModelPackageReader(
+            self,
+            "PackageReader",
+            role_name=package_reader_role_name,
+            model_package_arns=[source.model_package_arn for source in package_sources.values()],
+            vpc=vpc,
+            subnets=subnets,
+            logs_key=logs_key,
+            removal_policy=removal_policy,
+        )
+        for endpoint in serving.endpoints:
+            source = package_sources[endpoint.name]
+            self.endpoints[endpoint.name] = self._endpoint(
+                endpoint,
+                source=source,
+                reader=reader,
+                execution_role=execution_role,
+                monitor_image_uri=monitor_image_uri,
+                capture_bucket=capture_bucket,
+                data_key=data_key,
+                subnets=subnets,
+                security_group=security_group,
+                topic=topic,
+                alarm_name_prefix=f"{environment_name}-{endpoint.name}",
+            )
+        PromotionNotifier(
+            self,
+            "PromotionNotifier",
+            environment_name=environment_name,
+            config_file=config_file,
+            endpoints=[
+                PinnedEndpoint(
+                    endpoint=endpoint.name,
+                    source=package_sources[endpoint.name].environment,
+                    source_account=package_sources[endpoint.name].account_id,
+                    group=endpoint.model_package.group,
+                    version=endpoint.model_package.version,
+                )
+                for endpoint in serving.endpoints
+            ],
+            topic=topic,
+            vpc=vpc,
+            subnets=subnets,
+            logs_key=logs_key,
+            removal_policy=removal_policy,
+        )
+
+    def _endpoint(
+        self,
+        endpoint: EndpointConfig,
+        *,
+        source: PackageSource,
+        reader: ModelPackageReader,
+        execution_role: iam.IRole,
+        monitor_image_uri: str,
+        capture_bucket: s3.IBucket,
+        data_key: kms.IKey,
+        subnets: Sequence[ec2.ISubnet],
+        security_group: ec2.ISecurityGroup,
+        topic: sns.ITopic,
+        alarm_name_prefix: str,
+    ) -> ModelEndpoint:
+        name = endpoint.name
+        package = reader.read(
+            f"Package-{name}", model_package_arn=source.model_package_arn, **_overrides(endpoint)
+        )
+        alarms = EndpointAlarms(
+            self,
+            f"Alarms-{name}",
+            endpoint_name=name,
+            variant_name="AllTraffic",
+            alarm_name_prefix=alarm_name_prefix,
+            thresholds=EndpointThresholds(**endpoint.alarms.model_dump()),
+            topic=topic,
+            on_instances=endpoint.instances is not None,
+        )
+        capture = endpoint.capture
+        model_endpoint = ModelEndpoint(
+            self,
+            f"Endpoint-{name}",
+            endpoint_name=name,
+            model_package_arn=source.model_package_arn,
+            execution_role=execution_role,
+            capacity=InstanceCapacity(
+                instance_type=endpoint.instances.instance_type,
+                initial_instance_count=endpoint.instances.initial_instance_count,
+            )
+            if endpoint.instances is not None
+            else ServerlessCapacity(**endpoint.serverless.model_dump()),  # type: ignore[union-attr]
+            subnets=subnets if endpoint.instances is not None else (),
+            security_groups=[security_group] if endpoint.instances is not None else (),
+            volume_key=data_key if endpoint.instances is not None else None,
+            data_capture=DataCapture(
+                bucket=capture_bucket,
+                prefix=CAPTURE_PREFIX,
+                key=data_key,
+                sampling_percentage=capture.sampling_percentage,
+            )
+            if capture is not None
+            else None,
+            rollback_alarm_names=alarms.rollback_alarm_names,
+        )
+        # The model is created only from an approved package (the reader fails the deployment otherwise),
+        # and the deployment configuration names alarms that must exist.
+        model_endpoint.node.add_dependency(package)
+        for alarm_name in alarms.rollback_alarm_names:
+            model_endpoint.endpoint.node.add_dependency(alarms.alarms_by_name[alarm_name])
+        if endpoint.autoscaling is not None:
+            EndpointAutoscaling(
+                self,
+                f"Autoscaling-{name}",
+                endpoint_name=name,
+                variant_name=model_endpoint.variant_name,
+                endpoint=model_endpoint.endpoint,
+                **endpoint.autoscaling.model_dump(),
+            )
+        monitoring = endpoint.data_quality
+        if monitoring is not None:
+            monitor = DataQualityMonitor(
+                self,
+                f"DataQuality-{name}",
+                endpoint_name=name,
+                endpoint=model_endpoint.endpoint,
+                schedule_name=naming.monitoring_schedule_name(name),
+                schedule_expression=monitoring.schedule_expression,
+                image_uri=monitor_image_uri,
+                role=execution_role,
+                baseline_constraints_uri=package.get_att_string("ConstraintsUri"),
+                baseline_statistics_uri=package.get_att_string("StatisticsUri"),
+                output_bucket=capture_bucket,
+                output_prefix=MONITORING_PREFIX,
+                key=data_key,
+                instance_type=monitoring.instance_type,
+                volume_size_gb=monitoring.volume_size_gb,
+                max_runtime_seconds=monitoring.max_runtime_minutes * 60,
+                subnets=subnets,
+                security_groups=[security_group],
+            )
+            alarms.add_violations_alarm(monitor.violations_pattern)
+        return model_endpoint
+
+
+def _overrides(endpoint: EndpointConfig) -> dict[str, str]:
+    baseline = endpoint.monitoring.baseline if endpoint.monitoring is not None else None
+    if baseline is None:
+        return {}
+    return {"constraints_uri": baseline.constraints_uri, "statistics_uri": baseline.statistics_uri}
