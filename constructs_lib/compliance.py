@@ -24,6 +24,18 @@ def acknowledge_wildcard_resource(construct: IConstruct, resource_arn: str, reas
     )
 
 
+# The action groups CDK's grant_read_write (bucket) and grant_encrypt_decrypt (key) write.
+READ_WRITE_GRANT_ACTIONS = [
+    "s3:Abort*",
+    "s3:DeleteObject*",
+    "s3:GetBucket*",
+    "s3:GetObject*",
+    "s3:List*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+]
+
+
 def acknowledge_wildcard_actions(construct: IConstruct, actions: list[str], reason: str) -> None:
     """Acknowledge AwsSolutions-IAM5 for wildcard actions (e.g. the action groups of CDK's grant_*)."""
     for action in actions:

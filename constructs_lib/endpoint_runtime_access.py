@@ -8,7 +8,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.compliance import (
+    READ_WRITE_GRANT_ACTIONS,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resource,
+)
 
 # The calls SageMaker makes with the execution role to place endpoints and jobs in the VPC.
 VPC_ACTIONS = [
@@ -76,17 +80,8 @@ class EndpointRuntimeAccess(Construct):
             "Data capture and monitoring reports are written under per-endpoint prefixes SageMaker "
             "names at run time, in the capture bucket only.",
         )
-        for action in (
-            "s3:Abort*",
-            "s3:DeleteObject*",
-            "s3:GetBucket*",
-            "s3:GetObject*",
-            "s3:List*",
-            "kms:GenerateDataKey*",
-            "kms:ReEncrypt*",
-        ):
-            acknowledge(
-                self.policy,
-                f"AwsSolutions-IAM5[Action::{action}]",
-                "Action groups of CDK's read-write grant, on the capture bucket and its key only.",
-            )
+        acknowledge_wildcard_actions(
+            self.policy,
+            READ_WRITE_GRANT_ACTIONS,
+            "Action groups of CDK's read-write grant, on the capture bucket and its key only.",
+        )

@@ -8,7 +8,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.compliance import (
+    READ_WRITE_GRANT_ACTIONS,
+    acknowledge,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resource,
+)
 
 MLFLOW_ACTIONS = ["sagemaker-mlflow:*"]
 TRACKING_SERVER_ACTIONS = [
@@ -70,20 +75,11 @@ class MlflowTrackingServer(Construct):
             artifact_bucket.arn_for_objects(f"{artifact_prefix}/*"),
             "MLflow names run artifacts at run time, under the tracking server's own prefix only.",
         )
-        for action in (
-            "s3:Abort*",
-            "s3:DeleteObject*",
-            "s3:GetBucket*",
-            "s3:GetObject*",
-            "s3:List*",
-            "kms:GenerateDataKey*",
-            "kms:ReEncrypt*",
-        ):
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Action::{action}]",
-                "Action groups of CDK's read-write grant, on the tracking server's prefix and bucket key.",
-            )
+        acknowledge_wildcard_actions(
+            policy,
+            READ_WRITE_GRANT_ACTIONS,
+            "Action groups of CDK's read-write grant, on the tracking server's prefix and bucket key.",
+        )
         if automatic_model_registration:
             policy.add_statements(
                 iam.PolicyStatement(

@@ -13,7 +13,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
+from constructs_lib.compliance import (
+    READ_WRITE_GRANT_ACTIONS,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resource,
+)
 from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
 
 
@@ -226,15 +230,7 @@ class PersonaExecutionRole(Construct):
         studio_key.grant_encrypt_decrypt(self.base_policy)
         acknowledge_wildcard_actions(
             self.base_policy,
-            [
-                "s3:Abort*",
-                "s3:DeleteObject*",
-                "s3:GetBucket*",
-                "s3:GetObject*",
-                "s3:List*",
-                "kms:GenerateDataKey*",
-                "kms:ReEncrypt*",
-            ],
+            READ_WRITE_GRANT_ACTIONS,
             "Action groups written by CDK's grant_read_write and grant_encrypt_decrypt, each on one "
             "platform bucket or key only.",
         )

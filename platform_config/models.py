@@ -105,6 +105,13 @@ def _unique(values: tuple[str, ...], what: str) -> tuple[str, ...]:
     return values
 
 
+def _email_addresses(value: tuple[str, ...]) -> tuple[str, ...]:
+    for email in value:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            raise ValueError(f"'{email}' is not an e-mail address")
+    return _unique(value, "e-mail addresses")
+
+
 # The retention periods CloudWatch Logs offers.
 LogRetentionDays = Literal[30, 60, 90, 180, 365, 731, 1827, 3653]
 
@@ -779,10 +786,7 @@ class ModelRegistryConfig(FrozenModel):
     @field_validator("notification_emails")
     @classmethod
     def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for email in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-                raise ValueError(f"'{email}' is not an e-mail address")
-        return _unique(value, "e-mail addresses")
+        return _email_addresses(value)
 
 
 class CrossAccountConfig(FrozenModel):
@@ -1144,10 +1148,7 @@ class AlarmsConfig(FrozenModel):
     @field_validator("emails")
     @classmethod
     def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for email in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-                raise ValueError(f"'{email}' is not an e-mail address")
-        return _unique(value, "e-mail addresses")
+        return _email_addresses(value)
 
 
 class ExperimentsConfig(FrozenModel):

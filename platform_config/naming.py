@@ -90,9 +90,12 @@ def serving_execution_role_name(environment_name: str) -> str:
     return f"{environment_name}-sagemaker-platform-serving"
 
 
+def partition(environment: EnvironmentConfig) -> str:
+    return "aws-cn" if environment.region.startswith("cn-") else "aws"
+
+
 def role_arn(environment: EnvironmentConfig, role_name: str) -> str:
-    partition = "aws-cn" if environment.region.startswith("cn-") else "aws"
-    return f"arn:{partition}:iam::{environment.account_id}:role/{role_name}"
+    return f"arn:{partition(environment)}:iam::{environment.account_id}:role/{role_name}"
 
 
 def key_alias(environment_name: str, purpose: str) -> str:
@@ -121,9 +124,8 @@ def cloudformation_execution_role_name(environment: EnvironmentConfig) -> str:
 
 def model_package_arn(source: EnvironmentConfig, group: str, version: int) -> str:
     """A version's ARN; SageMaker writes the group's name lower-cased in it."""
-    partition = "aws-cn" if source.region.startswith("cn-") else "aws"
     return (
-        f"arn:{partition}:sagemaker:{source.region}:{source.account_id}:model-package/"
+        f"arn:{partition(source)}:sagemaker:{source.region}:{source.account_id}:model-package/"
         f"{group.lower()}/{version}"
     )
 
@@ -134,9 +136,8 @@ def mlflow_tracking_server_name(environment_name: str) -> str:
 
 def mlflow_tracking_server_arn(environment: EnvironmentConfig) -> str:
     """Derived, so Studio and pipeline roles are granted it without a reference to the Experiments stack."""
-    partition = "aws-cn" if environment.region.startswith("cn-") else "aws"
     return (
-        f"arn:{partition}:sagemaker:{environment.region}:{environment.account_id}:mlflow-tracking-server/"
+        f"arn:{partition(environment)}:sagemaker:{environment.region}:{environment.account_id}:mlflow-tracking-server/"
         f"{mlflow_tracking_server_name(environment.name)}"
     )
 

@@ -255,7 +255,7 @@ class PlatformStage(cdk.Stage):
             package_reader_role_name=naming.package_reader_role_name(name),
             monitor_image_uri=monitor_image,
             monitor_repository_arn=(
-                f"arn:{_partition(environment)}:ecr:{environment.region}:{registry_account}:repository/"
+                f"arn:{naming.partition(environment)}:ecr:{environment.region}:{registry_account}:repository/"
                 f"{MODEL_MONITOR_REPOSITORY}"
             ),
             capture_bucket_name=naming.capture_bucket_name(environment),
@@ -339,10 +339,6 @@ class PlatformStage(cdk.Stage):
                 organization_id=environment.cross_account.organization_id,
                 description=f"SageMaker platform {name}: serving and deployment roles for trusted sources",
             )
-
-
-def _partition(environment: EnvironmentConfig) -> str:
-    return "aws-cn" if environment.region.startswith("cn-") else "aws"
 
 
 def _model_source(environment: EnvironmentConfig) -> ModelSource:
