@@ -84,6 +84,10 @@ class ModelPackageReader(Construct):
         statistics_uri: str | None = None,
     ) -> CustomResource:
         """The package's resource: `get_att_string("ConstraintsUri")`, `"StatisticsUri"`, `"ImageUri"`."""
+        if (constraints_uri is None) != (statistics_uri is None):
+            raise ValueError(
+                f"{construct_id}: give both baseline URIs (constraints and statistics) or neither"
+            )
         properties = {"ModelPackageArn": model_package_arn, "RequireApproved": "true"}
         if constraints_uri is not None and statistics_uri is not None:
             properties |= {"ConstraintsUri": constraints_uri, "StatisticsUri": statistics_uri}

@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.compliance import acknowledge, acknowledge_wildcard_actions, acknowledge_wildcard_resource
 from constructs_lib.vpc_flow_logs import RETENTION_BY_DAYS
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
@@ -58,6 +58,11 @@ class PlatformFunction(Construct):
             description=description[:1000],
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
+        if log_retention_days not in RETENTION_BY_DAYS:
+            raise ValueError(
+                f"PlatformFunction {package}: log_retention_days {log_retention_days} is not a retention "
+                f"CloudWatch Logs offers; use one of {', '.join(map(str, sorted(RETENTION_BY_DAYS)))}"
+            )
         log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -87,6 +92,11 @@ class PlatformFunction(Construct):
                 f"This queue is itself the dead-letter queue of the {package} function.",
             )
             dead_letter_queue.grant_send_messages(self.policy)
+            acknowledge_wildcard_actions(
+                self.policy,
+                ["kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Action groups of CDK's grant to send to the encrypted dead-letter queue, on its key only.",
+            )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -105,7 +115,14 @@ class PlatformFunction(Construct):
             environment=dict(environment),
             description=description[:256],
         )
-        if dead_letter_queue is None:
+        if dead_letter_queue is not None:
+            acknowledge(
+                self.role.node.find_child("DefaultPolicy"),
+                "NIST.800.53.R5-IAMNoInlinePolicy",
+                "CDK's Lambda function writes its dead-letter queue grant into the role's default policy; "
+                "the role belongs to this function only.",
+            )
+        else:
             acknowledge(
                 self.function,
                 "NIST.800.53.R5-LambdaDLQ",

@@ -15,7 +15,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
 from constructs_lib.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
 from constructs_lib.platform_function import PlatformFunction
 
@@ -85,18 +84,7 @@ class PromotionNotifier(Construct):
             removal_policy=removal_policy,
         )
         topic.grant_publish(notifier.policy)
-        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-            acknowledge(
-                notifier.policy,
-                f"AwsSolutions-IAM5[Action::{action}]",
-                "Action group of CDK's grants to publish to the encrypted topic and queue, on their keys.",
-            )
-        acknowledge(
-            notifier.role.node.find_child("DefaultPolicy"),
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "CDK's Lambda function writes its dead-letter queue grant into the role's default policy; the "
-            "role belongs to this function only.",
-        )
+
         self.function = notifier.function
         dead_letter_queue = notifier.function.dead_letter_queue
         rule = events.Rule(

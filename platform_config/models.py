@@ -903,7 +903,8 @@ HOSTING_INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+")
 S3_URI_PATTERN = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+")
 # Model Monitor runs at most hourly; the job must finish within the hour.
 MONITORING_SCHEDULES = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
-MONITORING_CRON_PATTERN = re.compile(r"cron\([^)]+\)")
+# Model Monitor runs at most hourly, on the hour: every hour, at hour H, or every N hours from H (or *).
+MONITORING_CRON_PATTERN = re.compile(r"cron\(0 (?P<start>\*|\d{1,2})(/(?P<step>\d{1,2}))? \? \* \* \*\)")
 
 
 def _hosting_instance_type(value: str) -> str:
@@ -1002,9 +1003,18 @@ class DataQualityMonitoringConfig(FrozenModel):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        if value not in MONITORING_SCHEDULES and not MONITORING_CRON_PATTERN.fullmatch(value):
+        if value in MONITORING_SCHEDULES:
+            return value
+        match = MONITORING_CRON_PATTERN.fullmatch(value)
+        start, step = (match.group("start"), match.group("step")) if match else ("", None)
+        if (
+            match is None
+            or (start != "*" and int(start) > 23)
+            or (step is not None and not 1 <= int(step) <= 24)
+        ):
             raise ValueError(
-                f"'{value}' is not a monitoring schedule: use hourly, daily or cron(0 */6 ? * * *)"
+                f"'{value}' is not a monitoring schedule: use hourly, daily or a cron Model Monitor runs: "
+                "cron(0 * ? * * *), cron(0 6 ? * * *) or cron(0 */6 ? * * *) (at most hourly, on the hour)"
             )
         return value
 

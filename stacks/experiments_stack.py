@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -26,6 +27,7 @@ class ExperimentsStack(Stack):
         *,
         tracking_server_name: str,
         artifact_bucket_name: str,
+        data_key: kms.IKey,
         size: str,
         mlflow_version: str | None,
         automatic_model_registration: bool,
@@ -37,8 +39,10 @@ class ExperimentsStack(Stack):
             self,
             "Mlflow",
             tracking_server_name=tracking_server_name,
-            # By name: the Data stack owns the bucket.
-            artifact_bucket=s3.Bucket.from_bucket_name(self, "ArtifactBucket", artifact_bucket_name),
+            # By name: the Data stack owns the bucket; with its key, so the grant covers encryption.
+            artifact_bucket=s3.Bucket.from_bucket_attributes(
+                self, "ArtifactBucket", bucket_name=artifact_bucket_name, encryption_key=data_key
+            ),
             artifact_prefix=ARTIFACT_PREFIX,
             size=size,
             mlflow_version=mlflow_version,

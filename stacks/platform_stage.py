@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
+from constructs_lib.model_endpoint import VARIANT_NAME
 from constructs_lib.platform_dashboard import DashboardEndpoint
 from constructs_lib.serving_execution_role import ModelSource
 from pipeline_defs.model_build import TRAINING_METRICS
@@ -141,6 +142,7 @@ class PlatformStage(cdk.Stage):
                 "Experiments",
                 tracking_server_name=naming.mlflow_tracking_server_name(environment.name),
                 artifact_bucket_name=naming.artifact_bucket_name(environment),
+                data_key=self.data.data_key,
                 size=experiments.tracking_server_size,
                 mlflow_version=experiments.mlflow_version,
                 automatic_model_registration=experiments.automatic_model_registration,
@@ -214,7 +216,7 @@ class PlatformStage(cdk.Stage):
             pipeline_names=pipeline_names,
             endpoints=[
                 DashboardEndpoint(
-                    name=endpoint.name, variant_name="AllTraffic", on_instances=bool(endpoint.instances)
+                    name=endpoint.name, variant_name=VARIANT_NAME, on_instances=bool(endpoint.instances)
                 )
                 for endpoint in (serving.endpoints if serving else ())
             ],

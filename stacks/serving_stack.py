@@ -19,7 +19,13 @@ from constructs_lib.endpoint_alarms import EndpointAlarms, EndpointThresholds
 from constructs_lib.endpoint_autoscaling import EndpointAutoscaling
 from constructs_lib.endpoint_runtime_access import EndpointRuntimeAccess
 from constructs_lib.job_security_group import JobSecurityGroup
-from constructs_lib.model_endpoint import DataCapture, InstanceCapacity, ModelEndpoint, ServerlessCapacity
+from constructs_lib.model_endpoint import (
+    VARIANT_NAME,
+    DataCapture,
+    InstanceCapacity,
+    ModelEndpoint,
+    ServerlessCapacity,
+)
 from constructs_lib.model_package_reader import ModelPackageReader
 from constructs_lib.promotion_notifier import PinnedEndpoint, PromotionNotifier
 from platform_config import naming
@@ -155,7 +161,7 @@ class ServingStack(Stack):
             self,
             f"Alarms-{name}",
             endpoint_name=name,
-            variant_name="AllTraffic",
+            variant_name=VARIANT_NAME,
             alarm_name_prefix=alarm_name_prefix,
             thresholds=EndpointThresholds(**endpoint.alarms.model_dump()),
             topic=topic,

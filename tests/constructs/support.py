@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,24 @@ def assert_denies_requests_without_tls(template: Template, bucket: str) -> None:
             },
         },
     )
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """A stack synthesized with the cdk-nag packs: its template as written, and the errors they reported."""
+
+    template: Template
+    outdir: Path
+    nag_errors: list[str]  # empty when the synthesis succeeded
+
+
+def synthesize(stack: cdk.Stack, outdir: Path) -> Synthesized:
+    """Synthesize a `bare_stack(..., outdir=outdir, nag=True)` once: its template and its findings."""
+    try:
+        synth(stack)
+        errors: list[str] = []
+    except RuntimeError as error:
+        report = outdir / "validation-report.json"
+        errors = (validation_errors(outdir) if report.exists() else []) or [f"synthesis failed: {error}"]
+    written = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text())
+    return Synthesized(Template.from_json(written), outdir, errors)

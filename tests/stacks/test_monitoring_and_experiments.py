@@ -97,6 +97,8 @@ def test_mlflow_tracking_server_in_dev(synthesized: SynthesizedApp, sample_platf
     policy = json.dumps(_properties(template, "AWS::IAM::ManagedPolicy"))
     assert f"{naming.artifact_bucket_name(dev)}/mlflow/*" in policy
     assert "CreateModelPackage" not in policy  # automatic registration is off in the sample
+    # The artifact bucket is encrypted with the data key: the server may use it.
+    assert "kms:GenerateDataKey*" in policy and "DataKey" in policy
     for environment in ("staging", "prod"):
         assert synthesized.stages[environment].experiments is None
 
