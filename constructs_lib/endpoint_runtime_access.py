@@ -13,19 +13,7 @@ from constructs_lib.compliance import (
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-
-# The calls SageMaker makes with the execution role to place endpoints and jobs in the VPC.
-VPC_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-]
+from constructs_lib.job_security_group import SAGEMAKER_VPC_ACTIONS
 
 
 class EndpointRuntimeAccess(Construct):
@@ -52,7 +40,7 @@ class EndpointRuntimeAccess(Construct):
             description=f"{Stack.of(self).stack_name}: endpoints and monitors in the VPC, capture bucket",
         )
         self.policy.add_statements(
-            iam.PolicyStatement(sid="VpcPlacement", actions=VPC_ACTIONS, resources=["*"])
+            iam.PolicyStatement(sid="VpcPlacement", actions=SAGEMAKER_VPC_ACTIONS, resources=["*"])
         )
         capture_bucket.grant_read_write(self.policy)
         capture_key.grant_encrypt_decrypt(self.policy)

@@ -7,6 +7,20 @@ from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
 
+# What SageMaker does with a job's or endpoint's role to attach it to the subnets (no resource-level scope:
+# EC2 assigns the interface ids, and its describe calls support none).
+SAGEMAKER_VPC_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+]
+
 
 class JobSecurityGroup(Construct):
     """Jobs reach each other (distributed training) and speak HTTPS out, which the route tables limit to

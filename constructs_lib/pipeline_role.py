@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
+from constructs_lib.job_security_group import SAGEMAKER_VPC_ACTIONS
 
 _JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
 
@@ -96,15 +97,7 @@ class PipelineRole(Construct):
                 sid="AccountWideCalls",
                 actions=[
                     "cloudwatch:PutMetricData",
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
+                    *SAGEMAKER_VPC_ACTIONS,
                     "ecr:GetAuthorizationToken",
                 ],
                 resources=["*"],
