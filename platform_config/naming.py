@@ -122,6 +122,15 @@ def cloudformation_execution_role_name(environment: EnvironmentConfig) -> str:
     return f"cdk-{qualifier}-cfn-exec-role-{environment.account_id}-{environment.region}"
 
 
+def cloudformation_execution_role_arn(environment: EnvironmentConfig) -> str:
+    """`cdk bootstrap` creates this role, not the platform: it has the default path `/`, never the
+    platform's `iam.role_path`."""
+    return (
+        f"arn:{partition(environment)}:iam::{environment.account_id}:role/"
+        f"{cloudformation_execution_role_name(environment)}"
+    )
+
+
 def model_package_arn(source: EnvironmentConfig, group: str, version: int) -> str:
     """A version's ARN; SageMaker writes the group's name lower-cased in it."""
     return (

@@ -21,6 +21,7 @@ class ImagesStack(Stack):
     """ECR repositories from configuration (KMS, immutable tags, scanned, shared with the serving
     accounts), an SSM parameter with each repository's URI for the build command, and a Studio image for
     each repository marked as one. Retained and termination-protected unless the environment is disposable.
+    Only `build_role_arn` (the image build role, named from configuration) may push.
 
     Exposes `repositories` and `studio_images` by repository name.
     """
@@ -33,6 +34,7 @@ class ImagesStack(Stack):
         environment_name: str,
         images: ImagesConfig,
         serving_role_arns: Sequence[str],
+        build_role_arn: str,
         removal_policy: RemovalPolicy,
         **kwargs: Any,
     ) -> None:
@@ -46,12 +48,6 @@ class ImagesStack(Stack):
         )
         # Pulling an image from another account decrypts its layers with this key.
         key.allow_decrypt_through(service="ecr", role_arns=serving_role_arns)
-        build_role_arn = self.format_arn(
-            service="iam",
-            region="",
-            resource="role",
-            resource_name=naming.image_build_role_name(environment_name),
-        )
         self.repositories: dict[str, ecr.IRepository] = {}
         for config in images.repositories:
             self.repositories[config.name] = ImageRepository(

@@ -93,6 +93,7 @@ class PlatformStage(cdk.Stage):
                 environment_name=environment.name,
                 images=environment.images,
                 serving_role_arns=serving_role_arns,
+                build_role_arn=naming.role_arn(environment, naming.image_build_role_name(environment.name)),
                 removal_policy=removal_policy,
                 termination_protection=retain,
                 description=f"SageMaker platform {environment.name}: ECR repositories and Studio images",
@@ -287,15 +288,16 @@ class PlatformStage(cdk.Stage):
                 "Registry",
                 registry=environment.model_registry,
                 reader_role_arns=[
-                    naming.role_arn(other, role)
+                    arn
                     for other in served
-                    for role in (
-                        naming.serving_execution_role_name(other.name),
-                        naming.deployment_role_name(other.name),
+                    for arn in (
+                        naming.role_arn(other, naming.serving_execution_role_name(other.name)),
+                        naming.role_arn(other, naming.deployment_role_name(other.name)),
                         # Deploying an endpoint reads the pinned package: its approval and baseline
-                        # (the reader) and its containers (CloudFormation's CreateModel).
-                        naming.package_reader_role_name(other.name),
-                        naming.cloudformation_execution_role_name(other),
+                        # (the reader) and its containers (CloudFormation's CreateModel, whose role
+                        # `cdk bootstrap` created, outside the platform's role path).
+                        naming.role_arn(other, naming.package_reader_role_name(other.name)),
+                        naming.cloudformation_execution_role_arn(other),
                     )
                 ],
                 served_accounts=[other.account_id for other in served],
