@@ -202,6 +202,13 @@ class ImageBuildProject(Construct):
             else None,
             security_groups=security_groups or None,
         )
+        # The template validator reports any reference to a role with a path (iam.role_path) as a Ref to
+        # its name, GetAtt included; CDK writes `Fn::GetAtt [Role, Arn]`, which finds the role on any path.
+        acknowledge(
+            self.project,
+            "CloudFormation-Validate::E3050",
+            "ServiceRole is the role's ARN (Fn::GetAtt Arn), which CodeBuild resolves on any role path.",
+        )
         source_bucket.grant_read(self.role, f"{contract.source_prefix}/*")
         for repository in repositories:
             repository.grant_pull_push(self.role)

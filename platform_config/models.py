@@ -821,6 +821,78 @@ class CrossAccountConfig(FrozenModel):
         return value
 
 
+# --- IAM guardrails ------------------------------------------------------------------------------
+
+# IAM allows any printable ASCII in a path; the platform keeps to the characters of IAM names, so a path
+# carries no ARN wildcard (`*`, `?`) into aws:PrincipalArn conditions, and no empty segment.
+IAM_PATH_PATTERN = re.compile(r"/([\w+=,.@-]+/)*", re.ASCII)
+IAM_PATH_MAX_LENGTH = 512
+# A customer-managed (12-digit account) or AWS-managed (`aws`) policy, with an optional path.
+MANAGED_POLICY_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}|aws):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}",
+    re.ASCII,
+)
+
+
+def aws_partition(region: str) -> str:
+    """The partition of a region's ARNs (the sample's regions are all in `aws`)."""
+    return "aws-cn" if region.startswith("cn-") else "aws"
+
+
+class PermissionsBoundaryConfig(FrozenModel):
+    """The permissions boundary of every role the platform creates: exactly one of an existing managed
+    policy (`managed_policy_arn`) or the platform's own (`create: true`)."""
+
+    managed_policy_arn: StrictStr | None = Field(
+        default=None, description="An existing managed policy of this account (or AWS-managed)"
+    )
+    create: StrictBool = Field(
+        default=False,
+        description="The platform creates `<env>-sagemaker-platform-boundary` (stack Boundary) and uses it",
+    )
+
+    @field_validator("managed_policy_arn")
+    @classmethod
+    def _policy_arn(cls, value: str | None) -> str | None:
+        if value is not None and not MANAGED_POLICY_ARN_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not a managed policy ARN such as arn:aws:iam::111111111111:policy/my-boundary "
+                "(account: 12 digits, or 'aws' for an AWS-managed policy; optional path; name of letters, "
+                "digits and + = , . @ _ -)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PermissionsBoundaryConfig:
+        if (self.managed_policy_arn is None) != self.create:
+            raise ValueError(
+                "set exactly one of managed_policy_arn (an existing policy) or create: true (the platform "
+                "creates its own boundary policy)"
+            )
+        return self
+
+
+class IamConfig(FrozenModel):
+    """The path and permissions boundary of every IAM role the platform creates, CDK's own included."""
+
+    role_path: StrictStr = Field(
+        default="/",
+        description="Create-only on every role: changing it replaces the roles (fixed names collide)",
+    )
+    permissions_boundary: PermissionsBoundaryConfig | None = None
+
+    @field_validator("role_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not 1 <= len(value) <= IAM_PATH_MAX_LENGTH or not IAM_PATH_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not a role path: it starts and ends with '/', is at most "
+                f"{IAM_PATH_MAX_LENGTH} characters, and its segments between slashes are non-empty and "
+                "use letters, digits and + = , . @ _ - only, e.g. /sagemaker-platform/"
+            )
+        return value
+
+
 # --- pipelines -----------------------------------------------------------------------------------
 
 # The DAGs pipeline_defs renders; a test checks this list against pipeline_defs.DEFINITIONS.
@@ -1211,6 +1283,7 @@ class EnvironmentConfig(FrozenModel):
     images: ImagesConfig | None = None
     model_registry: ModelRegistryConfig | None = None
     cross_account: CrossAccountConfig = CrossAccountConfig()
+    iam: IamConfig = IamConfig()
     pipelines: tuple[PipelineConfig, ...] = ()
     studio: StudioConfig | None = None
     serving: ServingConfig | None = None
@@ -1287,6 +1360,31 @@ class EnvironmentConfig(FrozenModel):
         for field_name in ("trusted_environments", "serves_environments"):
             if self.name in getattr(self, field_name):
                 problems.append(f"{field_name}: an environment cannot list itself")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _boundary_policy_of_this_account(self) -> EnvironmentConfig:
+        boundary = self.iam.permissions_boundary
+        arn = boundary.managed_policy_arn if boundary is not None else None
+        match = MANAGED_POLICY_ARN_PATTERN.fullmatch(arn) if arn is not None else None
+        if match is None:
+            return self
+        problems: list[str] = []
+        path = "iam.permissions_boundary.managed_policy_arn"
+        # IAM refuses a boundary from another account: a role's boundary must be a policy it could attach.
+        if match.group("account") not in (self.account_id, "aws"):
+            problems.append(
+                f"{path}: the policy is in account {match.group('account')}; a permissions boundary must be "
+                f"a policy of this environment's account ({self.account_id}) or an AWS-managed one ('aws')"
+            )
+        expected_partition = aws_partition(self.region)
+        if match.group("partition") != expected_partition:
+            problems.append(
+                f"{path}: partition '{match.group('partition')}' does not match region {self.region} "
+                f"(expected arn:{expected_partition}:iam::...)"
+            )
         if problems:
             raise ValueError("\n".join(problems))
         return self

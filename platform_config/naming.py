@@ -6,7 +6,7 @@ configuration, so neither needs an export or a lookup.
 
 from __future__ import annotations
 
-from platform_config.models import EnvironmentConfig
+from platform_config.models import EnvironmentConfig, aws_partition
 
 
 def _account_bucket(environment: EnvironmentConfig, purpose: str) -> str:
@@ -91,11 +91,39 @@ def serving_execution_role_name(environment_name: str) -> str:
 
 
 def partition(environment: EnvironmentConfig) -> str:
-    return "aws-cn" if environment.region.startswith("cn-") else "aws"
+    return aws_partition(environment.region)
+
+
+def role_path(environment: EnvironmentConfig) -> str:
+    """The path of every role the platform creates (`iam.role_path`, `/` by default)."""
+    return environment.iam.role_path
 
 
 def role_arn(environment: EnvironmentConfig, role_name: str) -> str:
-    return f"arn:{partition(environment)}:iam::{environment.account_id}:role/{role_name}"
+    """A role the platform creates: its ARN carries the environment's role path, as IAM writes it (and as
+    `aws:PrincipalArn` reports it), so grants on the other side name exactly that role."""
+    return (
+        f"arn:{partition(environment)}:iam::{environment.account_id}:role{role_path(environment)}{role_name}"
+    )
+
+
+def permissions_boundary_policy_name(environment_name: str) -> str:
+    """The boundary policy the platform creates with `iam.permissions_boundary.create: true`."""
+    return f"{environment_name}-sagemaker-platform-boundary"
+
+
+def permissions_boundary_arn(environment: EnvironmentConfig) -> str | None:
+    """The permissions boundary of every role in the environment: the configured policy, the platform's own
+    (created with the role path), or None."""
+    boundary = environment.iam.permissions_boundary
+    if boundary is None:
+        return None
+    if boundary.managed_policy_arn is not None:
+        return boundary.managed_policy_arn
+    return (
+        f"arn:{partition(environment)}:iam::{environment.account_id}:policy{role_path(environment)}"
+        f"{permissions_boundary_policy_name(environment.name)}"
+    )
 
 
 def key_alias(environment_name: str, purpose: str) -> str:

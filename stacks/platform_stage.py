@@ -13,11 +13,13 @@ from constructs import Construct
 
 from constructs_lib.model_endpoint import VARIANT_NAME
 from constructs_lib.platform_dashboard import DashboardEndpoint
+from constructs_lib.role_guardrails import RoleGuardrails
 from constructs_lib.serving_execution_role import ModelSource
 from pipeline_defs.model_build import TRAINING_METRICS
 from platform_config import EnvironmentConfig, PlatformConfig, naming
 from platform_config.naming import artifact_bucket_name, build_source_bucket_name
 from platform_config.sagemaker_images import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri
+from stacks.boundary_stack import BoundaryStack
 from stacks.data_stack import DataStack
 from stacks.experiments_stack import ExperimentsStack
 from stacks.image_build_stack import ImageBuildStack
@@ -38,7 +40,9 @@ class PlatformStage(cdk.Stage):
     """Every stack of one environment, deployed with `cdk deploy '<environment>/*'`.
 
     Exposes `data`, `network`, `images` and `image_build` (where images are configured), and `studio`
-    (one stack per Studio domain, keyed by domain name), `registry`, `promotion` and `serving_access`.
+    (one stack per Studio domain, keyed by domain name), `registry`, `promotion` and `serving_access`, and
+    `boundary` (where the platform creates its own permissions boundary; every other stack depends on it).
+    Every IAM role of the Stage gets the environment's `iam.role_path` and permissions boundary.
     `served` are the environments this one serves (their serving roles read its models and images);
     `trusted` the environments whose models it serves. Every cross-account name comes from naming.
     """
@@ -58,6 +62,17 @@ class PlatformStage(cdk.Stage):
         )
         retain = environment.retain_stateful_resources
         removal_policy = cdk.RemovalPolicy.RETAIN if retain else cdk.RemovalPolicy.DESTROY
+        self.boundary: BoundaryStack | None = None
+        boundary = environment.iam.permissions_boundary
+        if boundary is not None and boundary.create:
+            self.boundary = BoundaryStack(
+                self,
+                "Boundary",
+                policy_name=naming.permissions_boundary_policy_name(environment.name),
+                path=naming.role_path(environment),
+                termination_protection=retain,
+                description=f"SageMaker platform {environment.name}: permissions boundary of its roles",
+            )
         serving_role_arns = [
             naming.role_arn(other, naming.serving_execution_role_name(other.name)) for other in served
         ]
@@ -188,12 +203,26 @@ class PlatformStage(cdk.Stage):
                 if self.images is not None and domain.custom_images:
                     # The domain names its images by name: their versions must exist first.
                     self.studio[domain.name].add_stack_dependency(self.images)
+        self._apply_role_guardrails(environment)
         for key, value in {
             "project": PROJECT_TAG,
             "environment": environment.name,
             **environment.tags,
         }.items():
             cdk.Tags.of(self).add(key, value)
+
+    def _apply_role_guardrails(self, environment: EnvironmentConfig) -> None:
+        """Every role of the Stage, CDK's own included, gets the environment's path and boundary."""
+        path = naming.role_path(environment)
+        boundary_arn = naming.permissions_boundary_arn(environment)
+        if self.boundary is not None:
+            for stack in self.node.children:
+                if isinstance(stack, cdk.Stack) and stack is not self.boundary:
+                    stack.add_stack_dependency(
+                        self.boundary, "its roles name the boundary policy, which must exist"
+                    )
+        if path != "/" or boundary_arn is not None:
+            RoleGuardrails.apply(self, path=path, permissions_boundary_arn=boundary_arn)
 
     def _add_monitoring_and_serving(
         self,

@@ -34,8 +34,8 @@ DOMAIN = ("studio", "domains", 0)
 SSO_DOMAIN = ("studio", "domains", 1)
 PERSONAS = ("studio", "personas")
 TOP_LEVEL_KEYS = (
-    "account_id, alarms, cross_account, experiments, images, model_registry, network, pipelines, region, "
-    "retain_stateful_resources, serves_environments, serving, studio, tags, trusted_environments"
+    "account_id, alarms, cross_account, experiments, iam, images, model_registry, network, pipelines, "
+    "region, retain_stateful_resources, serves_environments, serving, studio, tags, trusted_environments"
 )
 
 

@@ -74,15 +74,31 @@ def statements(templates: Mapping[str, Iterable[Mapping[str, Any]]]) -> Iterator
 
 
 def created_roles(templates: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[str, set[str]]:
+    """The fixed-name roles each environment creates, as their ARNs end: path (without its leading slash)
+    and name, e.g. `sagemaker-platform/dev-sagemaker-platform-promotion`."""
     return {
         environment: {
-            resource["Properties"]["RoleName"]
+            resource["Properties"].get("Path", "/")[1:] + resource["Properties"]["RoleName"]
             for template in environment_templates
             for resource in template.get("Resources", {}).values()
             if resource["Type"] == "AWS::IAM::Role"
             and isinstance(resource["Properties"].get("RoleName"), str)
         }
         for environment, environment_templates in templates.items()
+    }
+
+
+def boundary_policies(templates: Mapping[str, Iterable[Mapping[str, Any]]]) -> set[tuple[str, str]]:
+    """(environment, logical id) of the permissions boundary policies the platform creates: they cap, never
+    grant, so their `Allow * on *` is no grant."""
+    return {
+        (environment, logical_id)
+        for environment, environment_templates in templates.items()
+        for template in environment_templates
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        and resource["Properties"].get("ManagedPolicyName")
+        == naming.permissions_boundary_policy_name(environment)
     }
 
 
@@ -93,6 +109,7 @@ def lineup_problems(
     templates = {name: list(values) for name, values in templates.items()}
     by_account = {environment.account_id: name for name, environment in platform.environments.items()}
     roles = created_roles(templates)
+    boundaries = boundary_policies(templates)
     # `cdk bootstrap` creates CloudFormation's execution role in every account the platform deploys to.
     for name, environment in platform.environments.items():
         roles.setdefault(name, set()).add(naming.cloudformation_execution_role_name(environment))
@@ -135,6 +152,8 @@ def lineup_problems(
             if isinstance(resource, str) and ROLE_ARN.fullmatch(resource):
                 check_arn(statement, resource, "role")
         actions = set(statement.values("Action"))
+        if (statement.environment, statement.location) in boundaries:
+            continue
         if actions & BROAD_ACTIONS and "*" in statement.values("Resource") and not statement.principals:
             problems.append(
                 f"{statement.environment} {statement.location}: grants {sorted(actions & BROAD_ACTIONS)} on *"

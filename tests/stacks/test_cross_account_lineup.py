@@ -146,3 +146,47 @@ def test_a_grant_to_an_unconfigured_account_is_reported(sample_platform: Platfor
     assert any("999999999999" in p and "no configured account" in p for p in problems)
     assert any("allows any principal" in p for p in problems)
     assert any("grants ['sagemaker:*'] on *" in p for p in problems)
+
+
+ROLE_PATHS = {"dev": "/sagemaker-platform/", "staging": "/serving/staging/", "prod": "/serving/"}
+
+
+def _with_role_paths(config_copy: Callable[..., Path], paths: Mapping[str, str]) -> Path:
+    config_dir = config_copy()
+    for name, path in paths.items():
+        data = yaml.safe_load((config_dir / f"{name}.yaml").read_text())
+        data["iam"] = {"role_path": path}
+        _write(config_dir, name, data)
+    return config_dir
+
+
+def test_roles_on_a_path_line_up(config_copy: Callable[..., Path], cdk_context: dict[str, Any]) -> None:
+    platform = load_platform(_with_role_paths(config_copy, ROLE_PATHS))
+    _, stages = build_app(platform, context=cdk_context)
+    templates = _templates(stages)
+    assert lineup_problems(platform, templates) == []
+    dev_conditions = {a for s in statements({"dev": templates["dev"]}) for a in s.principal_arn_conditions}
+    staging = platform.environments["staging"]
+    # The served roles are named on their path; CloudFormation's role, which `cdk bootstrap` created, is not.
+    assert (
+        "arn:aws:iam::222222222222:role/serving/staging/staging-sagemaker-platform-serving" in dev_conditions
+    )
+    assert naming.cloudformation_execution_role_arn(staging) in dev_conditions
+    assert "arn:aws:iam::222222222222:role/cdk-" in naming.cloudformation_execution_role_arn(staging)
+    prod_trust = {a for s in statements({"prod": templates["prod"]}) for a in s.principal_arn_conditions}
+    assert "arn:aws:iam::111111111111:role/sagemaker-platform/dev-sagemaker-platform-promotion" in prod_trust
+
+
+def test_a_path_only_one_side_knows_is_reported(
+    config_copy: Callable[..., Path], cdk_context: dict[str, Any]
+) -> None:
+    # staging moved its roles to a path and was deployed; dev was synthesized from a config without it.
+    original = load_platform(config_copy())
+    moved = load_platform(_with_role_paths(config_copy, {"staging": "/serving/"}))
+    _, dev_side = build_app(original, environments=["dev"], context=cdk_context)
+    _, serving_side = build_app(moved, environments=["staging"], context=cdk_context)
+    problems = lineup_problems(original, {**_templates(dev_side), **_templates(serving_side)})
+    assert any(
+        "role/staging-sagemaker-platform-serving" in problem and "staging's templates" in problem
+        for problem in problems
+    )
