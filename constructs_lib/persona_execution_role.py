@@ -144,24 +144,30 @@ class _JobNetwork:
     subnet_ids: Sequence[str]
     security_group: ec2.ISecurityGroup
 
-    def conditions(
-        self,
-        *,
-        extra_all_values: Mapping[str, object] | None = None,
-        string_equals: Mapping[str, object] | None = None,
-    ) -> dict[str, dict[str, object]]:
-        conditions: dict[str, dict[str, object]] = {
-            "ForAllValues:StringEquals": {
-                **(extra_all_values or {}),
-                "sagemaker:VpcSubnets": list(self.subnet_ids),
-                "sagemaker:VpcSecurityGroupIds": [self.security_group.security_group_id],
-            },
+    def conditions(self, *, instance_types: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
+        """Every subnet and security group of the request is the domain's (and every instance type one of
+        `instance_types`, when given)."""
+        all_values: dict[str, object] = {}
+        if instance_types is not None:
+            all_values["sagemaker:InstanceTypes"] = list(instance_types)
+        all_values["sagemaker:VpcSubnets"] = list(self.subnet_ids)
+        all_values["sagemaker:VpcSecurityGroupIds"] = [self.security_group.security_group_id]
+        return {
+            "ForAllValues:StringEquals": all_values,
             # ForAllValues also matches a request without the key: require the request to name subnets.
             "Null": {"sagemaker:VpcSubnets": "false"},
         }
-        if string_equals:
-            conditions["StringEquals"] = dict(string_equals)
-        return conditions
+
+
+def _encrypted_with(key_arn: str, *, output: bool) -> dict[str, dict[str, object]]:
+    """Volumes (and, where the action has the key, outputs) encrypted with one key. The condition keys are
+    ARN-typed and SageMaker puts the key's ARN in them: the request must name the key by its ARN, not by
+    id or alias. (The short `sagemaker:VolumeKmsKey` is deprecated; the service authorization reference
+    no longer lists it for these actions, so a condition on it never matches.)"""
+    keys = {"sagemaker:VolumeKmsKeyArn": key_arn}
+    if output:
+        keys["sagemaker:OutputKmsKeyArn"] = key_arn
+    return {"ArnEquals": dict(keys)}
 
 
 class PersonaExecutionRole(Construct):
@@ -234,12 +240,16 @@ class PersonaExecutionRole(Construct):
             "Action groups written by CDK's grant_read_write and grant_encrypt_decrypt, each on one "
             "platform bucket or key only.",
         )
+        keys = [studio_key.key_arn, data_key.key_arn]
         self._allow(
             "KeyGrantsForAwsResources",
-            ["kms:CreateGrant", "kms:DescribeKey"],
-            [studio_key.key_arn, data_key.key_arn],
+            ["kms:CreateGrant"],
+            keys,
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
         )
+        # Apart: kms:DescribeKey has no kms:GrantIsForAWSResource key, so under that condition it never
+        # matched. SageMaker describes the key it is given for volumes and outputs.
+        self._allow("DescribeKeys", ["kms:DescribeKey"], keys)
         self._allow(
             "SageMakerLogs",
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
@@ -330,8 +340,7 @@ class PersonaExecutionRole(Construct):
 
     def _allow_jobs(self, data_key: kms.IKey, network: _JobNetwork, instance_types: Sequence[str]) -> None:
         policy = self._policy("Jobs")
-        on_allowed_instances = {"sagemaker:InstanceTypes": list(instance_types)}
-        encrypted = {"sagemaker:VolumeKmsKey": data_key.key_arn}
+        encrypted = _encrypted_with(data_key.key_arn, output=True)
         job_reason = (
             "Job names are chosen at run time; creation is limited by conditions to the domain's subnets "
             "and security group, the persona's instance types and the platform's data key."
@@ -348,7 +357,7 @@ class PersonaExecutionRole(Construct):
                 self._arn("sagemaker", "processing-job", "*"),
                 self._arn("sagemaker", "hyper-parameter-tuning-job", "*"),
             ],
-            conditions=network.conditions(extra_all_values=on_allowed_instances, string_equals=encrypted),
+            conditions={**network.conditions(instance_types=instance_types), **encrypted},
             wildcard_reason=job_reason,
             policy=policy,
         )
@@ -357,7 +366,10 @@ class PersonaExecutionRole(Construct):
             "CreateTransformJobs",
             ["sagemaker:CreateTransformJob"],
             [self._arn("sagemaker", "transform-job", "*")],
-            conditions={"ForAllValues:StringEquals": on_allowed_instances, "StringEquals": encrypted},
+            conditions={
+                "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
+                **encrypted,
+            },
             wildcard_reason=job_reason,
             policy=policy,
         )
@@ -384,7 +396,8 @@ class PersonaExecutionRole(Construct):
             [self._arn("sagemaker", "endpoint-config", "*")],
             conditions={
                 "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
-                "StringEquals": {"sagemaker:VolumeKmsKey": data_key.key_arn},
+                # CreateEndpointConfig has no output key condition (its data capture key is another field).
+                **_encrypted_with(data_key.key_arn, output=False),
             },
             wildcard_reason=reason,
             policy=policy,

@@ -19,6 +19,7 @@ from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
 from constructs_lib.persona_execution_role import ImageBuildAccess, PersonaCapability, PersonaExecutionRole
 from constructs_lib.platform_key import PlatformKey
+from tests import iam_condition_keys
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     SUBNET_IDS,
@@ -34,6 +35,10 @@ STUDIO_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222
 JOB_INSTANCE_TYPES = ["ml.m5.xlarge", "ml.g5.2xlarge"]
 APP_INSTANCE_TYPES = ["ml.t3.medium", "ml.m5.large"]
 DOMAIN_ID = "d-abc123def456"
+ENCRYPTED_WITH_THE_DATA_KEY = {
+    "sagemaker:VolumeKmsKeyArn": DATA_KEY_ARN,
+    "sagemaker:OutputKmsKeyArn": DATA_KEY_ARN,
+}
 SAGEMAKER_ARN = "arn:aws:sagemaker:eu-west-1:123456789012"
 IMAGE_BUILD_ACCESS = ImageBuildAccess(
     parameter_path_arn="arn:aws:ssm:eu-west-1:123456789012:parameter/sagemaker-platform/dev/image-build",
@@ -220,7 +225,9 @@ def test_jobs_run_only_in_the_domains_network_on_allowed_instances_with_the_data
             "sagemaker:VpcSubnets": list(SUBNET_IDS),
             "sagemaker:VpcSecurityGroupIds": [SECURITY_GROUP_ID],
         },
-        "StringEquals": {"sagemaker:VolumeKmsKey": DATA_KEY_ARN},
+        # ARN-typed keys (the short sagemaker:VolumeKmsKey is deprecated and no longer evaluated): volumes
+        # and outputs encrypted with the data key, named by its ARN.
+        "ArnEquals": ENCRYPTED_WITH_THE_DATA_KEY,
         # ForAllValues alone also matches a job that names no subnets at all.
         "Null": {"sagemaker:VpcSubnets": "false"},
     }
@@ -242,9 +249,10 @@ def test_models_only_in_the_domains_network_and_endpoint_configs_encrypted(
     }
     config = registry_and_endpoints.statement("CreateEncryptedEndpointConfigs")
     assert config["Action"] == "sagemaker:CreateEndpointConfig"
+    # CreateEndpointConfig has no output key condition: the volume key only.
     assert config["Condition"] == {
         "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": JOB_INSTANCE_TYPES},
-        "StringEquals": {"sagemaker:VolumeKmsKey": DATA_KEY_ARN},
+        "ArnEquals": {"sagemaker:VolumeKmsKeyArn": DATA_KEY_ARN},
     }
     unconditioned = [s for s in registry_and_endpoints.statements if "Condition" not in s]
     assert not {"sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"} & {
@@ -257,8 +265,36 @@ def test_models_only_in_the_domains_network_and_endpoint_configs_encrypted(
 def test_transform_jobs_on_allowed_instances_with_the_data_key(everything: Role) -> None:
     assert everything.statement("CreateTransformJobs")["Condition"] == {
         "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": JOB_INSTANCE_TYPES},
-        "StringEquals": {"sagemaker:VolumeKmsKey": DATA_KEY_ARN},
+        "ArnEquals": ENCRYPTED_WITH_THE_DATA_KEY,
     }
+
+
+@pytest.mark.parametrize("role", ["everything", "registry_and_endpoints", "studio_only"])
+def test_every_condition_is_one_iam_evaluates(request: pytest.FixtureRequest, role: str) -> None:
+    # Key listed for the action in the service authorization reference, operator of the key's type.
+    persona: Role = request.getfixturevalue(role)
+    findings = [
+        finding
+        for logical_id in persona.policies.values()
+        for finding in iam_condition_keys.template_findings(
+            {"Resources": {logical_id: persona.template.to_json()["Resources"][logical_id]}}, role
+        )
+    ]
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_key_grants_only_for_aws_resources_and_describe_apart(studio_only: Role) -> None:
+    assert studio_only.statement("KeyGrantsForAwsResources")["Action"] == "kms:CreateGrant"
+    assert studio_only.statement("KeyGrantsForAwsResources")["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"}
+    }
+    # kms:DescribeKey has no kms:GrantIsForAWSResource key: under that condition it was never allowed.
+    describe = studio_only.statement("DescribeKeys")
+    assert (describe["Action"], sorted(describe["Resource"]), "Condition" in describe) == (
+        "kms:DescribeKey",
+        [DATA_KEY_ARN, STUDIO_KEY_ARN],
+        False,
+    )
 
 
 def test_job_network_interfaces_only_in_the_domains_subnets_and_group(everything: Role) -> None:
