@@ -75,6 +75,12 @@ def image_build_log_group_name(environment_name: str) -> str:
 MODEL_ARTIFACT_PREFIX = "models"
 
 
+def pipeline_role_name(environment_name: str) -> str:
+    """The role the environment's SageMaker pipelines and their jobs run as. Fixed: the artifact bucket's
+    policy (Data stack) lets it alone write model artifacts, naming it without a reference to its stack."""
+    return f"{environment_name}-sagemaker-platform-pipelines"
+
+
 def promotion_role_name(environment_name: str) -> str:
     """In an environment that serves others: the role its automation uses to deploy into them."""
     return f"{environment_name}-sagemaker-platform-promotion"
