@@ -178,9 +178,13 @@ class PersonaExecutionRole(Construct):
     in the domain's subnets and security group, on the persona's instance types, with volumes encrypted by
     the data key; so must models and endpoint configs.
 
+    The artifact bucket is read-only but for `scratch_prefix` (the persona's own, per domain), where its
+    users and their jobs write and delete; with the `experiments` capability they also upload MLflow run
+    artifacts under `mlflow_artifact_prefix`.
+
     The grants are split into managed policies, one for the base (Studio, data, logs) and one per
-    capability: IAM caps a managed policy at 6,144 characters. Exposes `role`, `base_policy` and
-    `policies` (by name). Call `allow_studio_domain` once the domain exists.
+    capability: IAM caps a managed policy at 6,144 characters. Exposes `role`, `base_policy`,
+    `policies` (by name) and `scratch_prefix`. Call `allow_studio_domain` once the domain exists.
     """
 
     def __init__(
@@ -192,6 +196,7 @@ class PersonaExecutionRole(Construct):
         description: str,
         capabilities: Sequence[PersonaCapability],
         artifact_bucket: s3.IBucket,
+        scratch_prefix: str,
         data_key: kms.IKey,
         studio_key: kms.IKey,
         subnets: Sequence[ec2.ISubnet],
@@ -200,6 +205,7 @@ class PersonaExecutionRole(Construct):
         app_instance_types: Sequence[str],
         image_build_access: ImageBuildAccess | None = None,
         mlflow_tracking_server_arn: str | None = None,
+        mlflow_artifact_prefix: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack = Stack.of(self)
@@ -224,13 +230,24 @@ class PersonaExecutionRole(Construct):
         self.policies: dict[str, iam.ManagedPolicy] = {}
         self.base_policy = self._policy("Base")
 
-        # The platform's data: read and write the artifact bucket through its key.
-        artifact_bucket.grant_read_write(self.base_policy)
+        # The platform's data: read the whole artifact bucket (pipeline outputs, models, MLflow artifacts,
+        # other personas' scratch work: one environment's shared store under one key), write and delete
+        # only under the persona's own scratch prefix. Served model artifacts (models/) stay the pipelines'.
+        self.scratch_prefix = scratch_prefix.strip("/")
+        artifact_bucket.grant_read(self.base_policy)
+        artifact_bucket.grant_put(self.base_policy, f"{self.scratch_prefix}/*")
+        artifact_bucket.grant_delete(self.base_policy, f"{self.scratch_prefix}/*")
         acknowledge_wildcard_resource(
             self.base_policy,
             artifact_bucket.arn_for_objects("*"),
-            "Users and their jobs create their own object keys in the platform's artifact bucket; the grant "
-            "is limited to that one bucket.",
+            "Users and their jobs read what the pipelines and other users wrote in the platform's "
+            "artifact bucket; read-only, and limited to that one bucket.",
+        )
+        acknowledge_wildcard_resource(
+            self.base_policy,
+            artifact_bucket.arn_for_objects(f"{self.scratch_prefix}/*"),
+            "Users and their jobs choose their object keys at run time, under the persona's own scratch "
+            "prefix only.",
         )
         # Studio storage (home file system, space volumes) is encrypted with the domain's key.
         studio_key.grant_encrypt_decrypt(self.base_policy)
@@ -291,6 +308,22 @@ class PersonaExecutionRole(Construct):
         if PersonaCapability.EXPERIMENTS in self.capabilities and mlflow_tracking_server_arn is not None:
             # The environment's MLflow tracking server: log runs, browse the MLflow UI.
             grant_tracking_server_access(self._policy("Experiments"), mlflow_tracking_server_arn)
+            if mlflow_artifact_prefix is not None:
+                # MLflow clients upload run artifacts to the server's artifact store themselves; runs
+                # get new keys, so no overwrite or delete is needed.
+                artifact_bucket.grant_put(self._policy("Experiments"), f"{mlflow_artifact_prefix}/*")
+                acknowledge_wildcard_resource(
+                    self._policy("Experiments"),
+                    artifact_bucket.arn_for_objects(f"{mlflow_artifact_prefix}/*"),
+                    "MLflow names run artifacts by experiment and run id, under the tracking server's "
+                    "artifact store only; uploads, no deletes.",
+                )
+                acknowledge_wildcard_actions(
+                    self._policy("Experiments"),
+                    ["s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    "Action groups written by CDK's grant_put, on the MLflow artifact store and its key "
+                    "only.",
+                )
         if {PersonaCapability.ENDPOINTS, PersonaCapability.JOBS} & set(self.capabilities):
             # Jobs and models run as this same role, and only SageMaker may receive it.
             self._allow(

@@ -40,6 +40,9 @@ ENCRYPTED_WITH_THE_DATA_KEY = {
     "sagemaker:OutputKmsKeyArn": DATA_KEY_ARN,
 }
 SAGEMAKER_ARN = "arn:aws:sagemaker:eu-west-1:123456789012"
+SCRATCH_PREFIX = "scratch/ml-research/data-scientist"
+ARTIFACTS = "arn:aws:s3:::platform-artifacts"
+MLFLOW_SERVER_ARN = f"{SAGEMAKER_ARN}:mlflow-tracking-server/dev-sagemaker-platform"
 IMAGE_BUILD_ACCESS = ImageBuildAccess(
     parameter_path_arn="arn:aws:ssm:eu-west-1:123456789012:parameter/sagemaker-platform/dev/image-build",
     source_objects_arn="arn:aws:s3:::dev-ml-builds-123456789012-eu-west-1/sources/*",
@@ -57,6 +60,7 @@ def persona_role(
     artifact_bucket: s3.IBucket | None = None,
     data_key: kms.IKey | None = None,
     studio_key: kms.IKey | None = None,
+    mlflow: bool = True,
 ) -> PersonaExecutionRole:
     """The role with imported resources by default, so the template holds only what the role writes."""
     return PersonaExecutionRole(
@@ -67,6 +71,7 @@ def persona_role(
         capabilities=capabilities,
         artifact_bucket=artifact_bucket
         or s3.Bucket.from_bucket_name(stack, "Artifacts", "platform-artifacts"),
+        scratch_prefix=SCRATCH_PREFIX,
         data_key=data_key or kms.Key.from_key_arn(stack, "DataKey", DATA_KEY_ARN),
         studio_key=studio_key or kms.Key.from_key_arn(stack, "StudioKey", STUDIO_KEY_ARN),
         subnets=imported_subnets(stack),
@@ -74,6 +79,8 @@ def persona_role(
         job_instance_types=JOB_INSTANCE_TYPES,
         app_instance_types=app_instance_types,
         image_build_access=IMAGE_BUILD_ACCESS,
+        mlflow_tracking_server_arn=MLFLOW_SERVER_ARN if mlflow else None,
+        mlflow_artifact_prefix="mlflow" if mlflow else None,
     )
 
 
@@ -114,9 +121,10 @@ def synthesized(
     *,
     app_instance_types: Sequence[str] = APP_INSTANCE_TYPES,
     domain: bool = True,
+    mlflow: bool = True,
 ) -> Role:
     stack = bare_stack(cdk_context)
-    persona = persona_role(stack, capabilities, app_instance_types=app_instance_types)
+    persona = persona_role(stack, capabilities, app_instance_types=app_instance_types, mlflow=mlflow)
     if domain:
         persona.allow_studio_domain(domain_id=DOMAIN_ID)
     return Role(
@@ -142,6 +150,66 @@ def registry_and_endpoints(cdk_context: dict[str, Any]) -> Role:
     return synthesized(
         cdk_context, [PersonaCapability.MODEL_REGISTRY, PersonaCapability.ENDPOINTS], domain=False
     )
+
+
+@pytest.fixture(scope="module")
+def experiments_without_mlflow(cdk_context: dict[str, Any]) -> Role:
+    return synthesized(cdk_context, [PersonaCapability.EXPERIMENTS], mlflow=False)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else list(statement["Action"])
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    return statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+
+
+def s3_grants(role: Role) -> dict[str, set[str]]:
+    """Each artifact-bucket resource the role's statements name, with the S3 actions granted on it."""
+    grants: dict[str, set[str]] = {}
+    for statement in role.statements:
+        actions = {action for action in _actions(statement) if action.startswith("s3:")}
+        for resource in _resources(statement):
+            if actions and isinstance(resource, str) and resource.startswith(ARTIFACTS):
+                grants.setdefault(resource, set()).update(actions)
+    return grants
+
+
+WRITES = ("s3:Put", "s3:Delete", "s3:Abort", "s3:Replicate", "s3:Restore")
+
+
+@pytest.mark.parametrize("role", ["studio_only", "everything", "registry_and_endpoints"])
+def test_reads_the_artifact_bucket_and_writes_only_its_scratch_prefix(
+    request: pytest.FixtureRequest, role: str
+) -> None:
+    persona: Role = request.getfixturevalue(role)
+    grants = s3_grants(persona)
+    # Read everything: the bucket is one environment's shared store (pipeline outputs, models, MLflow
+    # artifacts, other personas' scratch work), all under the one data key.
+    assert grants[ARTIFACTS] == grants[f"{ARTIFACTS}/*"] == {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
+    # Write and delete: only the persona's own prefix (and, with experiments, MLflow's artifact store).
+    scratch = grants.pop(f"{ARTIFACTS}/{SCRATCH_PREFIX}/*")
+    assert {"s3:PutObject", "s3:DeleteObject*", "s3:Abort*"} <= scratch
+    mlflow = grants.pop(f"{ARTIFACTS}/mlflow/*", set())
+    assert not [action for action in mlflow if action.startswith("s3:Delete")]
+    assert bool(mlflow) is (role == "everything")
+    for resource, actions in grants.items():
+        assert not [action for action in actions if action.startswith(WRITES)], resource
+
+
+def test_experiments_upload_to_mlflow_only_where_a_tracking_server_is(
+    experiments_without_mlflow: Role,
+) -> None:
+    assert f"{ARTIFACTS}/mlflow/*" not in s3_grants(experiments_without_mlflow)
+    assert "sagemaker-mlflow:*" not in experiments_without_mlflow.actions
+
+
+def test_writes_nothing_under_models_which_the_pipelines_own(everything: Role) -> None:
+    # Not even by a wildcard: no write grant names the bucket's root objects or models/.
+    for resource, actions in s3_grants(everything).items():
+        if [action for action in actions if action.startswith(WRITES)]:
+            assert resource.startswith((f"{ARTIFACTS}/{SCRATCH_PREFIX}/", f"{ARTIFACTS}/mlflow/")), resource
 
 
 def test_only_sagemaker_may_assume_the_role(studio_only: Role) -> None:
@@ -458,6 +526,7 @@ def test_image_builds_need_the_build_paths_names(cdk_context: dict[str, Any]) ->
             description="Builds images",
             capabilities=[PersonaCapability.IMAGE_BUILDS],
             artifact_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "platform-artifacts"),
+            scratch_prefix=SCRATCH_PREFIX,
             data_key=kms.Key.from_key_arn(stack, "DataKey", DATA_KEY_ARN),
             studio_key=kms.Key.from_key_arn(stack, "StudioKey", STUDIO_KEY_ARN),
             subnets=imported_subnets(stack),
