@@ -20,6 +20,9 @@ from constructs_lib.compliance import (
 )
 from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
 
+# The tag SageMaker puts on what is created from a Studio domain, with the domain's ARN as its value.
+DOMAIN_TAG = "sagemaker:domain-arn"
+
 
 class PersonaCapability(enum.Enum):
     """What a persona may do beyond using Studio and the platform's data."""
@@ -334,8 +337,9 @@ class PersonaExecutionRole(Construct):
             )
             self._allow_job_network(network)
 
-    def allow_studio_domain(self, *, domain_id: str) -> None:
-        """Let the persona's users run Studio apps in one domain, on the persona's app instance types."""
+    def allow_studio_domain(self, *, domain_id: str, domain_arn: str) -> None:
+        """Let the persona's users run Studio apps in one domain, on the persona's app instance types, and
+        keep them (and their jobs) out of every other domain's resources."""
         app_arn = self._arn("sagemaker", "app", f"{domain_id}/*")
         reason = (
             "Studio app, profile and space names are chosen at run time; the grant is limited to the one "
@@ -368,6 +372,37 @@ class PersonaExecutionRole(Construct):
             ],
             wildcard_reason=reason,
         )
+        self._isolate_domain(domain_arn)
+
+    def _isolate_domain(self, domain_arn: str) -> None:
+        """AWS's domain resource isolation: SageMaker tags what is created from a Studio domain with
+        `sagemaker:domain-arn`. Deny this role any SageMaker call on a resource tagged with another domain,
+        and any request that would tag a resource with another domain.
+
+        On `sagemaker:*`, which is what isolation means and keeps holding as capabilities grow: the
+        reference lists `aws:ResourceTag` for most SageMaker actions (those on tagged resource types) and
+        `aws:RequestTag` for the creating and tagging ones. Where a request's context has no such key (list
+        and search calls, resource types without tags, untagged resources such as those CDK deploys), the
+        `Null: false` guard keeps the negated condition from matching, so nothing of the role's own domain
+        and nothing untagged is affected.
+
+        A managed policy of its own, as AWS's pattern attaches one to each domain's execution role: it
+        holds only denies, and is reviewed as one piece.
+        """
+        policy = self._policy("DomainIsolation")
+        for sid, key in (
+            ("DenyOtherDomainsResources", f"aws:ResourceTag/{DOMAIN_TAG}"),
+            ("DenyTaggingForOtherDomains", f"aws:RequestTag/{DOMAIN_TAG}"),
+        ):
+            policy.add_statements(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    actions=["sagemaker:*"],
+                    resources=["*"],
+                    conditions={"StringNotEquals": {key: domain_arn}, "Null": {key: "false"}},
+                )
+            )
 
     # --- helpers ---------------------------------------------------------------------------------
 

@@ -162,7 +162,7 @@ class StudioStack(Stack):
             removal_policy=removal_policy,
         )
         for role in self.persona_roles.values():
-            role.allow_studio_domain(domain_id=self.domain.domain_id)
+            role.allow_studio_domain(domain_id=self.domain.domain_id, domain_arn=self.domain.domain_arn)
 
         self.user_profiles = {
             user.name: StudioUserProfile(

@@ -35,6 +35,7 @@ STUDIO_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222
 JOB_INSTANCE_TYPES = ["ml.m5.xlarge", "ml.g5.2xlarge"]
 APP_INSTANCE_TYPES = ["ml.t3.medium", "ml.m5.large"]
 DOMAIN_ID = "d-abc123def456"
+DOMAIN_ARN = f"arn:aws:sagemaker:eu-west-1:123456789012:domain/{DOMAIN_ID}"
 ENCRYPTED_WITH_THE_DATA_KEY = {
     "sagemaker:VolumeKmsKeyArn": DATA_KEY_ARN,
     "sagemaker:OutputKmsKeyArn": DATA_KEY_ARN,
@@ -106,9 +107,11 @@ class Role:
 
     @property
     def actions(self) -> set[str]:
+        """The actions allowed (the domain isolation denies are apart)."""
         return {
             action
             for statement in self.statements
+            if statement["Effect"] == "Allow"
             for action in (
                 [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
             )
@@ -126,7 +129,7 @@ def synthesized(
     stack = bare_stack(cdk_context)
     persona = persona_role(stack, capabilities, app_instance_types=app_instance_types, mlflow=mlflow)
     if domain:
-        persona.allow_studio_domain(domain_id=DOMAIN_ID)
+        persona.allow_studio_domain(domain_id=DOMAIN_ID, domain_arn=DOMAIN_ARN)
     return Role(
         Template.from_stack(stack),
         logical_id(persona.role),
@@ -236,7 +239,9 @@ def test_only_sagemaker_may_assume_the_role(studio_only: Role) -> None:
 
 
 def test_grants_are_one_managed_policy_attached_to_the_role(studio_only: Role) -> None:
-    studio_only.template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
+    # The base grants, and the domain isolation denies.
+    assert sorted(studio_only.policies) == ["Base", "DomainIsolation"]
+    studio_only.template.resource_count_is("AWS::IAM::ManagedPolicy", 2)
     studio_only.template.resource_count_is("AWS::IAM::Policy", 0)
     studio_only.template.has_resource_properties(
         "AWS::IAM::ManagedPolicy", {"Roles": [{"Ref": studio_only.role}]}
@@ -248,6 +253,7 @@ def test_each_capability_has_its_own_managed_policy_on_the_role(everything: Role
     assert sorted(everything.policies) == sorted(
         [
             "Base",
+            "DomainIsolation",
             "JobNetwork",
             *(capability.name.title().replace("_", "") for capability in PersonaCapability),
         ]
@@ -468,7 +474,7 @@ def compliant_persona(stack: cdk.Stack) -> PersonaExecutionRole:
         data_key=data_key.key,
         studio_key=studio_key.key,
     )
-    persona.allow_studio_domain(domain_id=DOMAIN_ID)
+    persona.allow_studio_domain(domain_id=DOMAIN_ID, domain_arn=DOMAIN_ARN)
     return persona
 
 
@@ -534,3 +540,75 @@ def test_image_builds_need_the_build_paths_names(cdk_context: dict[str, Any]) ->
             job_instance_types=[],
             app_instance_types=[],
         )
+
+
+# Domain resource isolation: nothing of another domain, nothing tagged for another domain.
+ISOLATION_KEYS = {
+    "DenyOtherDomainsResources": "aws:ResourceTag/sagemaker:domain-arn",
+    "DenyTaggingForOtherDomains": "aws:RequestTag/sagemaker:domain-arn",
+}
+
+
+@pytest.mark.parametrize(("sid", "key"), ISOLATION_KEYS.items())
+def test_other_domains_resources_and_tags_are_denied(everything: Role, sid: str, key: str) -> None:
+    assert everything.statement(sid) == {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Action": "sagemaker:*",
+        "Resource": "*",
+        "Condition": {
+            # Another domain's tag is denied...
+            "StringNotEquals": {key: DOMAIN_ARN},
+            # ... but only where the tag is there: untagged resources (CDK's, the pipelines') and calls
+            # whose context has no tag (list and search) are not this statement's business.
+            "Null": {key: "false"},
+        },
+    }
+
+
+@pytest.mark.parametrize("role", ["studio_only", "everything"])
+def test_every_persona_of_a_domain_gets_the_isolation_policy(
+    request: pytest.FixtureRequest, role: str
+) -> None:
+    # A policy of its own, holding only the two denies (AWS's pattern attaches one per domain).
+    persona: Role = request.getfixturevalue(role)
+    policies = persona.template.find_resources("AWS::IAM::ManagedPolicy")
+    isolation = policies[persona.policies["DomainIsolation"]]["Properties"]
+    assert isolation["Roles"] == [{"Ref": persona.role}]
+    assert [statement["Sid"] for statement in isolation["PolicyDocument"]["Statement"]] == list(
+        ISOLATION_KEYS
+    )
+    denies = [statement for statement in persona.statements if statement["Effect"] == "Deny"]
+    assert sorted(statement["Sid"] for statement in denies) == sorted(ISOLATION_KEYS)
+
+
+def test_no_isolation_before_the_domain_exists(registry_and_endpoints: Role) -> None:
+    assert [
+        statement for statement in registry_and_endpoints.statements if statement["Effect"] == "Deny"
+    ] == []
+
+
+def test_the_isolation_reaches_every_sagemaker_call_the_role_may_make_on_a_resource(everything: Role) -> None:
+    # The reference lists aws:ResourceTag for each of them (their resource types carry tags), and
+    # aws:RequestTag for each creating call: the denies reach everything the role may do to a resource.
+    allowed = {
+        action
+        for statement in everything.statements
+        if statement["Effect"] == "Allow" and statement["Resource"] != "*"
+        for action in _actions(statement)
+        if action.startswith("sagemaker:")
+    }
+    assert len(allowed) > 40
+    resource_key, request_key = (
+        ISOLATION_KEYS["DenyOtherDomainsResources"],
+        ISOLATION_KEYS["DenyTaggingForOtherDomains"],
+    )
+    assert [action for action in allowed if not iam_condition_keys.supports(action, resource_key)] == []
+    creating = [
+        action for action in allowed if action.startswith("sagemaker:Create") and "Presigned" not in action
+    ]
+    assert len(creating) > 10
+    assert [action for action in creating if not iam_condition_keys.supports(action, request_key)] == []
+    # List and search calls (on "*") have no such key: the Null guard leaves them alone.
+    assert not iam_condition_keys.supports("sagemaker:ListTrainingJobs", resource_key)
+    assert not iam_condition_keys.supports("sagemaker:Search", resource_key)

@@ -371,3 +371,33 @@ def test_each_persona_writes_only_its_own_scratch_prefix_of_the_artifact_bucket(
             assert {resource for resource in written if bucket in str(resource)} == allowed, persona
             checked += 1
     assert checked >= 4
+
+
+def test_each_persona_role_is_kept_out_of_other_domains_resources(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    # AWS's domain resource isolation: the domain's own ARN (from the domain resource), per role.
+    checked = 0
+    for environment, domain_name in _studio_cases(sample_platform):
+        stack = synthesized.stages[environment].studio[domain_name]
+        template = Template.from_stack(stack)
+        domain_id, _ = _only(template, "AWS::SageMaker::Domain")
+        own_domain = {"Fn::GetAtt": [domain_id, "DomainArn"]}
+        for role in stack.persona_roles.values():
+            denies = {
+                statement["Sid"]: statement
+                for statement in _role_statements(template, _logical_id_of(stack, role.role.role_arn))
+                if statement["Effect"] == "Deny"
+            }
+            assert sorted(denies) == ["DenyOtherDomainsResources", "DenyTaggingForOtherDomains"]
+            for statement, key in (
+                (denies["DenyOtherDomainsResources"], "aws:ResourceTag/sagemaker:domain-arn"),
+                (denies["DenyTaggingForOtherDomains"], "aws:RequestTag/sagemaker:domain-arn"),
+            ):
+                assert (statement["Action"], statement["Resource"]) == ("sagemaker:*", "*")
+                assert statement["Condition"] == {
+                    "StringNotEquals": {key: own_domain},
+                    "Null": {key: "false"},
+                }
+            checked += 1
+    assert checked >= 4
