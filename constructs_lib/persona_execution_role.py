@@ -178,8 +178,8 @@ class PersonaExecutionRole(Construct):
 
     Every grant names the platform's own bucket, keys, subnets and security group, or resources of this
     account and region created by the capability (`training-job/*`, `model-package/*`, ...). Jobs must run
-    in the domain's subnets and security group, on the persona's instance types, with volumes encrypted by
-    the data key; so must models and endpoint configs.
+    in the domain's subnets and security group, on the persona's instance types, with volumes and outputs
+    encrypted by the data key; so must models and endpoint configs (volumes).
 
     The artifact bucket is read-only but for `scratch_prefix` (the persona's own, per domain), where its
     users and their jobs write and delete; with the `experiments` capability they also upload MLflow run
@@ -257,8 +257,8 @@ class PersonaExecutionRole(Construct):
         acknowledge_wildcard_actions(
             self.base_policy,
             READ_WRITE_GRANT_ACTIONS,
-            "Action groups written by CDK's grant_read_write and grant_encrypt_decrypt, each on one "
-            "platform bucket or key only.",
+            "Action groups written by CDK's bucket grants (read, put, delete) and grant_encrypt_decrypt, "
+            "each on one platform bucket or key only.",
         )
         keys = [studio_key.key_arn, data_key.key_arn]
         self._allow(
