@@ -36,23 +36,28 @@ class DeploymentRole(Construct):
             raise ValueError("a deployment role needs at least one trusted role")
         stack = Stack.of(self)
         principals, only_those_roles = role_principals(trusted_role_arns)
-        conditions: dict[str, dict[str, object]] = {**only_those_roles}
-        if external_id is not None:
-            conditions["StringEquals"] = {"sts:ExternalId": external_id}
+        # Who may tag their sessions: the same roles, from the same organization...
+        tag_conditions: dict[str, dict[str, object]] = {**only_those_roles}
         if organization_id is not None:
-            conditions.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = organization_id
+            tag_conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
+        # ... and who may assume the role: with the external id too. sts:TagSession has no sts:ExternalId
+        # key, so a TagSession statement conditioned on it would never match; it is authorized together
+        # with the AssumeRole call that carries the id, so it loses nothing without it.
+        conditions: dict[str, dict[str, object]] = {key: dict(value) for key, value in tag_conditions.items()}
+        if external_id is not None:
+            conditions.setdefault("StringEquals", {})["sts:ExternalId"] = external_id
         self.role = iam.Role(
             self,
             "Role",
             role_name=role_name,
-            # Session tags let the automation's sessions carry who promoted what (CloudTrail, ABAC).
             assumed_by=iam.CompositePrincipal(
-                *(
-                    iam.SessionTagsPrincipal(iam.PrincipalWithConditions(principal, conditions))
-                    for principal in principals
-                )
+                *(iam.PrincipalWithConditions(principal, conditions) for principal in principals)
             ),
             description="Deploys approved models into this account, assumed by the trusted promotion roles",
+        )
+        # Session tags let the automation's sessions carry who promoted what (CloudTrail, ABAC).
+        self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+            iam.PolicyStatement(actions=["sts:TagSession"], principals=principals, conditions=tag_conditions)
         )
         resources = [
             stack.format_arn(service="sagemaker", resource=kind, resource_name="*")

@@ -26,11 +26,14 @@ class ModelEventBusAccess(Construct):
                 "Principal": {"AWS": f"arn:{stack.partition}:iam::{source_account}:root"},
                 "Action": "events:PutEvents",
                 "Resource": stack.format_arn(service="events", resource="event-bus", resource_name="default"),
+                # Both keys are multivalued (one value per entry of a PutEvents call): every entry must be
+                # a model package state change, and the call must have entries.
                 "Condition": {
-                    "StringEquals": {
-                        "events:source": "aws.sagemaker",
-                        "events:detail-type": MODEL_PACKAGE_STATE_CHANGE,
-                    }
+                    "ForAllValues:StringEquals": {
+                        "events:source": ["aws.sagemaker"],
+                        "events:detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+                    },
+                    "Null": {"events:source": "false", "events:detail-type": "false"},
                 },
             },
         )

@@ -20,6 +20,9 @@ from constructs_lib.compliance import (
 )
 from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
 
+# The tag SageMaker puts on what is created from a Studio domain, with the domain's ARN as its value.
+DOMAIN_TAG = "sagemaker:domain-arn"
+
 
 class PersonaCapability(enum.Enum):
     """What a persona may do beyond using Studio and the platform's data."""
@@ -144,24 +147,30 @@ class _JobNetwork:
     subnet_ids: Sequence[str]
     security_group: ec2.ISecurityGroup
 
-    def conditions(
-        self,
-        *,
-        extra_all_values: Mapping[str, object] | None = None,
-        string_equals: Mapping[str, object] | None = None,
-    ) -> dict[str, dict[str, object]]:
-        conditions: dict[str, dict[str, object]] = {
-            "ForAllValues:StringEquals": {
-                **(extra_all_values or {}),
-                "sagemaker:VpcSubnets": list(self.subnet_ids),
-                "sagemaker:VpcSecurityGroupIds": [self.security_group.security_group_id],
-            },
+    def conditions(self, *, instance_types: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
+        """Every subnet and security group of the request is the domain's (and every instance type one of
+        `instance_types`, when given)."""
+        all_values: dict[str, object] = {}
+        if instance_types is not None:
+            all_values["sagemaker:InstanceTypes"] = list(instance_types)
+        all_values["sagemaker:VpcSubnets"] = list(self.subnet_ids)
+        all_values["sagemaker:VpcSecurityGroupIds"] = [self.security_group.security_group_id]
+        return {
+            "ForAllValues:StringEquals": all_values,
             # ForAllValues also matches a request without the key: require the request to name subnets.
             "Null": {"sagemaker:VpcSubnets": "false"},
         }
-        if string_equals:
-            conditions["StringEquals"] = dict(string_equals)
-        return conditions
+
+
+def _encrypted_with(key_arn: str, *, output: bool) -> dict[str, dict[str, object]]:
+    """Volumes (and, where the action has the key, outputs) encrypted with one key. The condition keys are
+    ARN-typed and SageMaker puts the key's ARN in them: the request must name the key by its ARN, not by
+    id or alias. (The short `sagemaker:VolumeKmsKey` is deprecated; the service authorization reference
+    no longer lists it for these actions, so a condition on it never matches.)"""
+    keys = {"sagemaker:VolumeKmsKeyArn": key_arn}
+    if output:
+        keys["sagemaker:OutputKmsKeyArn"] = key_arn
+    return {"ArnEquals": dict(keys)}
 
 
 class PersonaExecutionRole(Construct):
@@ -169,12 +178,16 @@ class PersonaExecutionRole(Construct):
 
     Every grant names the platform's own bucket, keys, subnets and security group, or resources of this
     account and region created by the capability (`training-job/*`, `model-package/*`, ...). Jobs must run
-    in the domain's subnets and security group, on the persona's instance types, with volumes encrypted by
-    the data key; so must models and endpoint configs.
+    in the domain's subnets and security group, on the persona's instance types, with volumes and outputs
+    encrypted by the data key; so must models and endpoint configs (volumes).
+
+    The artifact bucket is read-only but for `scratch_prefix` (the persona's own, per domain), where its
+    users and their jobs write and delete; with the `experiments` capability they also upload MLflow run
+    artifacts under `mlflow_artifact_prefix`.
 
     The grants are split into managed policies, one for the base (Studio, data, logs) and one per
-    capability: IAM caps a managed policy at 6,144 characters. Exposes `role`, `base_policy` and
-    `policies` (by name). Call `allow_studio_domain` once the domain exists.
+    capability: IAM caps a managed policy at 6,144 characters. Exposes `role`, `base_policy`,
+    `policies` (by name) and `scratch_prefix`. Call `allow_studio_domain` once the domain exists.
     """
 
     def __init__(
@@ -186,6 +199,7 @@ class PersonaExecutionRole(Construct):
         description: str,
         capabilities: Sequence[PersonaCapability],
         artifact_bucket: s3.IBucket,
+        scratch_prefix: str,
         data_key: kms.IKey,
         studio_key: kms.IKey,
         subnets: Sequence[ec2.ISubnet],
@@ -194,6 +208,7 @@ class PersonaExecutionRole(Construct):
         app_instance_types: Sequence[str],
         image_build_access: ImageBuildAccess | None = None,
         mlflow_tracking_server_arn: str | None = None,
+        mlflow_artifact_prefix: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack = Stack.of(self)
@@ -218,28 +233,43 @@ class PersonaExecutionRole(Construct):
         self.policies: dict[str, iam.ManagedPolicy] = {}
         self.base_policy = self._policy("Base")
 
-        # The platform's data: read and write the artifact bucket through its key.
-        artifact_bucket.grant_read_write(self.base_policy)
+        # The platform's data: read the whole artifact bucket (pipeline outputs, models, MLflow artifacts,
+        # other personas' scratch work: one environment's shared store under one key), write and delete
+        # only under the persona's own scratch prefix. Served model artifacts (models/) stay the pipelines'.
+        self.scratch_prefix = scratch_prefix.strip("/")
+        artifact_bucket.grant_read(self.base_policy)
+        artifact_bucket.grant_put(self.base_policy, f"{self.scratch_prefix}/*")
+        artifact_bucket.grant_delete(self.base_policy, f"{self.scratch_prefix}/*")
         acknowledge_wildcard_resource(
             self.base_policy,
             artifact_bucket.arn_for_objects("*"),
-            "Users and their jobs create their own object keys in the platform's artifact bucket; the grant "
-            "is limited to that one bucket.",
+            "Users and their jobs read what the pipelines and other users wrote in the platform's "
+            "artifact bucket; read-only, and limited to that one bucket.",
+        )
+        acknowledge_wildcard_resource(
+            self.base_policy,
+            artifact_bucket.arn_for_objects(f"{self.scratch_prefix}/*"),
+            "Users and their jobs choose their object keys at run time, under the persona's own scratch "
+            "prefix only.",
         )
         # Studio storage (home file system, space volumes) is encrypted with the domain's key.
         studio_key.grant_encrypt_decrypt(self.base_policy)
         acknowledge_wildcard_actions(
             self.base_policy,
             READ_WRITE_GRANT_ACTIONS,
-            "Action groups written by CDK's grant_read_write and grant_encrypt_decrypt, each on one "
-            "platform bucket or key only.",
+            "Action groups written by CDK's bucket grants (read, put, delete) and grant_encrypt_decrypt, "
+            "each on one platform bucket or key only.",
         )
+        keys = [studio_key.key_arn, data_key.key_arn]
         self._allow(
             "KeyGrantsForAwsResources",
-            ["kms:CreateGrant", "kms:DescribeKey"],
-            [studio_key.key_arn, data_key.key_arn],
+            ["kms:CreateGrant"],
+            keys,
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
         )
+        # Apart: kms:DescribeKey has no kms:GrantIsForAWSResource key, so under that condition it never
+        # matched. SageMaker describes the key it is given for volumes and outputs.
+        self._allow("DescribeKeys", ["kms:DescribeKey"], keys)
         self._allow(
             "SageMakerLogs",
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
@@ -281,6 +311,22 @@ class PersonaExecutionRole(Construct):
         if PersonaCapability.EXPERIMENTS in self.capabilities and mlflow_tracking_server_arn is not None:
             # The environment's MLflow tracking server: log runs, browse the MLflow UI.
             grant_tracking_server_access(self._policy("Experiments"), mlflow_tracking_server_arn)
+            if mlflow_artifact_prefix is not None:
+                # MLflow clients upload run artifacts to the server's artifact store themselves; runs
+                # get new keys, so no overwrite or delete is needed.
+                artifact_bucket.grant_put(self._policy("Experiments"), f"{mlflow_artifact_prefix}/*")
+                acknowledge_wildcard_resource(
+                    self._policy("Experiments"),
+                    artifact_bucket.arn_for_objects(f"{mlflow_artifact_prefix}/*"),
+                    "MLflow names run artifacts by experiment and run id, under the tracking server's "
+                    "artifact store only; uploads, no deletes.",
+                )
+                acknowledge_wildcard_actions(
+                    self._policy("Experiments"),
+                    ["s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    "Action groups written by CDK's grant_put, on the MLflow artifact store and its key "
+                    "only.",
+                )
         if {PersonaCapability.ENDPOINTS, PersonaCapability.JOBS} & set(self.capabilities):
             # Jobs and models run as this same role, and only SageMaker may receive it.
             self._allow(
@@ -291,8 +337,9 @@ class PersonaExecutionRole(Construct):
             )
             self._allow_job_network(network)
 
-    def allow_studio_domain(self, *, domain_id: str) -> None:
-        """Let the persona's users run Studio apps in one domain, on the persona's app instance types."""
+    def allow_studio_domain(self, *, domain_id: str, domain_arn: str) -> None:
+        """Let the persona's users run Studio apps in one domain, on the persona's app instance types, and
+        keep them (and their jobs) out of every other domain's resources."""
         app_arn = self._arn("sagemaker", "app", f"{domain_id}/*")
         reason = (
             "Studio app, profile and space names are chosen at run time; the grant is limited to the one "
@@ -325,13 +372,43 @@ class PersonaExecutionRole(Construct):
             ],
             wildcard_reason=reason,
         )
+        self._isolate_domain(domain_arn)
+
+    def _isolate_domain(self, domain_arn: str) -> None:
+        """AWS's domain resource isolation: SageMaker tags what is created from a Studio domain with
+        `sagemaker:domain-arn`. Deny this role any SageMaker call on a resource tagged with another domain,
+        and any request that would tag a resource with another domain.
+
+        On `sagemaker:*`, which is what isolation means and keeps holding as capabilities grow: the
+        reference lists `aws:ResourceTag` for most SageMaker actions (those on tagged resource types) and
+        `aws:RequestTag` for the creating and tagging ones. Where a request's context has no such key (list
+        and search calls, resource types without tags, untagged resources such as those CDK deploys), the
+        `Null: false` guard keeps the negated condition from matching, so nothing of the role's own domain
+        and nothing untagged is affected.
+
+        A managed policy of its own, as AWS's pattern attaches one to each domain's execution role: it
+        holds only denies, and is reviewed as one piece.
+        """
+        policy = self._policy("DomainIsolation")
+        for sid, key in (
+            ("DenyOtherDomainsResources", f"aws:ResourceTag/{DOMAIN_TAG}"),
+            ("DenyTaggingForOtherDomains", f"aws:RequestTag/{DOMAIN_TAG}"),
+        ):
+            policy.add_statements(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    actions=["sagemaker:*"],
+                    resources=["*"],
+                    conditions={"StringNotEquals": {key: domain_arn}, "Null": {key: "false"}},
+                )
+            )
 
     # --- helpers ---------------------------------------------------------------------------------
 
     def _allow_jobs(self, data_key: kms.IKey, network: _JobNetwork, instance_types: Sequence[str]) -> None:
         policy = self._policy("Jobs")
-        on_allowed_instances = {"sagemaker:InstanceTypes": list(instance_types)}
-        encrypted = {"sagemaker:VolumeKmsKey": data_key.key_arn}
+        encrypted = _encrypted_with(data_key.key_arn, output=True)
         job_reason = (
             "Job names are chosen at run time; creation is limited by conditions to the domain's subnets "
             "and security group, the persona's instance types and the platform's data key."
@@ -348,7 +425,7 @@ class PersonaExecutionRole(Construct):
                 self._arn("sagemaker", "processing-job", "*"),
                 self._arn("sagemaker", "hyper-parameter-tuning-job", "*"),
             ],
-            conditions=network.conditions(extra_all_values=on_allowed_instances, string_equals=encrypted),
+            conditions={**network.conditions(instance_types=instance_types), **encrypted},
             wildcard_reason=job_reason,
             policy=policy,
         )
@@ -357,7 +434,10 @@ class PersonaExecutionRole(Construct):
             "CreateTransformJobs",
             ["sagemaker:CreateTransformJob"],
             [self._arn("sagemaker", "transform-job", "*")],
-            conditions={"ForAllValues:StringEquals": on_allowed_instances, "StringEquals": encrypted},
+            conditions={
+                "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
+                **encrypted,
+            },
             wildcard_reason=job_reason,
             policy=policy,
         )
@@ -384,7 +464,8 @@ class PersonaExecutionRole(Construct):
             [self._arn("sagemaker", "endpoint-config", "*")],
             conditions={
                 "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
-                "StringEquals": {"sagemaker:VolumeKmsKey": data_key.key_arn},
+                # CreateEndpointConfig has no output key condition (its data capture key is another field).
+                **_encrypted_with(data_key.key_arn, output=False),
             },
             wildcard_reason=reason,
             policy=policy,

@@ -18,7 +18,8 @@ _JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
 class PipelineRole(Construct):
     """SageMaker execution role of the platform's pipelines: start and follow their jobs, create models,
     register into the given model package groups, read source data, read and write the artifact bucket,
-    pull images, run in the VPC. Exposes `role` and `policy`.
+    pull images, run in the VPC. Fixed `role_name`: the artifact bucket's policy names it as the one writer
+    of model artifacts. Exposes `role` and `policy`.
     """
 
     def __init__(
@@ -26,6 +27,7 @@ class PipelineRole(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        role_name: str,
         artifact_bucket: s3.IBucket,
         data_bucket: s3.IBucket,
         model_package_groups: Sequence[str],
@@ -35,6 +37,7 @@ class PipelineRole(Construct):
         self.role = iam.Role(
             self,
             "Role",
+            role_name=role_name,
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Runs the platform's SageMaker pipelines and the jobs they start",
         )

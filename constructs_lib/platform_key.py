@@ -66,17 +66,15 @@ class PlatformKey(Construct):
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccount",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
+                # No kms:Describe*: DescribeKey carries no encryption context, so under this condition it
+                # could never be allowed anyway.
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
                 # In a key policy "*" is the key itself.
                 resources=["*"],
+                # The reference types the encryption-context keys as strings: a String operator, which for
+                # this pattern matches exactly what ArnLike would.
                 conditions={
-                    "ArnLike": {
+                    "StringLike": {
                         "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
                             service="logs",
                             resource="log-group",

@@ -73,6 +73,22 @@ def image_build_log_group_name(environment_name: str) -> str:
 
 # Model artifacts that serving accounts may read live under this prefix of the artifact bucket.
 MODEL_ARTIFACT_PREFIX = "models"
+# The MLflow tracking server's artifact store in the artifact bucket; its clients write there directly.
+MLFLOW_ARTIFACT_PREFIX = "mlflow"
+# Studio personas' own part of the artifact bucket (see persona_scratch_prefix).
+SCRATCH_PREFIX = "scratch"
+
+
+def persona_scratch_prefix(domain_name: str, persona_name: str) -> str:
+    """`scratch/<domain>/<persona>`: the only part of the artifact bucket where a persona's role (its
+    users, and the jobs they start) may write and delete; the rest of the bucket it may only read."""
+    return f"{SCRATCH_PREFIX}/{domain_name}/{persona_name}"
+
+
+def pipeline_role_name(environment_name: str) -> str:
+    """The role the environment's SageMaker pipelines and their jobs run as. Fixed: the artifact bucket's
+    policy (Data stack) lets it alone write model artifacts, naming it without a reference to its stack."""
+    return f"{environment_name}-sagemaker-platform-pipelines"
 
 
 def promotion_role_name(environment_name: str) -> str:

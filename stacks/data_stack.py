@@ -19,6 +19,9 @@ from platform_config import naming
 class DataStack(Stack):
     """Keys (data, Studio storage, logs) and the artifact bucket with its access-log bucket.
 
+    Model artifacts (`models/` of the artifact bucket, which served environments read) may be written and
+    deleted only by `model_writer_role_arns` (the pipeline role, named by ARN); by nobody where it is empty.
+
     The Studio key exists only where Studio is hosted, the data bucket only where pipelines run, and the
     capture bucket (endpoints' captured requests and monitoring reports) only where endpoints serve.
     Retained and termination-protected unless the environment is disposable.
@@ -34,6 +37,7 @@ class DataStack(Stack):
         hosts_studio: bool,
         removal_policy: RemovalPolicy,
         model_reader_role_arns: Sequence[str] = (),
+        model_writer_role_arns: Sequence[str] = (),
         data_bucket_name: str | None = None,
         capture_bucket_name: str | None = None,
         capture_retention_days: int = 90,
@@ -84,6 +88,11 @@ class DataStack(Stack):
         )
         artifact_bucket.allow_read_by_roles(
             prefix=naming.MODEL_ARTIFACT_PREFIX, role_arns=model_reader_role_arns
+        )
+        # What the served environments read is written by the pipelines alone: no persona, job or admin
+        # session can overwrite or delete a served model artifact.
+        artifact_bucket.reserve_prefix_for_writers(
+            prefix=naming.MODEL_ARTIFACT_PREFIX, writer_role_arns=model_writer_role_arns
         )
         self.artifact_bucket: s3.IBucket = artifact_bucket.bucket
         # Source data of the pipelines: versioned, and its new objects announced to EventBridge.

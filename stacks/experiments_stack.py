@@ -10,8 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.mlflow_tracking_server import MlflowTrackingServer
-
-ARTIFACT_PREFIX = "mlflow"
+from platform_config import naming
 
 
 class ExperimentsStack(Stack):
@@ -43,7 +42,7 @@ class ExperimentsStack(Stack):
             artifact_bucket=s3.Bucket.from_bucket_attributes(
                 self, "ArtifactBucket", bucket_name=artifact_bucket_name, encryption_key=data_key
             ),
-            artifact_prefix=ARTIFACT_PREFIX,
+            artifact_prefix=naming.MLFLOW_ARTIFACT_PREFIX,
             size=size,
             mlflow_version=mlflow_version,
             automatic_model_registration=automatic_model_registration,

@@ -45,6 +45,7 @@ class PipelinesStack(Stack):
         construct_id: str,
         *,
         pipelines: Sequence[PipelineConfig],
+        pipeline_role_name: str,
         artifact_bucket_name: str,
         data_bucket_name: str,
         data_key: kms.IKey,
@@ -64,6 +65,7 @@ class PipelinesStack(Stack):
         role = PipelineRole(
             self,
             "PipelineRole",
+            role_name=pipeline_role_name,
             artifact_bucket=artifact_bucket,
             data_bucket=data_bucket,
             model_package_groups=sorted({p.model_package_group for p in pipelines if p.model_package_group}),

@@ -84,6 +84,9 @@ class PlatformStage(cdk.Stage):
             hosts_studio=environment.studio is not None,
             removal_policy=removal_policy,
             model_reader_role_arns=serving_role_arns,
+            model_writer_role_arns=[naming.role_arn(environment, naming.pipeline_role_name(environment.name))]
+            if environment.pipelines
+            else [],
             data_bucket_name=naming.data_bucket_name(environment) if environment.pipelines else None,
             capture_bucket_name=naming.capture_bucket_name(environment) if environment.serving else None,
             capture_retention_days=environment.serving.capture_retention_days if environment.serving else 90,
@@ -137,6 +140,7 @@ class PlatformStage(cdk.Stage):
                 self,
                 "Pipelines",
                 pipelines=environment.pipelines,
+                pipeline_role_name=naming.pipeline_role_name(environment.name),
                 artifact_bucket_name=naming.artifact_bucket_name(environment),
                 data_bucket_name=naming.data_bucket_name(environment),
                 data_key=self.data.data_key,

@@ -26,7 +26,7 @@ from constructs_lib.studio_security_group import StudioSecurityGroup
 from constructs_lib.studio_sign_in_policy import StudioSignInPolicy
 from constructs_lib.studio_space import StudioSpace
 from constructs_lib.studio_user_profile import StudioUserProfile
-from platform_config import DomainConfig, PersonaConfig
+from platform_config import DomainConfig, PersonaConfig, naming
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ class StudioStack(Stack):
                 description=personas[name].description,
                 capabilities=[PersonaCapability(capability) for capability in personas[name].capabilities],
                 artifact_bucket=artifact_bucket,
+                scratch_prefix=naming.persona_scratch_prefix(domain.name, name),
                 data_key=data_key,
                 studio_key=studio_key,
                 subnets=subnets,
@@ -97,6 +98,7 @@ class StudioStack(Stack):
                 app_instance_types=personas[name].app_instance_types,
                 image_build_access=self._image_build_access(image_build) if image_build else None,
                 mlflow_tracking_server_arn=mlflow_tracking_server_arn,
+                mlflow_artifact_prefix=naming.MLFLOW_ARTIFACT_PREFIX if mlflow_tracking_server_arn else None,
             )
             for name in used_personas
         }
@@ -160,7 +162,7 @@ class StudioStack(Stack):
             removal_policy=removal_policy,
         )
         for role in self.persona_roles.values():
-            role.allow_studio_domain(domain_id=self.domain.domain_id)
+            role.allow_studio_domain(domain_id=self.domain.domain_id, domain_arn=self.domain.domain_arn)
 
         self.user_profiles = {
             user.name: StudioUserProfile(

@@ -101,19 +101,31 @@ def test_fixed_name(roles: Roles) -> None:
 
 
 def test_trusted_by_exactly_the_promotion_roles_with_external_id_and_organization(roles: Roles) -> None:
+    accounts = ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]
+    # ... exactly the roles, deduplicated and sorted ...
+    only_those_roles = {"aws:PrincipalArn": [DEV_PROMOTION, STAGING_RELEASE, STAGING_PROMOTION]}
     assert roles.trust("guarded") == [
         {
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Action": "sts:AssumeRole",
             "Effect": "Allow",
             # The roles' accounts, each once and sorted...
-            "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]},
+            "Principal": {"AWS": accounts},
             "Condition": {
-                # ... exactly the roles, deduplicated and sorted ...
-                "ArnEquals": {"aws:PrincipalArn": [DEV_PROMOTION, STAGING_RELEASE, STAGING_PROMOTION]},
+                "ArnEquals": only_those_roles,
                 # ... with the external id, from the organization.
                 "StringEquals": {"sts:ExternalId": "platform-7f3a", "aws:PrincipalOrgID": "o-a1b2c3d4e5"},
             },
-        }
+        },
+        {
+            # sts:TagSession has no sts:ExternalId key: it would never match a condition on it.
+            "Action": "sts:TagSession",
+            "Effect": "Allow",
+            "Principal": {"AWS": accounts},
+            "Condition": {
+                "ArnEquals": only_those_roles,
+                "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+            },
+        },
     ]
 
 
@@ -131,11 +143,25 @@ def test_external_id_and_organization_only_when_given(
     condition: dict[str, Any] = {"ArnEquals": {"aws:PrincipalArn": [STAGING_PROMOTION]}}
     if string_equals is not None:
         condition["StringEquals"] = string_equals
+    principal = {"AWS": "arn:aws:iam::222222222222:root"}
+    if name == "external_id_only":
+        # sts:TagSession has no sts:ExternalId key: its statement keeps only the role condition.
+        assert roles.trust(name) == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": principal, "Condition": condition},
+            {
+                "Action": "sts:TagSession",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Condition": {"ArnEquals": condition["ArnEquals"]},
+            },
+        ]
+        return
+    # Without an external id both statements have the same conditions, and CDK merges them.
     assert roles.trust(name) == [
         {
             "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Principal": principal,
             "Condition": condition,
         }
     ]

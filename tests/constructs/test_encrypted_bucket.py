@@ -293,3 +293,141 @@ def test_a_shared_bucket_passes_the_compliance_packs(cdk_context: dict[str, Any]
         removal_policy=cdk.RemovalPolicy.RETAIN,
     ).allow_read_by_roles(prefix="models", role_arns=[SERVING_ROLE, STAGING_ROLE])
     synth(stack)  # raises on any unacknowledged cdk-nag finding
+
+
+# A prefix only named roles may write: the model artifacts the served environments read.
+PIPELINE_ROLE = "arn:aws:iam::123456789012:role/dev-sagemaker-platform-pipelines"
+RELEASE_ROLE = "arn:aws:iam::123456789012:role/release/model-publisher"
+
+
+@dataclass(frozen=True)
+class ReservedBuckets:
+    template: Template
+    named: str  # two writers (one listed twice)
+    nobody: str  # no writer at all
+    disposable: str  # auto-deleted with the stack, one writer
+    provider_role: str  # CDK's auto-delete provider role
+
+    def deny(self, bucket: str) -> dict[str, Any]:
+        policies = self.template.find_resources(
+            "AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": getattr(self, bucket)}}}
+        )
+        (policy,) = policies.values()
+        (statement,) = [
+            statement
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement.get("Sid") == "OnlyNamedRolesWriteModels"
+        ]
+        written: dict[str, Any] = statement
+        return written
+
+
+@pytest.fixture(scope="module")
+def reserved_buckets(cdk_context: dict[str, Any]) -> ReservedBuckets:
+    stack = bare_stack(cdk_context)
+    key, logs = key_and_logs_bucket(stack)
+
+    def bucket(construct_id: str, writers: list[str], *, disposable: bool = False) -> str:
+        encrypted = EncryptedBucket(
+            stack,
+            construct_id,
+            encryption_key=key.key,
+            access_logs_bucket=logs.bucket,
+            access_logs_prefix=f"{construct_id}/",
+            removal_policy=cdk.RemovalPolicy.DESTROY if disposable else cdk.RemovalPolicy.RETAIN,
+            auto_delete_objects=disposable,
+        )
+        encrypted.reserve_prefix_for_writers(prefix="models", writer_role_arns=writers)
+        return logical_id(encrypted.bucket)
+
+    named = bucket("Named", [RELEASE_ROLE, PIPELINE_ROLE, RELEASE_ROLE])
+    nobody = bucket("Nobody", [])
+    disposable = bucket("Disposable", [PIPELINE_ROLE], disposable=True)
+    provider = stack.node.find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
+    return ReservedBuckets(
+        Template.from_stack(stack),
+        named=named,
+        nobody=nobody,
+        disposable=disposable,
+        provider_role=stack.get_logical_id(provider.node.find_child("Role")),  # type: ignore[arg-type]
+    )
+
+
+OBJECT_WRITES = [
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionAcl",
+    "s3:PutObjectVersionTagging",
+    "s3:ReplicateDelete",
+    "s3:ReplicateObject",
+    "s3:ReplicateTags",
+]
+
+
+def test_every_principal_but_the_named_roles_is_denied_object_writes_under_the_prefix(
+    reserved_buckets: ReservedBuckets,
+) -> None:
+    assert reserved_buckets.deny("named") == {
+        "Sid": "OnlyNamedRolesWriteModels",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": OBJECT_WRITES,
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [reserved_buckets.named, "Arn"]}, "/models/*"]]},
+        # By ARN: the writers may live in another stack, and need not exist yet.
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [PIPELINE_ROLE, RELEASE_ROLE]}},
+    }
+
+
+def test_writes_deletes_and_their_variants_are_all_denied() -> None:
+    # Writes that change what a reader of an object gets; bucket-level settings are not object writes.
+    assert {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectTagging"} <= set(
+        OBJECT_WRITES
+    )
+    assert not {"s3:PutLifecycleConfiguration", "s3:RestoreObject", "s3:GetObject"} & set(OBJECT_WRITES)
+
+
+def test_without_writers_nobody_may_write_under_the_prefix(reserved_buckets: ReservedBuckets) -> None:
+    deny = reserved_buckets.deny("nobody")
+    assert (deny["Principal"], deny["Action"], "Condition" in deny) == ({"AWS": "*"}, OBJECT_WRITES, False)
+
+
+def test_an_auto_deleted_bucket_can_still_be_emptied_by_cdks_provider(
+    reserved_buckets: ReservedBuckets,
+) -> None:
+    # Same stack: the provider's role by reference, after the named writers.
+    assert reserved_buckets.deny("disposable")["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [PIPELINE_ROLE, {"Fn::GetAtt": [reserved_buckets.provider_role, "Arn"]}]
+        }
+    }
+    # The other buckets keep only their own writers.
+    assert "Fn::GetAtt" not in str(reserved_buckets.deny("named")["Condition"])
+
+
+def test_reserving_keeps_the_tls_only_statements(reserved_buckets: ReservedBuckets) -> None:
+    assert_denies_requests_without_tls(reserved_buckets.template, reserved_buckets.named)
+
+
+def test_a_reserved_auto_deleted_bucket_passes_the_compliance_packs(
+    cdk_context: dict[str, Any], tmp_path: Path
+) -> None:
+    stack = bare_stack(cdk_context, outdir=tmp_path, nag=True)
+    key, logs = key_and_logs_bucket(stack)
+    EncryptedBucket(
+        stack,
+        "Artifacts",
+        encryption_key=key.key,
+        access_logs_bucket=logs.bucket,
+        access_logs_prefix="artifacts/",
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        auto_delete_objects=True,
+    ).reserve_prefix_for_writers(prefix="models", writer_role_arns=[PIPELINE_ROLE])
+    synth(stack)  # raises on any unacknowledged cdk-nag finding

@@ -48,11 +48,13 @@ def test_the_source_account_may_only_put_model_package_state_changes_on_the_defa
         "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
         "Action": "events:PutEvents",
         "Resource": "arn:aws:events:eu-west-1:123456789012:event-bus/default",
+        # Multivalued keys (one value per PutEvents entry): every entry, and at least one.
         "Condition": {
-            "StringEquals": {
-                "events:source": "aws.sagemaker",
-                "events:detail-type": "SageMaker Model Package State Change",
-            }
+            "ForAllValues:StringEquals": {
+                "events:source": ["aws.sagemaker"],
+                "events:detail-type": ["SageMaker Model Package State Change"],
+            },
+            "Null": {"events:source": "false", "events:detail-type": "false"},
         },
     }
 

@@ -19,6 +19,7 @@ from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
 from constructs_lib.persona_execution_role import ImageBuildAccess, PersonaCapability, PersonaExecutionRole
 from constructs_lib.platform_key import PlatformKey
+from tests import iam_condition_keys
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     SUBNET_IDS,
@@ -34,7 +35,15 @@ STUDIO_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222
 JOB_INSTANCE_TYPES = ["ml.m5.xlarge", "ml.g5.2xlarge"]
 APP_INSTANCE_TYPES = ["ml.t3.medium", "ml.m5.large"]
 DOMAIN_ID = "d-abc123def456"
+DOMAIN_ARN = f"arn:aws:sagemaker:eu-west-1:123456789012:domain/{DOMAIN_ID}"
+ENCRYPTED_WITH_THE_DATA_KEY = {
+    "sagemaker:VolumeKmsKeyArn": DATA_KEY_ARN,
+    "sagemaker:OutputKmsKeyArn": DATA_KEY_ARN,
+}
 SAGEMAKER_ARN = "arn:aws:sagemaker:eu-west-1:123456789012"
+SCRATCH_PREFIX = "scratch/ml-research/data-scientist"
+ARTIFACTS = "arn:aws:s3:::platform-artifacts"
+MLFLOW_SERVER_ARN = f"{SAGEMAKER_ARN}:mlflow-tracking-server/dev-sagemaker-platform"
 IMAGE_BUILD_ACCESS = ImageBuildAccess(
     parameter_path_arn="arn:aws:ssm:eu-west-1:123456789012:parameter/sagemaker-platform/dev/image-build",
     source_objects_arn="arn:aws:s3:::dev-ml-builds-123456789012-eu-west-1/sources/*",
@@ -52,6 +61,7 @@ def persona_role(
     artifact_bucket: s3.IBucket | None = None,
     data_key: kms.IKey | None = None,
     studio_key: kms.IKey | None = None,
+    mlflow: bool = True,
 ) -> PersonaExecutionRole:
     """The role with imported resources by default, so the template holds only what the role writes."""
     return PersonaExecutionRole(
@@ -62,6 +72,7 @@ def persona_role(
         capabilities=capabilities,
         artifact_bucket=artifact_bucket
         or s3.Bucket.from_bucket_name(stack, "Artifacts", "platform-artifacts"),
+        scratch_prefix=SCRATCH_PREFIX,
         data_key=data_key or kms.Key.from_key_arn(stack, "DataKey", DATA_KEY_ARN),
         studio_key=studio_key or kms.Key.from_key_arn(stack, "StudioKey", STUDIO_KEY_ARN),
         subnets=imported_subnets(stack),
@@ -69,6 +80,8 @@ def persona_role(
         job_instance_types=JOB_INSTANCE_TYPES,
         app_instance_types=app_instance_types,
         image_build_access=IMAGE_BUILD_ACCESS,
+        mlflow_tracking_server_arn=MLFLOW_SERVER_ARN if mlflow else None,
+        mlflow_artifact_prefix="mlflow" if mlflow else None,
     )
 
 
@@ -94,9 +107,11 @@ class Role:
 
     @property
     def actions(self) -> set[str]:
+        """The actions allowed (the domain isolation denies are apart)."""
         return {
             action
             for statement in self.statements
+            if statement["Effect"] == "Allow"
             for action in (
                 [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
             )
@@ -109,11 +124,12 @@ def synthesized(
     *,
     app_instance_types: Sequence[str] = APP_INSTANCE_TYPES,
     domain: bool = True,
+    mlflow: bool = True,
 ) -> Role:
     stack = bare_stack(cdk_context)
-    persona = persona_role(stack, capabilities, app_instance_types=app_instance_types)
+    persona = persona_role(stack, capabilities, app_instance_types=app_instance_types, mlflow=mlflow)
     if domain:
-        persona.allow_studio_domain(domain_id=DOMAIN_ID)
+        persona.allow_studio_domain(domain_id=DOMAIN_ID, domain_arn=DOMAIN_ARN)
     return Role(
         Template.from_stack(stack),
         logical_id(persona.role),
@@ -137,6 +153,66 @@ def registry_and_endpoints(cdk_context: dict[str, Any]) -> Role:
     return synthesized(
         cdk_context, [PersonaCapability.MODEL_REGISTRY, PersonaCapability.ENDPOINTS], domain=False
     )
+
+
+@pytest.fixture(scope="module")
+def experiments_without_mlflow(cdk_context: dict[str, Any]) -> Role:
+    return synthesized(cdk_context, [PersonaCapability.EXPERIMENTS], mlflow=False)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else list(statement["Action"])
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    return statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+
+
+def s3_grants(role: Role) -> dict[str, set[str]]:
+    """Each artifact-bucket resource the role's statements name, with the S3 actions granted on it."""
+    grants: dict[str, set[str]] = {}
+    for statement in role.statements:
+        actions = {action for action in _actions(statement) if action.startswith("s3:")}
+        for resource in _resources(statement):
+            if actions and isinstance(resource, str) and resource.startswith(ARTIFACTS):
+                grants.setdefault(resource, set()).update(actions)
+    return grants
+
+
+WRITES = ("s3:Put", "s3:Delete", "s3:Abort", "s3:Replicate", "s3:Restore")
+
+
+@pytest.mark.parametrize("role", ["studio_only", "everything", "registry_and_endpoints"])
+def test_reads_the_artifact_bucket_and_writes_only_its_scratch_prefix(
+    request: pytest.FixtureRequest, role: str
+) -> None:
+    persona: Role = request.getfixturevalue(role)
+    grants = s3_grants(persona)
+    # Read everything: the bucket is one environment's shared store (pipeline outputs, models, MLflow
+    # artifacts, other personas' scratch work), all under the one data key.
+    assert grants[ARTIFACTS] == grants[f"{ARTIFACTS}/*"] == {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
+    # Write and delete: only the persona's own prefix (and, with experiments, MLflow's artifact store).
+    scratch = grants.pop(f"{ARTIFACTS}/{SCRATCH_PREFIX}/*")
+    assert {"s3:PutObject", "s3:DeleteObject*", "s3:Abort*"} <= scratch
+    mlflow = grants.pop(f"{ARTIFACTS}/mlflow/*", set())
+    assert not [action for action in mlflow if action.startswith("s3:Delete")]
+    assert bool(mlflow) is (role == "everything")
+    for resource, actions in grants.items():
+        assert not [action for action in actions if action.startswith(WRITES)], resource
+
+
+def test_experiments_upload_to_mlflow_only_where_a_tracking_server_is(
+    experiments_without_mlflow: Role,
+) -> None:
+    assert f"{ARTIFACTS}/mlflow/*" not in s3_grants(experiments_without_mlflow)
+    assert "sagemaker-mlflow:*" not in experiments_without_mlflow.actions
+
+
+def test_writes_nothing_under_models_which_the_pipelines_own(everything: Role) -> None:
+    # Not even by a wildcard: no write grant names the bucket's root objects or models/.
+    for resource, actions in s3_grants(everything).items():
+        if [action for action in actions if action.startswith(WRITES)]:
+            assert resource.startswith((f"{ARTIFACTS}/{SCRATCH_PREFIX}/", f"{ARTIFACTS}/mlflow/")), resource
 
 
 def test_only_sagemaker_may_assume_the_role(studio_only: Role) -> None:
@@ -163,7 +239,9 @@ def test_only_sagemaker_may_assume_the_role(studio_only: Role) -> None:
 
 
 def test_grants_are_one_managed_policy_attached_to_the_role(studio_only: Role) -> None:
-    studio_only.template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
+    # The base grants, and the domain isolation denies.
+    assert sorted(studio_only.policies) == ["Base", "DomainIsolation"]
+    studio_only.template.resource_count_is("AWS::IAM::ManagedPolicy", 2)
     studio_only.template.resource_count_is("AWS::IAM::Policy", 0)
     studio_only.template.has_resource_properties(
         "AWS::IAM::ManagedPolicy", {"Roles": [{"Ref": studio_only.role}]}
@@ -175,6 +253,7 @@ def test_each_capability_has_its_own_managed_policy_on_the_role(everything: Role
     assert sorted(everything.policies) == sorted(
         [
             "Base",
+            "DomainIsolation",
             "JobNetwork",
             *(capability.name.title().replace("_", "") for capability in PersonaCapability),
         ]
@@ -220,7 +299,9 @@ def test_jobs_run_only_in_the_domains_network_on_allowed_instances_with_the_data
             "sagemaker:VpcSubnets": list(SUBNET_IDS),
             "sagemaker:VpcSecurityGroupIds": [SECURITY_GROUP_ID],
         },
-        "StringEquals": {"sagemaker:VolumeKmsKey": DATA_KEY_ARN},
+        # ARN-typed keys (the short sagemaker:VolumeKmsKey is deprecated and no longer evaluated): volumes
+        # and outputs encrypted with the data key, named by its ARN.
+        "ArnEquals": ENCRYPTED_WITH_THE_DATA_KEY,
         # ForAllValues alone also matches a job that names no subnets at all.
         "Null": {"sagemaker:VpcSubnets": "false"},
     }
@@ -242,9 +323,10 @@ def test_models_only_in_the_domains_network_and_endpoint_configs_encrypted(
     }
     config = registry_and_endpoints.statement("CreateEncryptedEndpointConfigs")
     assert config["Action"] == "sagemaker:CreateEndpointConfig"
+    # CreateEndpointConfig has no output key condition: the volume key only.
     assert config["Condition"] == {
         "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": JOB_INSTANCE_TYPES},
-        "StringEquals": {"sagemaker:VolumeKmsKey": DATA_KEY_ARN},
+        "ArnEquals": {"sagemaker:VolumeKmsKeyArn": DATA_KEY_ARN},
     }
     unconditioned = [s for s in registry_and_endpoints.statements if "Condition" not in s]
     assert not {"sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"} & {
@@ -257,8 +339,36 @@ def test_models_only_in_the_domains_network_and_endpoint_configs_encrypted(
 def test_transform_jobs_on_allowed_instances_with_the_data_key(everything: Role) -> None:
     assert everything.statement("CreateTransformJobs")["Condition"] == {
         "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": JOB_INSTANCE_TYPES},
-        "StringEquals": {"sagemaker:VolumeKmsKey": DATA_KEY_ARN},
+        "ArnEquals": ENCRYPTED_WITH_THE_DATA_KEY,
     }
+
+
+@pytest.mark.parametrize("role", ["everything", "registry_and_endpoints", "studio_only"])
+def test_every_condition_is_one_iam_evaluates(request: pytest.FixtureRequest, role: str) -> None:
+    # Key listed for the action in the service authorization reference, operator of the key's type.
+    persona: Role = request.getfixturevalue(role)
+    findings = [
+        finding
+        for logical_id in persona.policies.values()
+        for finding in iam_condition_keys.template_findings(
+            {"Resources": {logical_id: persona.template.to_json()["Resources"][logical_id]}}, role
+        )
+    ]
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_key_grants_only_for_aws_resources_and_describe_apart(studio_only: Role) -> None:
+    assert studio_only.statement("KeyGrantsForAwsResources")["Action"] == "kms:CreateGrant"
+    assert studio_only.statement("KeyGrantsForAwsResources")["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"}
+    }
+    # kms:DescribeKey has no kms:GrantIsForAWSResource key: under that condition it was never allowed.
+    describe = studio_only.statement("DescribeKeys")
+    assert (describe["Action"], sorted(describe["Resource"]), "Condition" in describe) == (
+        "kms:DescribeKey",
+        [DATA_KEY_ARN, STUDIO_KEY_ARN],
+        False,
+    )
 
 
 def test_job_network_interfaces_only_in_the_domains_subnets_and_group(everything: Role) -> None:
@@ -364,7 +474,7 @@ def compliant_persona(stack: cdk.Stack) -> PersonaExecutionRole:
         data_key=data_key.key,
         studio_key=studio_key.key,
     )
-    persona.allow_studio_domain(domain_id=DOMAIN_ID)
+    persona.allow_studio_domain(domain_id=DOMAIN_ID, domain_arn=DOMAIN_ARN)
     return persona
 
 
@@ -422,6 +532,7 @@ def test_image_builds_need_the_build_paths_names(cdk_context: dict[str, Any]) ->
             description="Builds images",
             capabilities=[PersonaCapability.IMAGE_BUILDS],
             artifact_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "platform-artifacts"),
+            scratch_prefix=SCRATCH_PREFIX,
             data_key=kms.Key.from_key_arn(stack, "DataKey", DATA_KEY_ARN),
             studio_key=kms.Key.from_key_arn(stack, "StudioKey", STUDIO_KEY_ARN),
             subnets=imported_subnets(stack),
@@ -429,3 +540,75 @@ def test_image_builds_need_the_build_paths_names(cdk_context: dict[str, Any]) ->
             job_instance_types=[],
             app_instance_types=[],
         )
+
+
+# Domain resource isolation: nothing of another domain, nothing tagged for another domain.
+ISOLATION_KEYS = {
+    "DenyOtherDomainsResources": "aws:ResourceTag/sagemaker:domain-arn",
+    "DenyTaggingForOtherDomains": "aws:RequestTag/sagemaker:domain-arn",
+}
+
+
+@pytest.mark.parametrize(("sid", "key"), ISOLATION_KEYS.items())
+def test_other_domains_resources_and_tags_are_denied(everything: Role, sid: str, key: str) -> None:
+    assert everything.statement(sid) == {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Action": "sagemaker:*",
+        "Resource": "*",
+        "Condition": {
+            # Another domain's tag is denied...
+            "StringNotEquals": {key: DOMAIN_ARN},
+            # ... but only where the tag is there: untagged resources (CDK's, the pipelines') and calls
+            # whose context has no tag (list and search) are not this statement's business.
+            "Null": {key: "false"},
+        },
+    }
+
+
+@pytest.mark.parametrize("role", ["studio_only", "everything"])
+def test_every_persona_of_a_domain_gets_the_isolation_policy(
+    request: pytest.FixtureRequest, role: str
+) -> None:
+    # A policy of its own, holding only the two denies (AWS's pattern attaches one per domain).
+    persona: Role = request.getfixturevalue(role)
+    policies = persona.template.find_resources("AWS::IAM::ManagedPolicy")
+    isolation = policies[persona.policies["DomainIsolation"]]["Properties"]
+    assert isolation["Roles"] == [{"Ref": persona.role}]
+    assert [statement["Sid"] for statement in isolation["PolicyDocument"]["Statement"]] == list(
+        ISOLATION_KEYS
+    )
+    denies = [statement for statement in persona.statements if statement["Effect"] == "Deny"]
+    assert sorted(statement["Sid"] for statement in denies) == sorted(ISOLATION_KEYS)
+
+
+def test_no_isolation_before_the_domain_exists(registry_and_endpoints: Role) -> None:
+    assert [
+        statement for statement in registry_and_endpoints.statements if statement["Effect"] == "Deny"
+    ] == []
+
+
+def test_the_isolation_reaches_every_sagemaker_call_the_role_may_make_on_a_resource(everything: Role) -> None:
+    # The reference lists aws:ResourceTag for each of them (their resource types carry tags), and
+    # aws:RequestTag for each creating call: the denies reach everything the role may do to a resource.
+    allowed = {
+        action
+        for statement in everything.statements
+        if statement["Effect"] == "Allow" and statement["Resource"] != "*"
+        for action in _actions(statement)
+        if action.startswith("sagemaker:")
+    }
+    assert len(allowed) > 40
+    resource_key, request_key = (
+        ISOLATION_KEYS["DenyOtherDomainsResources"],
+        ISOLATION_KEYS["DenyTaggingForOtherDomains"],
+    )
+    assert [action for action in allowed if not iam_condition_keys.supports(action, resource_key)] == []
+    creating = [
+        action for action in allowed if action.startswith("sagemaker:Create") and "Presigned" not in action
+    ]
+    assert len(creating) > 10
+    assert [action for action in creating if not iam_condition_keys.supports(action, request_key)] == []
+    # List and search calls (on "*") have no such key: the Null guard leaves them alone.
+    assert not iam_condition_keys.supports("sagemaker:ListTrainingJobs", resource_key)
+    assert not iam_condition_keys.supports("sagemaker:Search", resource_key)

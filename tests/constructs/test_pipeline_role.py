@@ -22,6 +22,7 @@ from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, re
 
 SAGEMAKER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
 GROUPS = ["ChurnModels", "fraud-models"]
+ROLE_NAME = "dev-sagemaker-platform-pipelines"
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def build(stack: cdk.Stack, groups: list[str]) -> Role:
     construct = PipelineRole(
         stack,
         "Pipelines",
+        role_name=ROLE_NAME,
         artifact_bucket=buckets.artifacts,
         data_bucket=buckets.data,
         model_package_groups=groups,
@@ -118,6 +120,11 @@ def test_trusted_by_sagemaker_only(role: Role) -> None:
     ]
     assert "Policies" not in written
     assert "ManagedPolicyArns" not in written
+
+
+def test_fixed_name_the_artifact_bucket_policy_names(role: Role) -> None:
+    # The Data stack lets this role alone write models/, naming it by ARN (no cross-stack reference).
+    assert resource(role.template, role.role)["Properties"]["RoleName"] == ROLE_NAME
 
 
 def test_one_managed_policy_attached_to_the_role(role: Role) -> None:
@@ -207,6 +214,7 @@ def test_passes_the_compliance_packs_with_real_platform_buckets(
     PipelineRole(
         stack,
         "Pipelines",
+        role_name=ROLE_NAME,
         artifact_bucket=buckets.artifacts,
         data_bucket=buckets.data,
         model_package_groups=GROUPS,

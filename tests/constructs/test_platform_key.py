@@ -82,16 +82,12 @@ def test_cloudwatch_logs_may_use_the_key_for_this_accounts_log_groups_only(keys:
             "Sid": "AllowCloudWatchLogsOfThisAccount",
             "Effect": "Allow",
             "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
-            "Action": [
-                "kms:Decrypt",
-                "kms:Describe*",
-                "kms:Encrypt",
-                "kms:GenerateDataKey*",
-                "kms:ReEncrypt*",
-            ],
+            # No kms:Describe*: DescribeKey has no encryption context, so the condition could never match it.
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Resource": "*",
+            # The encryption-context key is a String in the service authorization reference.
             "Condition": {
-                "ArnLike": {
+                "StringLike": {
                     "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*"
                 }
             },

@@ -56,6 +56,7 @@ def test_every_served_environment_is_named_by_the_source_and_creates_what_it_nam
         for statement in statements({"prod": sample_templates["prod"]})
         if naming.role_arn(sample_platform.environments["dev"], naming.promotion_role_name("dev"))
         in statement.principal_arn_conditions
+        and "sts:AssumeRole" in statement.body["Action"]
     ]
     assert len(trust_of_prod) == 1
     assert trust_of_prod[0].body["Condition"]["StringEquals"] == {

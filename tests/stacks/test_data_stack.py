@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from platform_config import PlatformConfig
+from platform_config import PlatformConfig, naming
 from platform_config.naming import artifact_bucket_name
 from tests.conftest import SynthesizedApp
 
@@ -86,3 +88,56 @@ def test_keys_and_buckets_retained_and_protected_outside_dev(
         assert resources
         assert {r["DeletionPolicy"] for r in resources.values()} == {expected}
         assert {r["UpdateReplacePolicy"] for r in resources.values()} == {expected}
+
+
+def _models_deny(template: Template) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in template.find_resources("AWS::S3::BucketPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid") == "OnlyNamedRolesWriteModels"
+    ]
+
+
+def test_only_the_pipeline_role_writes_model_artifacts_in_dev(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    dev = sample_platform.environments["dev"]
+    (deny,) = _models_deny(synthesized.template("dev/Data"))
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(deny["Action"])
+    (bucket,) = synthesized.template("dev/Data").find_resources(
+        "AWS::S3::Bucket", {"Properties": {"BucketName": artifact_bucket_name(dev)}}
+    )
+    assert deny["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{naming.MODEL_ARTIFACT_PREFIX}/*"]]
+    }
+    # Named through naming.role_arn, as the Pipelines stack names its role: no cross-stack reference.
+    pipeline_role = naming.role_arn(dev, naming.pipeline_role_name("dev"))
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [pipeline_role]}}
+    roles = synthesized.template("dev/Pipelines").find_resources(
+        "AWS::IAM::Role", {"Properties": {"RoleName": naming.pipeline_role_name("dev")}}
+    )
+    assert len(roles) == 1
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_model_artifacts_are_written_by_the_pipeline_role_or_nobody(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig, environment: str
+) -> None:
+    config = sample_platform.environments[environment]
+    (deny,) = _models_deny(synthesized.template(f"{environment}/Data"))
+    assert deny["Effect"] == "Deny"
+    if config.pipelines:
+        pipeline_role = naming.role_arn(config, naming.pipeline_role_name(environment))
+        assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [pipeline_role]}}
+    else:
+        # No pipeline role: nobody may write there.
+        assert "Condition" not in deny
+
+
+def test_model_artifacts_stay_readable_by_the_served_environments(synthesized: SynthesizedApp) -> None:
+    # The deny names writes only: the serving roles' read grant is untouched.
+    (deny,) = _models_deny(synthesized.template("dev/Data"))
+    assert not [action for action in deny["Action"] if action.startswith("s3:Get")]

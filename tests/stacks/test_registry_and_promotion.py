@@ -95,7 +95,13 @@ def test_serving_environments_accept_deployments_and_events_from_dev_only(
     assert sorted(roles) == sorted(
         [naming.deployment_role_name(environment), naming.serving_execution_role_name(environment)]
     )
-    (trust,) = roles[naming.deployment_role_name(environment)]["AssumeRolePolicyDocument"]["Statement"]
+    trust, *tag_session = roles[naming.deployment_role_name(environment)]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
+    # With an external id, sts:TagSession is apart (it has no sts:ExternalId key); without, merged.
+    for statement in tag_session:
+        assert statement["Action"] == "sts:TagSession"
+        assert statement["Condition"]["ArnEquals"] == trust["Condition"]["ArnEquals"]
     assert trust["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
     assert trust["Condition"]["ArnEquals"] == {
         "aws:PrincipalArn": [
@@ -108,7 +114,9 @@ def test_serving_environments_accept_deployments_and_events_from_dev_only(
     )
     (bus_policy,) = _resources(template, "AWS::Events::EventBusPolicy")
     assert bus_policy["Statement"]["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
-    assert bus_policy["Statement"]["Condition"]["StringEquals"]["events:source"] == "aws.sagemaker"
+    assert bus_policy["Statement"]["Condition"]["ForAllValues:StringEquals"]["events:source"] == [
+        "aws.sagemaker"
+    ]
 
 
 def test_dev_lets_exactly_the_serving_roles_read_model_artifacts(

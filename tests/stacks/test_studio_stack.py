@@ -13,7 +13,7 @@ import yaml
 from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 
-from platform_config import PlatformConfig
+from platform_config import PlatformConfig, naming
 from platform_config.models import DomainConfig
 from tests.conftest import CONFIG_DIR, SynthesizedApp, build_platform
 
@@ -330,3 +330,74 @@ def test_iam_domains_get_a_sign_in_policy_limited_to_the_callers_own_profile(
     sso_domain = synthesized.template("dev/Studio-platform-ops")
     assert "CreatePresignedDomainUrl" not in json.dumps(sso_domain.to_json())
     assert set(sso_domain.find_outputs("*")) == {"DomainId", "DomainUrl"}
+
+
+def _role_statements(template: Template, role_id: str) -> list[dict[str, Any]]:
+    """Every statement of the managed policies attached to one role."""
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_each_persona_writes_only_its_own_scratch_prefix_of_the_artifact_bucket(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    checked = 0
+    for environment, domain_name in _studio_cases(sample_platform):
+        bucket = naming.artifact_bucket_name(sample_platform.environments[environment])
+        studio = sample_platform.environments[environment].studio
+        assert studio is not None
+        stack = synthesized.stages[environment].studio[domain_name]
+        template = Template.from_stack(stack)
+        for persona, role in stack.persona_roles.items():
+            scratch = naming.persona_scratch_prefix(domain_name, persona)
+            assert scratch == f"scratch/{domain_name}/{persona}" == role.scratch_prefix
+            written: set[str] = set()
+            for statement in _role_statements(template, _logical_id_of(stack, role.role.role_arn)):
+                actions = (
+                    [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+                )
+                if any(action.startswith(("s3:Put", "s3:Delete", "s3:Abort")) for action in actions):
+                    resources = statement["Resource"]
+                    written.update(resources if isinstance(resources, list) else [resources])
+            allowed = {f"arn:aws:s3:::{bucket}/{scratch}/*"}
+            if "experiments" in studio.personas[persona].capabilities:
+                # MLflow clients upload run artifacts to the tracking server's store themselves.
+                allowed.add(f"arn:aws:s3:::{bucket}/{naming.MLFLOW_ARTIFACT_PREFIX}/*")
+            # Build sources of `mlplatform build-image` go to another bucket.
+            assert {resource for resource in written if bucket in str(resource)} == allowed, persona
+            checked += 1
+    assert checked >= 4
+
+
+def test_each_persona_role_is_kept_out_of_other_domains_resources(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    # AWS's domain resource isolation: the domain's own ARN (from the domain resource), per role.
+    checked = 0
+    for environment, domain_name in _studio_cases(sample_platform):
+        stack = synthesized.stages[environment].studio[domain_name]
+        template = Template.from_stack(stack)
+        domain_id, _ = _only(template, "AWS::SageMaker::Domain")
+        own_domain = {"Fn::GetAtt": [domain_id, "DomainArn"]}
+        for role in stack.persona_roles.values():
+            denies = {
+                statement["Sid"]: statement
+                for statement in _role_statements(template, _logical_id_of(stack, role.role.role_arn))
+                if statement["Effect"] == "Deny"
+            }
+            assert sorted(denies) == ["DenyOtherDomainsResources", "DenyTaggingForOtherDomains"]
+            for statement, key in (
+                (denies["DenyOtherDomainsResources"], "aws:ResourceTag/sagemaker:domain-arn"),
+                (denies["DenyTaggingForOtherDomains"], "aws:RequestTag/sagemaker:domain-arn"),
+            ):
+                assert (statement["Action"], statement["Resource"]) == ("sagemaker:*", "*")
+                assert statement["Condition"] == {
+                    "StringNotEquals": {key: own_domain},
+                    "Null": {key: "false"},
+                }
+            checked += 1
+    assert checked >= 4
