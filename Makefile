@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke constraints clean
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -81,6 +81,11 @@ diff: bootstrap
 smoke: bootstrap
 	@test -n "$(ENV)" || { echo "make smoke needs ENV, e.g. make smoke ENV=staging" >&2; exit 2; }
 	$(VENV)/bin/mlplatform smoke-test --env '$(ENV)' $(if $(ENDPOINT),--endpoint '$(ENDPOINT)')
+
+## iam-report: evaluate the IAM request matrix offline (config/ and a generated configuration) and print
+## its figures: requests, allowed, denied, unexpected (exit 1 on any unexpected verdict; VERBOSE=1 lists all)
+iam-report: bootstrap
+	$(PYTHON) -m tests.iam.report $(if $(VERBOSE),--verbose)
 
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:

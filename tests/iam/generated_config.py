@@ -1,0 +1,166 @@
+"""A configuration the tests write, unlike the sample in every name, for the IAM matrix.
+
+Four environments in their own accounts (one build environment with two Studio domains and three serving
+environments, one of them with an external id and an organization), personas with and without jobs,
+repositories, groups, pipelines and endpoints named differently from the sample, role paths, the platform's
+own permissions boundary in the build environment and an existing one in `live`. The matrix must hold on it
+as it does on the sample: nothing in the evaluation may depend on the sample's names.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BUILD, QA, PREPROD, LIVE = "mlbuild", "qa", "preprod", "live"
+# live's roles carry a boundary its account already has: an organization's usual shape, allowing what the
+# identity policies grant except identity and organization changes.
+EXISTING_BOUNDARY_ARN = "arn:aws:iam::707070707070:policy/org/workload-boundary"
+EXISTING_BOUNDARY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "CapNotGrant", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        {
+            "Sid": "NoIdentityChanges",
+            "Effect": "Deny",
+            "Action": [
+                "iam:Create*",
+                "iam:Put*",
+                "iam:Attach*",
+                "iam:Delete*",
+                "iam:Update*",
+                "organizations:*",
+            ],
+            "Resource": "*",
+        },
+    ],
+}
+ACCOUNTS = {BUILD: "404040404040", QA: "505050505050", PREPROD: "606060606060", LIVE: "707070707070"}
+REGIONS = {BUILD: "us-east-2", QA: "us-east-2", PREPROD: "eu-central-1", LIVE: "eu-central-1"}
+
+
+def _endpoint(name: str, group: str, version: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "model_package": {"source": BUILD, "group": group, "version": version},
+        "instances": {"instance_type": "ml.c5.xlarge", "initial_instance_count": 1},
+        "smoke_tests": [{"name": "one-row", "body": "1,2,3\n", "expect": {"answers": 1}}],
+    }
+
+
+def _serving_environment(name: str, cidr: str, zones: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "account_id": ACCOUNTS[name],
+        "region": REGIONS[name],
+        "retain_stateful_resources": True,
+        "trusted_environments": [BUILD],
+        "network": {"new_vpc": {"cidr": cidr, "availability_zones": zones}},
+        "serving": {"endpoints": [_endpoint(f"{name}-fraud-scorer", "fraud-scorer", 12)]},
+        **extra,
+    }
+
+
+def environments() -> dict[str, dict[str, Any]]:
+    """The four environment files, as parsed YAML."""
+    build: dict[str, Any] = {
+        "account_id": ACCOUNTS[BUILD],
+        "region": REGIONS[BUILD],
+        "retain_stateful_resources": False,
+        "serves_environments": [QA, PREPROD, LIVE],
+        "iam": {"role_path": "/ml-platform/build/", "permissions_boundary": {"create": True}},
+        "network": {
+            "new_vpc": {"cidr": "172.16.0.0/16", "availability_zones": ["us-east-2a", "us-east-2b"]},
+        },
+        "images": {
+            "repositories": [
+                {"name": "fraud-trainer"},
+                {"name": "vision-notebook", "studio_image": {"image_tag": "v7", "display_name": "Vision"}},
+            ]
+        },
+        "model_registry": {
+            "groups": [
+                {
+                    "name": "fraud-scorer",
+                    "description": "Scores card transactions.",
+                    "baseline": {"metric": "auc", "threshold": 0.8},
+                },
+                {"name": "Image-Tagger", "description": "Tags product images; mixed-case on purpose."},
+            ]
+        },
+        "pipelines": [
+            {
+                "name": "fraud-training",
+                "definition": "model_build",
+                "model_package_group": "fraud-scorer",
+                "trigger": {"data_prefix": "landing/fraud/"},
+            }
+        ],
+        "studio": {
+            "personas": {
+                "researcher": {
+                    "description": "Trains models.",
+                    "capabilities": ["jobs", "experiments"],
+                    "job_instance_types": ["ml.c5.2xlarge", "ml.g4dn.xlarge"],
+                    "app_instance_types": ["ml.t3.medium", "ml.t3.large"],
+                },
+                "viewer": {
+                    "description": "Looks only.",
+                    "capabilities": [],
+                    "app_instance_types": ["ml.t3.medium"],
+                },
+                "release-engineer": {
+                    "description": "Everything but images.",
+                    "capabilities": ["jobs", "pipelines", "model_registry", "model_approval", "endpoints"],
+                    "job_instance_types": ["ml.c5.xlarge"],
+                },
+            },
+            "domains": [
+                {
+                    "name": "vision",
+                    "default_persona": "viewer",
+                    "shared_space_persona": "viewer",
+                    "idle_shutdown": {"default_minutes": 90},
+                    "custom_images": ["vision-notebook"],
+                    "users": [
+                        {"name": "dana", "persona": "researcher"},
+                        {"name": "eli", "persona": "viewer"},
+                        {"name": "fay", "persona": "release-engineer"},
+                    ],
+                    "spaces": [{"name": "dana-scratch", "sharing": "private", "owner": "dana"}],
+                },
+                {
+                    "name": "fraud-team",
+                    "default_persona": "researcher",
+                    "idle_shutdown": {"default_minutes": 60},
+                    "users": [{"name": "gus", "persona": "release-engineer"}],
+                },
+            ],
+        },
+    }
+    return {
+        BUILD: build,
+        QA: _serving_environment(
+            QA, "172.17.0.0/16", ["us-east-2a", "us-east-2b"], iam={"role_path": "/qa/"}
+        ),
+        PREPROD: _serving_environment(PREPROD, "172.18.0.0/16", ["eu-central-1a", "eu-central-1b"]),
+        LIVE: _serving_environment(
+            LIVE,
+            "172.19.0.0/16",
+            ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+            cross_account={"external_id": "live-deploys-7f3a", "organization_id": "o-abcdef1234"},
+            iam={"permissions_boundary": {"managed_policy_arn": EXISTING_BOUNDARY_ARN}},
+        ),
+    }
+
+
+def write(folder: Path, changed: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Write the configuration (with environments replaced by `changed`) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = copy.deepcopy(environments())
+    files.update(changed or {})
+    for name, data in files.items():
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
