@@ -19,7 +19,6 @@ from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
 from constructs_lib.persona_execution_role import ImageBuildAccess, PersonaCapability, PersonaExecutionRole
 from constructs_lib.platform_key import PlatformKey
-from tests import iam_condition_keys
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     SUBNET_IDS,
@@ -29,6 +28,7 @@ from tests.constructs.support import (
     synth,
     validation_errors,
 )
+from tests.iam import condition_keys as iam_condition_keys
 
 DATA_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
 STUDIO_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"

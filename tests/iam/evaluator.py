@@ -21,7 +21,6 @@ from tests.iam.accounts import Accounts, Document
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMULATOR = Path(__file__).with_name("simulate.mjs")
-IAM_DATA = ROOT / "node_modules" / "@cloud-copilot" / "iam-data" / "data"
 
 # An identity policy for principals outside the templates (an administrator of another account, the
 # bootstrap's CloudFormation role): their own side allows everything, so only our policies can stop them.

@@ -25,6 +25,27 @@ UNLISTED_INSTANCE_TYPES = ("ml.p5.48xlarge", "ml.p4d.24xlarge", "ml.trn1.32xlarg
 # The tag SageMaker puts on the resources created from a Studio domain (domain resource isolation).
 DOMAIN_ARN_TAG = "sagemaker:domain-arn"
 
+# The kinds of group the matrix builds: a group's name is its kind, then what it is about.
+GROUP_KINDS = (
+    "persona",
+    "domain isolation",
+    "sign-in",
+    "pipeline role",
+    "image builds",
+    "approval guard",
+    "no deletion",
+    "boundary",
+    "serving",
+    "promotion",
+    "model events",
+    "unconfigured account",
+)
+
+
+def kind_of(group: str) -> str:
+    return next(kind for kind in GROUP_KINDS if group == kind or group.startswith(f"{kind} "))
+
+
 JOB_ACTIONS = {
     "sagemaker:CreateTrainingJob": "training-job",
     "sagemaker:CreateProcessingJob": "processing-job",

