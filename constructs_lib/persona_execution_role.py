@@ -179,7 +179,9 @@ class PersonaExecutionRole(Construct):
     Every grant names the platform's own bucket, keys, subnets and security group, or resources of this
     account and region created by the capability (`training-job/*`, `model-package/*`, ...). Jobs must run
     in the domain's subnets and security group, on the persona's instance types, with volumes and outputs
-    encrypted by the data key; so must models and endpoint configs (volumes).
+    encrypted by the data key; so must models and endpoint configs (volumes). With `network_isolation`,
+    training, processing and tuning jobs, models and endpoint configs must also isolate their containers
+    from the network (transform jobs inherit it from their model).
 
     The artifact bucket is read-only but for `scratch_prefix` (the persona's own, per domain), where its
     users and their jobs write and delete; with the `experiments` capability they also upload MLflow run
@@ -209,8 +211,10 @@ class PersonaExecutionRole(Construct):
         image_build_access: ImageBuildAccess | None = None,
         mlflow_tracking_server_arn: str | None = None,
         mlflow_artifact_prefix: str | None = None,
+        network_isolation: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._network_isolation = network_isolation
         self._stack = Stack.of(self)
         self._app_instance_types = tuple(app_instance_types)
         self.persona_name = persona_name
@@ -425,7 +429,7 @@ class PersonaExecutionRole(Construct):
                 self._arn("sagemaker", "processing-job", "*"),
                 self._arn("sagemaker", "hyper-parameter-tuning-job", "*"),
             ],
-            conditions={**network.conditions(instance_types=instance_types), **encrypted},
+            conditions={**network.conditions(instance_types=instance_types), **encrypted, **self._isolated()},
             wildcard_reason=job_reason,
             policy=policy,
         )
@@ -454,7 +458,7 @@ class PersonaExecutionRole(Construct):
             "CreateModelsInTheVpc",
             ["sagemaker:CreateModel"],
             [self._arn("sagemaker", "model", "*")],
-            conditions=network.conditions(),
+            conditions={**network.conditions(), **self._isolated()},
             wildcard_reason=reason,
             policy=policy,
         )
@@ -466,10 +470,16 @@ class PersonaExecutionRole(Construct):
                 "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
                 # CreateEndpointConfig has no output key condition (its data capture key is another field).
                 **_encrypted_with(data_key.key_arn, output=False),
+                **self._isolated(),
             },
             wildcard_reason=reason,
             policy=policy,
         )
+
+    def _isolated(self) -> dict[str, dict[str, object]]:
+        """The request must turn network isolation on, where the persona requires it (a Bool key: a request
+        that leaves it off, or does not say, is refused)."""
+        return {"Bool": {"sagemaker:NetworkIsolation": "true"}} if self._network_isolation else {}
 
     def _allow_image_builds(self, access: ImageBuildAccess) -> None:
         """What `mlplatform build-image` does: read the platform's names, upload, build, follow the log."""

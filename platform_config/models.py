@@ -275,6 +275,11 @@ class PersonaConfig(FrozenModel):
     app_instance_types: tuple[AppInstanceType, ...] = Field(
         default=(), description="Studio app instance types the persona may start; empty means any"
     )
+    network_isolation: StrictBool = Field(
+        default=False,
+        description="Training, processing and tuning jobs, models and endpoint configs of the persona must "
+        "run with network isolation (containers without network access)",
+    )
 
     @field_validator("capabilities")
     @classmethod
@@ -304,6 +309,11 @@ class PersonaConfig(FrozenModel):
                 )
         if "model_approval" in self.capabilities and "model_registry" not in self.capabilities:
             raise ValueError("the 'model_approval' capability needs 'model_registry' too")
+        if self.network_isolation and not {"jobs", "endpoints"} & set(self.capabilities):
+            raise ValueError(
+                "network_isolation applies to jobs and models: give the persona the 'jobs' or 'endpoints' "
+                "capability, or remove network_isolation"
+            )
         return self
 
 

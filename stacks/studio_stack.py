@@ -96,6 +96,7 @@ class StudioStack(Stack):
                 security_group=security_group,
                 job_instance_types=personas[name].job_instance_types,
                 app_instance_types=personas[name].app_instance_types,
+                network_isolation=personas[name].network_isolation,
                 image_build_access=self._image_build_access(image_build) if image_build else None,
                 mlflow_tracking_server_arn=mlflow_tracking_server_arn,
                 mlflow_artifact_prefix=naming.MLFLOW_ARTIFACT_PREFIX if mlflow_tracking_server_arn else None,

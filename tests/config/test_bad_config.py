@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
-from platform_config import ConfigError, PlatformConfig, load_platform
+from platform_config import ConfigError, PersonaConfig, PlatformConfig, load_platform
 from tests.config.conftest import (
     Change,
     EditConfig,
@@ -412,7 +413,7 @@ def test_select_reports_every_missing_environment(sample_platform: PlatformConfi
             "dev",
             (*PERSONAS, "analyst", "instance_types"),
             "studio.personas.analyst.instance_types",
-            "app_instance_types, capabilities, description, job_instance_types",
+            "app_instance_types, capabilities, description, job_instance_types, network_isolation",
         ),
         (
             "dev",
@@ -1353,7 +1354,7 @@ def test_allowed_keys_under_a_persona_named_like_a_field(config_copy: EditConfig
     problem = only_problem(config_dir)
     assert problem.endswith(
         "studio.personas.description.bogus: unknown key; allowed keys here: "
-        "app_instance_types, capabilities, description, job_instance_types"
+        "app_instance_types, capabilities, description, job_instance_types, network_isolation"
     ), problem
 
 
@@ -1528,3 +1529,19 @@ def test_duplicate_app_instance_types(config_copy: EditConfig) -> None:
         "studio.personas.analyst.app_instance_types",
         "duplicate app instance types: ml.t3.medium",
     )
+
+
+def test_network_isolation_needs_jobs_or_endpoints() -> None:
+    with pytest.raises(ValidationError, match="network_isolation applies to jobs and models"):
+        PersonaConfig.model_validate(
+            {"description": "Reads results", "capabilities": ["experiments"], "network_isolation": True}
+        )
+    isolated = PersonaConfig.model_validate(
+        {
+            "description": "Trains",
+            "capabilities": ["jobs"],
+            "job_instance_types": ["ml.m5.large"],
+            "network_isolation": True,
+        }
+    )
+    assert isolated.network_isolation

@@ -93,7 +93,7 @@ def test_cloudwatch_and_eventbridge_may_use_the_key(topics: Topics) -> None:
     assert [statement["Principal"] for statement in others] == [{"AWS": "arn:aws:iam::123456789012:root"}]
 
 
-def test_the_topic_refuses_publishing_without_tls(topics: Topics) -> None:
+def test_the_topic_refuses_publishing_without_tls_and_takes_this_accounts_alarms(topics: Topics) -> None:
     topic = topics.logical("alarms", "Topic")
     (policy,) = topics.template.find_resources(
         "AWS::SNS::TopicPolicy", {"Properties": {"Topics": [{"Ref": topic}]}}
@@ -106,7 +106,20 @@ def test_the_topic_refuses_publishing_without_tls(topics: Topics) -> None:
             "Effect": "Deny",
             "Principal": "*",
             "Resource": {"Ref": topic},
-        }
+        },
+        # With an access policy, SNS refuses CloudWatch unless the policy names it (the IAM evaluation in
+        # tests/iam sends every configured alarm's publish request).
+        {
+            "Sid": "CloudWatchAlarmsOfThisAccount",
+            "Action": "sns:Publish",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "123456789012"},
+                "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*"},
+            },
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Resource": {"Ref": topic},
+        },
     ]
 
 

@@ -62,6 +62,7 @@ def persona_role(
     data_key: kms.IKey | None = None,
     studio_key: kms.IKey | None = None,
     mlflow: bool = True,
+    network_isolation: bool = False,
 ) -> PersonaExecutionRole:
     """The role with imported resources by default, so the template holds only what the role writes."""
     return PersonaExecutionRole(
@@ -82,6 +83,7 @@ def persona_role(
         image_build_access=IMAGE_BUILD_ACCESS,
         mlflow_tracking_server_arn=MLFLOW_SERVER_ARN if mlflow else None,
         mlflow_artifact_prefix="mlflow" if mlflow else None,
+        network_isolation=network_isolation,
     )
 
 
@@ -125,9 +127,16 @@ def synthesized(
     app_instance_types: Sequence[str] = APP_INSTANCE_TYPES,
     domain: bool = True,
     mlflow: bool = True,
+    network_isolation: bool = False,
 ) -> Role:
     stack = bare_stack(cdk_context)
-    persona = persona_role(stack, capabilities, app_instance_types=app_instance_types, mlflow=mlflow)
+    persona = persona_role(
+        stack,
+        capabilities,
+        app_instance_types=app_instance_types,
+        mlflow=mlflow,
+        network_isolation=network_isolation,
+    )
     if domain:
         persona.allow_studio_domain(domain_id=DOMAIN_ID, domain_arn=DOMAIN_ARN)
     return Role(
@@ -343,7 +352,23 @@ def test_transform_jobs_on_allowed_instances_with_the_data_key(everything: Role)
     }
 
 
-@pytest.mark.parametrize("role", ["everything", "registry_and_endpoints", "studio_only"])
+@pytest.fixture(scope="module")
+def isolated(cdk_context: dict[str, Any]) -> Role:
+    return synthesized(
+        cdk_context, [PersonaCapability.JOBS, PersonaCapability.ENDPOINTS], network_isolation=True
+    )
+
+
+def test_network_isolation_is_required_where_the_persona_sets_it(isolated: Role, everything: Role) -> None:
+    required = {"sagemaker:NetworkIsolation": "true"}
+    for sid in ("CreateJobsInTheVpc", "CreateModelsInTheVpc", "CreateEncryptedEndpointConfigs"):
+        assert isolated.statement(sid)["Condition"]["Bool"] == required
+        assert "Bool" not in everything.statement(sid)["Condition"]
+    # The reference lists no isolation key for transform jobs: they take it from their model.
+    assert "Bool" not in isolated.statement("CreateTransformJobs")["Condition"]
+
+
+@pytest.mark.parametrize("role", ["everything", "registry_and_endpoints", "studio_only", "isolated"])
 def test_every_condition_is_one_iam_evaluates(request: pytest.FixtureRequest, role: str) -> None:
     # Key listed for the action in the service authorization reference, operator of the key's type.
     persona: Role = request.getfixturevalue(role)

@@ -112,9 +112,10 @@ def environments() -> dict[str, dict[str, Any]]:
                     "app_instance_types": ["ml.t3.medium"],
                 },
                 "release-engineer": {
-                    "description": "Everything but images.",
+                    "description": "Everything but images; jobs and models isolated from the network.",
                     "capabilities": ["jobs", "pipelines", "model_registry", "model_approval", "endpoints"],
                     "job_instance_types": ["ml.c5.xlarge"],
+                    "network_isolation": True,
                 },
             },
             "domains": [

@@ -38,6 +38,7 @@ GROUP_KINDS = (
     "serving",
     "promotion",
     "model events",
+    "notifications",
     "unconfigured account",
 )
 
@@ -126,6 +127,7 @@ class Matrix:
             found.extend(self._approval_guard_requests(environment))
             found.extend(self._no_deletion_requests(environment))
             found.extend(self._boundary_requests(environment))
+            found.extend(self._notification_requests(environment))
             for source_name in environment.trusted_environments:
                 source = self.platform.environments[source_name]
                 found.extend(self._serving_requests(source, environment))
@@ -347,12 +349,14 @@ class Matrix:
         persona = environment.studio.personas[persona_name]
         instance_types = persona.job_instance_types or ("ml.m5.large",)
         studio_key = self.key(environment, "studio")
+        isolated = "true" if persona.network_isolation else "false"
         compliant: dict[str, ContextValue] = {
             "sagemaker:VpcSubnets": [domain.subnet_ids[0]],
             "sagemaker:VpcSecurityGroupIds": list(domain.security_group_ids),
             "sagemaker:InstanceTypes": [instance_types[0]],
             "sagemaker:VolumeKmsKeyArn": data_key,
             "sagemaker:OutputKmsKeyArn": data_key,
+            "sagemaker:NetworkIsolation": isolated,
         }
         broken: dict[str, dict[str, ContextValue | None]] = {
             "in a subnet outside the domain": {
@@ -368,6 +372,8 @@ class Matrix:
             "with output under another key": {"sagemaker:OutputKmsKeyArn": studio_key},
             "with unencrypted output": {"sagemaker:OutputKmsKeyArn": None},
         }
+        if persona.network_isolation:
+            broken["without network isolation"] = {"sagemaker:NetworkIsolation": "false"}
         kinds = dict(JOB_ACTIONS)
         for action, kind in kinds.items():
             resource = self._arn(environment, "sagemaker", f"{kind}/a-job")
@@ -383,8 +389,9 @@ class Matrix:
                     allowed=False,
                     context=_ctx(compliant, change),
                 )
-        # Transform jobs run in their model's VPC (CreateModel requires it): no VPC keys of their own.
-        transform = {k: v for k, v in compliant.items() if not k.startswith("sagemaker:Vpc")}
+        # Transform jobs take their VPC and isolation from their model (CreateModel requires them).
+        model_settings = ("sagemaker:Vpc", "sagemaker:NetworkIsolation")
+        transform = {k: v for k, v in compliant.items() if not k.startswith(model_settings)}
         resource = self._arn(environment, "sagemaker", "transform-job/a-job")
         yield request(
             f"{'starts' if allowed else 'cannot start'} a compliant transform job",
@@ -394,7 +401,7 @@ class Matrix:
             context=_ctx(transform),
         )
         for how, change in broken.items():
-            if any(key.startswith("sagemaker:Vpc") for key in change):
+            if any(key.startswith(model_settings) for key in change):
                 continue
             yield request(
                 f"cannot start a transform job {how}",
@@ -409,9 +416,13 @@ class Matrix:
     ) -> Iterator[Request]:
         environment = domain.environment
         model = self._arn(environment, "sagemaker", "model/a-model")
+        isolation: dict[str, ContextValue] = {
+            "sagemaker:NetworkIsolation": "true" if persona.network_isolation else "false"
+        }
         network: dict[str, ContextValue] = {
             "sagemaker:VpcSubnets": [domain.subnet_ids[0]],
             "sagemaker:VpcSecurityGroupIds": list(domain.security_group_ids),
+            **isolation,
         }
         verb = "creates" if allowed else "cannot create"
         yield request(
@@ -421,7 +432,13 @@ class Matrix:
             allowed=allowed,
             context=_ctx(network),
         )
-        yield request("cannot create a model outside the VPC", "sagemaker:CreateModel", model, allowed=False)
+        yield request(
+            "cannot create a model outside the VPC",
+            "sagemaker:CreateModel",
+            model,
+            allowed=False,
+            context=isolation,
+        )
         yield request(
             "cannot create a model in another subnet",
             "sagemaker:CreateModel",
@@ -434,6 +451,7 @@ class Matrix:
         compliant: dict[str, ContextValue] = {
             "sagemaker:InstanceTypes": [instance_types[0]],
             "sagemaker:VolumeKmsKeyArn": data_key,
+            **isolation,
         }
         yield request(
             f"{verb} an encrypted endpoint config",
@@ -456,6 +474,18 @@ class Matrix:
             allowed=False,
             context=_ctx(compliant, {"sagemaker:VolumeKmsKeyArn": self.key(environment, "studio")}),
         )
+        if persona.network_isolation:
+            for action, resource, context in (
+                ("sagemaker:CreateModel", model, network),
+                ("sagemaker:CreateEndpointConfig", config, compliant),
+            ):
+                yield request(
+                    f"cannot {action} without network isolation",
+                    action,
+                    resource,
+                    allowed=False,
+                    context=_ctx(context, {"sagemaker:NetworkIsolation": "false"}),
+                )
 
     def _experiment_requests(
         self, environment: EnvironmentConfig, capabilities: set[str], request: _Asker
@@ -789,6 +819,104 @@ class Matrix:
                 yield request(
                     f"cannot delete domain {domain.name}", "sagemaker:DeleteDomain", domain.arn, allowed=False
                 )
+
+    def _notification_requests(self, environment: EnvironmentConfig) -> Iterator[Request]:
+        """Everything that is meant to publish to one of the environment's topics can, through the topic's
+        key: the alarms that name it, the rules that target it, the roles granted sns:Publish on it."""
+        topics = {
+            self.templates.ref(logical_id, stack): properties.get("KmsMasterKeyId")
+            for stack, logical_id, properties in self.templates.resources("AWS::SNS::Topic")
+            if stack.environment == environment.name
+        }
+        request = _Asker(
+            group=f"notifications {environment.name}", principal=SAGEMAKER, account=environment.account_id
+        )
+        cloudwatch = Outsider("cloudwatch.amazonaws.com")
+        for topic, publisher, source, description in sorted(
+            set(self._publishers(environment, topics)), key=str
+        ):
+            key = topics[topic]
+            origin: dict[str, ContextValue] = (
+                {"aws:SourceAccount": environment.account_id, "aws:SourceArn": source} if source else {}
+            )
+            yield request(
+                f"{description} publishes",
+                "sns:Publish",
+                topic,
+                allowed=True,
+                principal=publisher,
+                context=origin,
+            )
+            if key is not None:
+                via = (
+                    {}
+                    if isinstance(publisher, Outsider)
+                    else {"kms:ViaService": f"sns.{environment.region}.amazonaws.com"}
+                )
+                for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                    yield request(
+                        f"{description} uses the topic's key ({action})",
+                        action,
+                        self._key_arn(environment, key),
+                        allowed=True,
+                        principal=publisher,
+                        context={**origin, **via},
+                    )
+            if publisher == cloudwatch:
+                foreign = {
+                    **origin,
+                    "aws:SourceAccount": self.unconfigured_account,
+                    "aws:SourceArn": source.replace(
+                        f":{environment.account_id}:", f":{self.unconfigured_account}:"
+                    ),
+                }
+                yield request(
+                    "an alarm of another account cannot publish",
+                    "sns:Publish",
+                    topic,
+                    allowed=False,
+                    principal=cloudwatch,
+                    context=foreign,
+                )
+
+    def _publishers(
+        self, environment: EnvironmentConfig, topics: Mapping[str, Any]
+    ) -> Iterator[tuple[str, str | Outsider, str, str]]:
+        """(topic, publisher, the publishing resource's ARN or "", description) for every publisher."""
+        region, account = environment.region, environment.account_id
+        for stack, logical_id, properties in self.templates.resources("AWS::CloudWatch::Alarm"):
+            if stack.environment != environment.name:
+                continue
+            name = properties.get("AlarmName", logical_id)
+            alarm = f"arn:{naming.partition(environment)}:cloudwatch:{region}:{account}:alarm:{name}"
+            for action in properties.get("AlarmActions", []) + properties.get("OKActions", []):
+                if action in topics:
+                    yield action, Outsider("cloudwatch.amazonaws.com"), alarm, f"alarm {name}"
+        for stack, logical_id, properties in self.templates.resources("AWS::Events::Rule"):
+            if stack.environment != environment.name:
+                continue
+            rule = self.templates.get_att(logical_id, "Arn", stack)
+            for target in properties.get("Targets", []):
+                if target["Arn"] in topics:
+                    yield target["Arn"], Outsider("events.amazonaws.com"), rule, f"rule {logical_id}"
+        for role in self.accounts.roles.values():
+            if role.environment != environment.name:
+                continue
+            granted = {
+                resource
+                for _, document in role.identity_policies
+                for statement in document.get("Statement", [])
+                if statement["Effect"] == "Allow" and "sns:Publish" in _actions(statement)
+                for resource in _as_list(statement["Resource"])
+            }
+            for topic in sorted(granted & set(topics)):
+                yield topic, role.arn, "", f"role {role.name}"
+
+    def _key_arn(self, environment: EnvironmentConfig, key: str) -> str:
+        if key.startswith("arn:"):
+            return key
+        prefix = f"arn:{naming.partition(environment)}:kms:{environment.region}:{environment.account_id}"
+        return f"{prefix}:{key}" if key.startswith("alias/") else f"{prefix}:key/{key}"
 
     # --- serving ----------------------------------------------------------------------------------
 
@@ -1201,6 +1329,10 @@ def _ctx(
     """A request context with some keys changed, and those changed to None removed."""
     merged: dict[str, ContextValue | None] = {**base, **(change or {})}
     return {key: value for key, value in merged.items() if value is not None}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _actions(statement: Document) -> list[str]:

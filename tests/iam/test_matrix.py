@@ -53,6 +53,8 @@ def test_the_matrix_covers_every_configured_relationship(evaluation: Evaluation)
                 }
         if environment.iam.permissions_boundary is not None:
             expected.add(f"boundary {environment.name}")
+        if environment.pipelines or environment.serving:
+            expected.add(f"notifications {environment.name}")
         for source in environment.trusted_environments:
             expected |= {
                 f"serving {environment.name} <- {source}",
