@@ -39,6 +39,7 @@ GROUP_KINDS = (
     "promotion",
     "model events",
     "notifications",
+    "service integrations",
     "unconfigured account",
 )
 
@@ -128,6 +129,7 @@ class Matrix:
             found.extend(self._no_deletion_requests(environment))
             found.extend(self._boundary_requests(environment))
             found.extend(self._notification_requests(environment))
+            found.extend(self._integration_requests(environment))
             for source_name in environment.trusted_environments:
                 source = self.platform.environments[source_name]
                 found.extend(self._serving_requests(source, environment))
@@ -877,6 +879,94 @@ class Matrix:
                     allowed=False,
                     principal=cloudwatch,
                     context=foreign,
+                )
+
+    def _integration_requests(self, environment: EnvironmentConfig) -> Iterator[Request]:
+        """What services do on the platform's behalf: rules start what they target with their role, and
+        CloudWatch Logs encrypts each encrypted log group with its key (for that log group only)."""
+        request = _Asker(
+            group=f"service integrations {environment.name}",
+            principal=SAGEMAKER,
+            account=environment.account_id,
+        )
+        target_actions = {":sagemaker:": "sagemaker:StartPipelineExecution", ":events:": "events:PutEvents"}
+        for stack, logical_id, properties in self.templates.resources("AWS::Events::Rule"):
+            if stack.environment != environment.name:
+                continue
+            for target in properties.get("Targets", []):
+                action = next((a for marker, a in target_actions.items() if marker in target["Arn"]), None)
+                if (
+                    "RoleArn" not in target
+                    or action is None
+                    or f":{environment.account_id}:" not in target["Arn"]
+                ):
+                    continue
+                yield request(
+                    f"rule {logical_id}'s role may {action}",
+                    action,
+                    target["Arn"],
+                    allowed=True,
+                    principal=target["RoleArn"],
+                    context={"events:source": ["aws.s3"], "events:detail-type": ["Object Created"]}
+                    if action == "events:PutEvents"
+                    else {},
+                )
+        logs = Outsider(f"logs.{environment.region}.amazonaws.com")
+        for stack, logical_id, properties in self.templates.resources("AWS::Logs::LogGroup"):
+            if stack.environment != environment.name or "KmsKeyId" not in properties:
+                continue
+            group_arn = self.templates.get_att(logical_id, "Arn", stack).removesuffix(":*")
+            key = self._key_arn(environment, properties["KmsKeyId"])
+            foreign = group_arn.replace(f":{environment.account_id}:", f":{self.unconfigured_account}:")
+            for arn, allowed in ((group_arn, True), (foreign, False)):
+                yield request(
+                    f"CloudWatch Logs {'encrypts' if allowed else 'cannot encrypt'} log group "
+                    f"{'of this account' if allowed else 'of another account'} with its key",
+                    "kms:GenerateDataKey",
+                    key,
+                    allowed=allowed,
+                    principal=logs,
+                    context={"kms:EncryptionContext:aws:logs:arn": arn},
+                )
+        role = self.pipeline_role(environment)
+        if role is None:
+            return
+        for action, kind in (
+            ("sagemaker:CreateProcessingJob", "processing-job"),
+            ("sagemaker:CreateTrainingJob", "training-job"),
+            ("sagemaker:CreateModel", "model"),
+        ):
+            yield request(
+                f"the pipeline role may {action}",
+                action,
+                self._arn(environment, "sagemaker", f"{kind}/pipelines-abc"),
+                allowed=True,
+                principal=role,
+            )
+        yield request(
+            "the pipeline role passes itself to its jobs",
+            "iam:PassRole",
+            role,
+            allowed=True,
+            principal=role,
+            context={"iam:PassedToService": SAGEMAKER},
+        )
+        yield request(
+            "the pipeline role reads new source data",
+            "s3:GetObject",
+            self._arn(environment, "s3", f"{naming.data_bucket_name(environment)}/incoming/x.csv"),
+            allowed=True,
+            principal=role,
+        )
+        for pipeline in environment.pipelines:
+            if pipeline.model_package_group is not None:
+                version = f"model-package/{pipeline.model_package_group.lower()}/4"
+                yield request(
+                    f"{pipeline.name} registers into {pipeline.model_package_group}",
+                    "sagemaker:CreateModelPackage",
+                    self._arn(environment, "sagemaker", version),
+                    allowed=True,
+                    principal=role,
                 )
 
     def _publishers(

@@ -12,6 +12,7 @@ from tests.iam.templates import ResolvedTemplates, StackTemplate
 
 HOME, OTHER = "123456789012", "210987654321"
 BUCKET = "arn:aws:s3:::shared-bucket"
+LOGS_CONTEXT = "kms:EncryptionContext:aws:logs:arn"
 
 
 def _role(name: str, statements: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -93,6 +94,26 @@ def _stacks() -> list[StackTemplate]:
                                     "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
                                 },
                             },
+                        ],
+                    }
+                },
+            },
+            "LogsKey": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "KeyPolicy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "LogsOfThisAccount",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+                                "Action": "kms:GenerateDataKey*",
+                                "Resource": "*",
+                                "Condition": {
+                                    "StringLike": {LOGS_CONTEXT: f"arn:aws:logs:eu-west-1:{HOME}:*"}
+                                },
+                            }
                         ],
                     }
                 },
@@ -240,6 +261,18 @@ def test_a_service_assumes_a_role_its_trust_policy_names(accounts: Accounts) -> 
     assert (
         _verdict(accounts, Outsider("lambda.amazonaws.com"), "sts:AssumeRole", READER) == "ImplicitlyDenied"
     )
+
+
+def test_a_colon_variable_key_is_evaluated_not_dropped(accounts: Accounts) -> None:
+    """kms:EncryptionContext:<key> is a variable key after a colon, which the simulator alone would drop."""
+    key = accounts.templates.get_att("LogsKey", "Arn", accounts.templates.stacks[0])
+    logs = Outsider("logs.eu-west-1.amazonaws.com")
+    context = LOGS_CONTEXT
+    own = f"arn:aws:logs:eu-west-1:{HOME}:log-group:flow-logs"
+    assert _verdict(accounts, logs, "kms:GenerateDataKey", key, **{context: own}) == "Allowed"
+    foreign = own.replace(HOME, OTHER)
+    assert _verdict(accounts, logs, "kms:GenerateDataKey", key, **{context: foreign}) == "ImplicitlyDenied"
+    assert _verdict(accounts, logs, "kms:GenerateDataKey", key) == "ImplicitlyDenied"
 
 
 def test_an_unknown_action_is_an_error_not_a_denial(accounts: Accounts) -> None:
