@@ -18,6 +18,7 @@ from constructs_lib.compliance import (
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
+from constructs_lib.job_guardrails import JobNetwork, encrypted_with
 from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
 
 # The tag SageMaker puts on what is created from a Studio domain, with the domain's ARN as its value.
@@ -140,39 +141,6 @@ class ImageBuildAccess:
     repository_arns: Sequence[str]
 
 
-@dataclass(frozen=True)
-class _JobNetwork:
-    """The domain's subnets and security group, which jobs and models must use."""
-
-    subnet_ids: Sequence[str]
-    security_group: ec2.ISecurityGroup
-
-    def conditions(self, *, instance_types: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
-        """Every subnet and security group of the request is the domain's (and every instance type one of
-        `instance_types`, when given)."""
-        all_values: dict[str, object] = {}
-        if instance_types is not None:
-            all_values["sagemaker:InstanceTypes"] = list(instance_types)
-        all_values["sagemaker:VpcSubnets"] = list(self.subnet_ids)
-        all_values["sagemaker:VpcSecurityGroupIds"] = [self.security_group.security_group_id]
-        return {
-            "ForAllValues:StringEquals": all_values,
-            # ForAllValues also matches a request without the key: require the request to name subnets.
-            "Null": {"sagemaker:VpcSubnets": "false"},
-        }
-
-
-def _encrypted_with(key_arn: str, *, output: bool) -> dict[str, dict[str, object]]:
-    """Volumes (and, where the action has the key, outputs) encrypted with one key. The condition keys are
-    ARN-typed and SageMaker puts the key's ARN in them: the request must name the key by its ARN, not by
-    id or alias. (The short `sagemaker:VolumeKmsKey` is deprecated; the service authorization reference
-    no longer lists it for these actions, so a condition on it never matches.)"""
-    keys = {"sagemaker:VolumeKmsKeyArn": key_arn}
-    if output:
-        keys["sagemaker:OutputKmsKeyArn"] = key_arn
-    return {"ArnEquals": dict(keys)}
-
-
 class PersonaExecutionRole(Construct):
     """An IAM role that SageMaker assumes for one persona's Studio apps and jobs.
 
@@ -288,8 +256,9 @@ class PersonaExecutionRole(Construct):
             wildcard_reason="SageMaker list and search calls support no resource-level permissions; they "
             "return metadata only.",
         )
-        network = _JobNetwork(
-            subnet_ids=[subnet.subnet_id for subnet in subnets], security_group=security_group
+        network = JobNetwork(
+            subnet_ids=[subnet.subnet_id for subnet in subnets],
+            security_group_id=security_group.security_group_id,
         )
         if PersonaCapability.JOBS in self.capabilities:
             self._allow_jobs(data_key, network, job_instance_types)
@@ -410,9 +379,9 @@ class PersonaExecutionRole(Construct):
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _allow_jobs(self, data_key: kms.IKey, network: _JobNetwork, instance_types: Sequence[str]) -> None:
+    def _allow_jobs(self, data_key: kms.IKey, network: JobNetwork, instance_types: Sequence[str]) -> None:
         policy = self._policy("Jobs")
-        encrypted = _encrypted_with(data_key.key_arn, output=True)
+        encrypted = encrypted_with(data_key.key_arn, output=True)
         job_reason = (
             "Job names are chosen at run time; creation is limited by conditions to the domain's subnets "
             "and security group, the persona's instance types and the platform's data key."
@@ -447,7 +416,7 @@ class PersonaExecutionRole(Construct):
         )
 
     def _allow_endpoints(
-        self, data_key: kms.IKey, network: _JobNetwork, instance_types: Sequence[str]
+        self, data_key: kms.IKey, network: JobNetwork, instance_types: Sequence[str]
     ) -> None:
         policy = self._policy("Endpoints")
         reason = (
@@ -469,7 +438,7 @@ class PersonaExecutionRole(Construct):
             conditions={
                 "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
                 # CreateEndpointConfig has no output key condition (its data capture key is another field).
-                **_encrypted_with(data_key.key_arn, output=False),
+                **encrypted_with(data_key.key_arn, output=False),
                 **self._isolated(),
             },
             wildcard_reason=reason,
@@ -515,7 +484,7 @@ class PersonaExecutionRole(Construct):
             policy=policy,
         )
 
-    def _allow_job_network(self, network: _JobNetwork) -> None:
+    def _allow_job_network(self, network: JobNetwork) -> None:
         """What SageMaker does with the role to attach jobs and models to the domain's subnets."""
         policy = self._policy("JobNetwork")
         self._allow(
@@ -528,7 +497,7 @@ class PersonaExecutionRole(Construct):
             ],
             [
                 *(self._arn("ec2", "subnet", subnet_id) for subnet_id in network.subnet_ids),
-                self._arn("ec2", "security-group", network.security_group.security_group_id),
+                self._arn("ec2", "security-group", network.security_group_id),
                 self._arn("ec2", "network-interface", "*"),
             ],
             wildcard_reason="Network interface ids are assigned by EC2 when SageMaker attaches a job to the "

@@ -10,13 +10,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
+from constructs_lib.job_guardrails import JobNetwork, encrypted_with
 from constructs_lib.job_security_group import SAGEMAKER_VPC_ACTIONS
 
 _JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
 
 
 class PipelineRole(Construct):
-    """SageMaker execution role of the platform's pipelines: start and follow their jobs, create models,
+    """SageMaker execution role of the platform's pipelines: start and follow their jobs (in `job_network`,
+    volumes and outputs under the data key), create models (in `job_network`),
     register into the given model package groups, read source data, read and write the artifact bucket,
     pull images, run in the VPC. Fixed `role_name`: the artifact bucket's policy names it as the one writer
     of model artifacts. Exposes `role` and `policy`.
@@ -31,6 +33,8 @@ class PipelineRole(Construct):
         artifact_bucket: s3.IBucket,
         data_bucket: s3.IBucket,
         model_package_groups: Sequence[str],
+        job_network: JobNetwork,
+        data_key_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -42,9 +46,11 @@ class PipelineRole(Construct):
             description="Runs the platform's SageMaker pipelines and the jobs they start",
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
-        job_resources = [
-            stack.format_arn(service="sagemaker", resource=k, resource_name="*") for k in _JOB_KINDS
-        ]
+
+        def _arn(kind: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
+
+        job_resources = [_arn(kind) for kind in _JOB_KINDS]
         group_versions = [
             stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
             for group in model_package_groups
@@ -62,13 +68,9 @@ class PipelineRole(Construct):
         )
         statements = [
             iam.PolicyStatement(
-                sid="RunPipelineJobs",
+                sid="FollowPipelineJobs",
                 actions=[
                     "sagemaker:AddTags",
-                    "sagemaker:CreateModel",
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:CreateTrainingJob",
-                    "sagemaker:CreateTransformJob",
                     "sagemaker:DescribeModel",
                     "sagemaker:DescribeProcessingJob",
                     "sagemaker:DescribeTrainingJob",
@@ -78,6 +80,28 @@ class PipelineRole(Construct):
                     "sagemaker:StopTransformJob",
                 ],
                 resources=job_resources,
+            ),
+            # The same guardrails as the personas' jobs: the platform's subnets and security group, volumes
+            # and outputs under the data key. The definitions pass exactly those (tests/iam evaluates each
+            # rendered step against this role), so a changed definition cannot quietly drop them.
+            iam.PolicyStatement(
+                sid="CreateJobsInTheVpc",
+                actions=["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"],
+                resources=[_arn("processing-job"), _arn("training-job")],
+                conditions={**job_network.conditions(), **encrypted_with(data_key_arn, output=True)},
+            ),
+            iam.PolicyStatement(
+                sid="CreateModelsInTheVpc",
+                actions=["sagemaker:CreateModel"],
+                resources=[_arn("model")],
+                conditions=job_network.conditions(),
+            ),
+            # Transform jobs run in their model's VPC (above); no network keys of their own.
+            iam.PolicyStatement(
+                sid="CreateEncryptedTransformJobs",
+                actions=["sagemaker:CreateTransformJob"],
+                resources=[_arn("transform-job")],
+                conditions=encrypted_with(data_key_arn, output=True),
             ),
             iam.PolicyStatement(
                 sid="PassItselfToJobs",

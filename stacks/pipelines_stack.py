@@ -13,6 +13,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 import pipeline_defs
+from constructs_lib.job_guardrails import JobNetwork
 from constructs_lib.job_security_group import JobSecurityGroup
 from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
 from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
@@ -62,6 +63,9 @@ class PipelinesStack(Stack):
         data_bucket = s3.Bucket.from_bucket_attributes(
             self, "DataBucket", bucket_name=data_bucket_name, encryption_key=data_key
         )
+        security_group = JobSecurityGroup(
+            self, "JobSecurityGroup", vpc=vpc, description="Jobs of the platform pipelines"
+        ).security_group
         role = PipelineRole(
             self,
             "PipelineRole",
@@ -69,13 +73,15 @@ class PipelinesStack(Stack):
             artifact_bucket=artifact_bucket,
             data_bucket=data_bucket,
             model_package_groups=sorted({p.model_package_group for p in pipelines if p.model_package_group}),
+            job_network=JobNetwork(
+                subnet_ids=[subnet.subnet_id for subnet in subnets],
+                security_group_id=security_group.security_group_id,
+            ),
+            data_key_arn=data_key.key_arn,
         )
         if mlflow_tracking_server_arn is not None:
             # Pipeline jobs log their runs to the environment's MLflow tracking server.
             grant_tracking_server_access(role.policy, mlflow_tracking_server_arn)
-        security_group = JobSecurityGroup(
-            self, "JobSecurityGroup", vpc=vpc, description="Jobs of the platform pipelines"
-        ).security_group
         tokens = {
             ROLE_PLACEHOLDER: role.role.role_arn,
             KEY_PLACEHOLDER: data_key.key_arn,

@@ -16,11 +16,14 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
+from constructs_lib.job_guardrails import JobNetwork
 from constructs_lib.pipeline_role import PipelineRole
 from constructs_lib.platform_key import PlatformKey
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synth
 
 SAGEMAKER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+NETWORK = JobNetwork(subnet_ids=["subnet-0a", "subnet-0b"], security_group_id="sg-0jobs")
+DATA_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/33333333-3333-3333-3333-333333333333"
 GROUPS = ["ChurnModels", "fraud-models"]
 ROLE_NAME = "dev-sagemaker-platform-pipelines"
 
@@ -91,6 +94,8 @@ def build(stack: cdk.Stack, groups: list[str]) -> Role:
         artifact_bucket=buckets.artifacts,
         data_bucket=buckets.data,
         model_package_groups=groups,
+        job_network=NETWORK,
+        data_key_arn=DATA_KEY_ARN,
     )
     return Role(
         Template.from_stack(stack),
@@ -134,16 +139,43 @@ def test_one_managed_policy_attached_to_the_role(role: Role) -> None:
     assert resource(role.template, role.policy)["Properties"]["Roles"] == [{"Ref": role.role}]
 
 
-def test_runs_jobs_and_models_only(role: Role) -> None:
-    statement = role.statement("RunPipelineJobs")
+def test_follows_jobs_and_models_only(role: Role) -> None:
+    statement = role.statement("FollowPipelineJobs")
     assert all(action.startswith("sagemaker:") and "*" not in action for action in statement["Action"])
-    assert "sagemaker:CreateTrainingJob" in statement["Action"]
+    assert not [action for action in statement["Action"] if action.startswith("sagemaker:Create")]
     assert sorted(statement["Resource"]) == [
         f"{SAGEMAKER}:model/*",
         f"{SAGEMAKER}:processing-job/*",
         f"{SAGEMAKER}:training-job/*",
         f"{SAGEMAKER}:transform-job/*",
     ]
+
+
+def test_creates_jobs_and_models_only_in_the_network_under_the_data_key(role: Role) -> None:
+    in_the_vpc = {
+        "ForAllValues:StringEquals": {
+            "sagemaker:VpcSubnets": ["subnet-0a", "subnet-0b"],
+            "sagemaker:VpcSecurityGroupIds": ["sg-0jobs"],
+        },
+        "Null": {"sagemaker:VpcSubnets": "false"},
+    }
+    encrypted = {
+        "ArnEquals": {"sagemaker:VolumeKmsKeyArn": DATA_KEY_ARN, "sagemaker:OutputKmsKeyArn": DATA_KEY_ARN}
+    }
+    jobs = role.statement("CreateJobsInTheVpc")
+    assert jobs["Action"] == ["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"]
+    assert jobs["Condition"] == {**in_the_vpc, **encrypted}
+    assert role.statement("CreateModelsInTheVpc")["Condition"] == in_the_vpc
+    assert role.statement("CreateEncryptedTransformJobs")["Condition"] == encrypted
+    creating = {
+        action
+        for statement in role.statements()
+        if "Condition" not in statement
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert not {
+        action for action in creating if action.startswith("sagemaker:Create") and "Package" not in action
+    }
 
 
 def test_passes_only_itself_and_only_to_sagemaker(role: Role) -> None:
@@ -180,7 +212,7 @@ def test_registers_nothing_without_groups(role_without_groups: Role) -> None:
     assert "RegisterModels" not in [s.get("Sid") for s in statements]
     assert "ModelPackage" not in json.dumps(statements)
     # The rest of the policy is still there.
-    assert role_without_groups.statement("RunPipelineJobs")
+    assert role_without_groups.statement("CreateJobsInTheVpc")
 
 
 def test_reads_and_writes_the_artifact_bucket(role: Role) -> None:
@@ -218,5 +250,7 @@ def test_passes_the_compliance_packs_with_real_platform_buckets(
         artifact_bucket=buckets.artifacts,
         data_bucket=buckets.data,
         model_package_groups=GROUPS,
+        job_network=NETWORK,
+        data_key_arn=DATA_KEY_ARN,
     )
     synth(stack)  # raises on any unacknowledged cdk-nag finding

@@ -8,6 +8,7 @@ that must be allowed), so that a denial never passes because nothing is allowed 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ GROUP_KINDS = (
     "domain isolation",
     "sign-in",
     "pipeline role",
+    "pipeline steps",
     "image builds",
     "approval guard",
     "no deletion",
@@ -130,6 +132,7 @@ class Matrix:
             found.extend(self._boundary_requests(environment))
             found.extend(self._notification_requests(environment))
             found.extend(self._integration_requests(environment))
+            found.extend(self._pipeline_step_requests(environment))
             for source_name in environment.trusted_environments:
                 source = self.platform.environments[source_name]
                 found.extend(self._serving_requests(source, environment))
@@ -931,18 +934,6 @@ class Matrix:
         role = self.pipeline_role(environment)
         if role is None:
             return
-        for action, kind in (
-            ("sagemaker:CreateProcessingJob", "processing-job"),
-            ("sagemaker:CreateTrainingJob", "training-job"),
-            ("sagemaker:CreateModel", "model"),
-        ):
-            yield request(
-                f"the pipeline role may {action}",
-                action,
-                self._arn(environment, "sagemaker", f"{kind}/pipelines-abc"),
-                allowed=True,
-                principal=role,
-            )
         yield request(
             "the pipeline role passes itself to its jobs",
             "iam:PassRole",
@@ -968,6 +959,53 @@ class Matrix:
                     allowed=True,
                     principal=role,
                 )
+
+    def _pipeline_step_requests(self, environment: EnvironmentConfig) -> Iterator[Request]:
+        """Every step of every deployed pipeline, read from its rendered definition (the body that deploys):
+        the call SageMaker makes for it as the pipeline's role, with the request context its arguments give
+        (instance type, keys, network; parameters at their defaults) must be allowed, and so must passing
+        the role the step names."""
+        for stack, _, properties in self.templates.resources("AWS::SageMaker::Pipeline"):
+            if stack.environment != environment.name:
+                continue
+            body = properties["PipelineDefinition"]["PipelineDefinitionBody"]
+            definition = json.loads(body) if isinstance(body, str) else body
+            defaults = {
+                parameter["Name"]: parameter.get("DefaultValue")
+                for parameter in definition.get("Parameters", [])
+            }
+            request = _Asker(
+                group=f"pipeline steps {environment.name}/{properties['PipelineName']}",
+                principal=properties["RoleArn"],
+                account=environment.account_id,
+            )
+            for step in _flattened(definition["Steps"]):
+                call = _step_call(step, defaults)
+                if call is None:
+                    continue
+                action, kind, name, context = call
+                resource = self._arn(environment, "sagemaker", f"{kind}/{name}")
+                yield request(
+                    f"step {step['Name']} ({step['Type']})", action, resource, allowed=True, context=context
+                )
+                # The same call with one guardrail broken: what a changed definition could ask for.
+                for how, change in _broken_job_settings(context, self.key(environment, "logs")).items():
+                    yield request(
+                        f"step {step['Name']} {how}",
+                        action,
+                        resource,
+                        allowed=False,
+                        context=_ctx(context, change),
+                    )
+                passed = step["Arguments"].get("RoleArn") or step["Arguments"].get("ExecutionRoleArn")
+                if passed:
+                    yield request(
+                        f"step {step['Name']} passes its role",
+                        "iam:PassRole",
+                        passed,
+                        allowed=True,
+                        context={"iam:PassedToService": SAGEMAKER},
+                    )
 
     def _publishers(
         self, environment: EnvironmentConfig, topics: Mapping[str, Any]
@@ -1407,6 +1445,139 @@ class Matrix:
                 expect_allowed=False,
                 context=request.context,
             )
+
+
+def _flattened(steps: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """Steps in order, the branches of condition steps included."""
+    for step in steps:
+        yield step
+        if step["Type"] == "Condition":
+            yield from _flattened(step["Arguments"].get("IfSteps", []))
+            yield from _flattened(step["Arguments"].get("ElseSteps", []))
+
+
+def _step_value(value: Any, defaults: Mapping[str, Any]) -> Any:
+    """A step argument as the request carries it: parameters at their defaults, booleans as IAM reads them;
+    None where only the execution knows (another step's output, a parameter without a default)."""
+    if isinstance(value, dict):
+        reference = value.get("Get", "")
+        if isinstance(reference, str) and reference.startswith("Parameters."):
+            return defaults.get(reference.removeprefix("Parameters."))
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_step_value(item, defaults) for item in value]
+    return value
+
+
+def _dig(arguments: Mapping[str, Any], path: str) -> Any:
+    node: Any = arguments
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+_NETWORK = "NetworkConfig"  # a processing job's network settings
+# What each kind of step asks SageMaker for: action, resource type, the argument naming the resource, and
+# where each condition key's value sits in the step's arguments.
+_STEP_CALLS: Mapping[str, tuple[str, str, str, Mapping[str, str]]] = {
+    "Processing": (
+        "sagemaker:CreateProcessingJob",
+        "processing-job",
+        "ProcessingJobName",
+        {
+            "sagemaker:InstanceTypes": "ProcessingResources.ClusterConfig.InstanceType",
+            "sagemaker:VolumeKmsKeyArn": "ProcessingResources.ClusterConfig.VolumeKmsKeyId",
+            "sagemaker:OutputKmsKeyArn": "ProcessingOutputConfig.KmsKeyId",
+            "sagemaker:VpcSubnets": f"{_NETWORK}.VpcConfig.Subnets",
+            "sagemaker:VpcSecurityGroupIds": f"{_NETWORK}.VpcConfig.SecurityGroupIds",
+            "sagemaker:NetworkIsolation": f"{_NETWORK}.EnableNetworkIsolation",
+            "sagemaker:InterContainerTrafficEncryption": f"{_NETWORK}.EnableInterContainerTrafficEncryption",
+        },
+    ),
+    "Training": (
+        "sagemaker:CreateTrainingJob",
+        "training-job",
+        "TrainingJobName",
+        {
+            "sagemaker:InstanceTypes": "ResourceConfig.InstanceType",
+            "sagemaker:VolumeKmsKeyArn": "ResourceConfig.VolumeKmsKeyId",
+            "sagemaker:OutputKmsKeyArn": "OutputDataConfig.KmsKeyId",
+            "sagemaker:VpcSubnets": "VpcConfig.Subnets",
+            "sagemaker:VpcSecurityGroupIds": "VpcConfig.SecurityGroupIds",
+            "sagemaker:NetworkIsolation": "EnableNetworkIsolation",
+            "sagemaker:InterContainerTrafficEncryption": "EnableInterContainerTrafficEncryption",
+        },
+    ),
+    "Transform": (
+        "sagemaker:CreateTransformJob",
+        "transform-job",
+        "TransformJobName",
+        {
+            "sagemaker:InstanceTypes": "TransformResources.InstanceType",
+            "sagemaker:VolumeKmsKeyArn": "TransformResources.VolumeKmsKeyId",
+            "sagemaker:OutputKmsKeyArn": "TransformOutput.KmsKeyId",
+        },
+    ),
+    "Model": (
+        "sagemaker:CreateModel",
+        "model",
+        "ModelName",
+        {
+            "sagemaker:VpcSubnets": "VpcConfig.Subnets",
+            "sagemaker:VpcSecurityGroupIds": "VpcConfig.SecurityGroupIds",
+            "sagemaker:NetworkIsolation": "EnableNetworkIsolation",
+        },
+    ),
+    "RegisterModel": ("sagemaker:CreateModelPackage", "model-package", "ModelPackageGroupName", {}),
+}
+_STEP_CALLS = {
+    **_STEP_CALLS,
+    "QualityCheck": _STEP_CALLS["Processing"],
+    "ClarifyCheck": _STEP_CALLS["Processing"],
+}
+# Keys whose values are lists in the request, whatever the step writes.
+_LIST_KEYS = {"sagemaker:InstanceTypes", "sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds"}
+
+
+def _step_call(
+    step: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> tuple[str, str, str, dict[str, ContextValue]] | None:
+    if step["Type"] not in _STEP_CALLS:
+        return None
+    action, kind, name_argument, keys = _STEP_CALLS[step["Type"]]
+    arguments = step["Arguments"]
+    name = str(_step_value(arguments.get(name_argument), defaults) or step["Name"]).lower()
+    if kind == "model-package":
+        name = f"{name}/1"
+    context: dict[str, ContextValue] = {}
+    for key, path in keys.items():
+        value = _step_value(_dig(arguments, path), defaults)
+        if value is None or (isinstance(value, list) and None in value):
+            continue
+        context[key] = (
+            [str(item) for item in value]
+            if isinstance(value, list)
+            else ([str(value)] if key in _LIST_KEYS else str(value))
+        )
+    return action, kind, name, context
+
+
+def _broken_job_settings(
+    context: Mapping[str, ContextValue], other_key: str
+) -> dict[str, dict[str, ContextValue | None]]:
+    """Each guardrail that a request context carries, broken on its own."""
+    broken: dict[str, dict[str, ContextValue | None]] = {}
+    if "sagemaker:VpcSubnets" in context:
+        broken["in a subnet outside the platform's"] = {"sagemaker:VpcSubnets": [FOREIGN_SUBNET]}
+        broken["with another security group"] = {"sagemaker:VpcSecurityGroupIds": [FOREIGN_SECURITY_GROUP]}
+        broken["outside any VPC"] = {"sagemaker:VpcSubnets": None, "sagemaker:VpcSecurityGroupIds": None}
+    for key, what in (("sagemaker:VolumeKmsKeyArn", "volumes"), ("sagemaker:OutputKmsKeyArn", "output")):
+        if key in context:
+            broken[f"with {what} under another key"] = {key: other_key}
+            broken[f"with unencrypted {what}"] = {key: None}
+    return broken
 
 
 def _unlisted(instance_types: Sequence[str]) -> str:

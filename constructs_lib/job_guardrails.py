@@ -1,0 +1,44 @@
+"""IAM conditions that keep SageMaker jobs and models in the platform's network and under its data key.
+
+Shared by the roles that create jobs: the persona execution roles (Studio users) and the pipeline role. The
+condition keys are those the service authorization reference lists for the actions, with operators of
+their types (tests/iam checks both, and evaluates requests against them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobNetwork:
+    """The subnets and security group that jobs and models must use."""
+
+    subnet_ids: Sequence[str]
+    security_group_id: str
+
+    def conditions(self, *, instance_types: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
+        """Every subnet and security group of the request is one of these (and every instance type one of
+        `instance_types`, when given)."""
+        all_values: dict[str, object] = {}
+        if instance_types is not None:
+            all_values["sagemaker:InstanceTypes"] = list(instance_types)
+        all_values["sagemaker:VpcSubnets"] = list(self.subnet_ids)
+        all_values["sagemaker:VpcSecurityGroupIds"] = [self.security_group_id]
+        return {
+            "ForAllValues:StringEquals": all_values,
+            # ForAllValues also matches a request without the key: require the request to name subnets.
+            "Null": {"sagemaker:VpcSubnets": "false"},
+        }
+
+
+def encrypted_with(key_arn: str, *, output: bool) -> dict[str, dict[str, object]]:
+    """Volumes (and, where the action has the key, outputs) encrypted with one key. The condition keys are
+    ARN-typed and SageMaker puts the key's ARN in them: the request must name the key by its ARN, not by
+    id or alias. (The short `sagemaker:VolumeKmsKey` is deprecated; the service authorization reference
+    no longer lists it for these actions, so a condition on it never matches.)"""
+    keys = {"sagemaker:VolumeKmsKeyArn": key_arn}
+    if output:
+        keys["sagemaker:OutputKmsKeyArn"] = key_arn
+    return {"ArnEquals": dict(keys)}
