@@ -18,7 +18,7 @@ Document = Mapping[str, Any]
 
 # AWS-managed policies the templates attach (CDK's Lambda roles), as AWS publishes them. Any other one
 # fails the model: a policy the evaluator cannot read would make its verdicts guesses.
-_AWS_MANAGED: Mapping[str, Document] = {
+AWS_MANAGED_POLICIES: Mapping[str, Document] = {
     "service-role/AWSLambdaBasicExecutionRole": {
         "Version": "2012-10-17",
         "Statement": [
@@ -163,8 +163,8 @@ class Accounts:
         if policy_arn in self.managed_policies:
             return self.managed_policies[policy_arn]
         aws_prefix = f"arn:{stack.partition}:iam::aws:policy/"
-        if policy_arn.startswith(aws_prefix) and policy_arn[len(aws_prefix) :] in _AWS_MANAGED:
-            return _AWS_MANAGED[policy_arn[len(aws_prefix) :]]
+        if policy_arn.startswith(aws_prefix) and policy_arn[len(aws_prefix) :] in AWS_MANAGED_POLICIES:
+            return AWS_MANAGED_POLICIES[policy_arn[len(aws_prefix) :]]
         raise KeyError(f"{stack.stack_name}: the managed policy {policy_arn} is not known to the evaluator")
 
     def _add(self, patterns: Sequence[str], name: str, document: Document) -> None:

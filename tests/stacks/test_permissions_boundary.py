@@ -20,37 +20,38 @@ from constructs_lib.permissions_boundary_policy import DENIED_ACTIONS
 from platform_config import PlatformConfig, load_platform, naming
 from stacks.platform_stage import PlatformStage, build_app
 from tests.conftest import CONFIG_DIR, SynthesizedApp
+from tests.iam.accounts import AWS_MANAGED_POLICIES
 from tests.iam.action_patterns import denied_overlaps
 
-# Each environment its own shape: the platform's boundary on two paths, and an existing policy in prod.
-IAM_SECTIONS: Mapping[str, dict[str, Any]] = {
-    "dev": {"role_path": "/sagemaker-platform/", "permissions_boundary": {"create": True}},
-    "staging": {"role_path": "/sagemaker-platform/serving/", "permissions_boundary": {"create": True}},
-    "prod": {
-        "role_path": "/sagemaker-platform/",
-        "permissions_boundary": {
-            "managed_policy_arn": "arn:aws:iam::333333333333:policy/org-guardrails/ml-boundary"
-        },
-    },
-}
-# AWS-managed policies the platform's roles carry (CDK's Lambda roles), with what they allow.
+# Each environment its own shape, whatever the environments are called: the platform's boundary on two
+# different paths, then an existing policy of the environment's own account.
+CREATED_SHAPES = (
+    {"role_path": "/sagemaker-platform/", "permissions_boundary": {"create": True}},
+    {"role_path": "/sagemaker-platform/serving/", "permissions_boundary": {"create": True}},
+)
+
+
+def iam_sections(platform: PlatformConfig) -> dict[str, dict[str, Any]]:
+    sections: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(sorted(platform.environments)):
+        account = platform.environments[name].account_id
+        existing = f"arn:aws:iam::{account}:policy/org-guardrails/ml-boundary"
+        sections[name] = (
+            CREATED_SHAPES[index]
+            if index < len(CREATED_SHAPES)
+            else {
+                "role_path": "/sagemaker-platform/",
+                "permissions_boundary": {"managed_policy_arn": existing},
+            }
+        )
+    return sections
+
+
+# AWS-managed policies the platform's roles carry (CDK's Lambda roles), with what they allow: the
+# documents the IAM evaluation models them with.
 AWS_MANAGED_POLICY_ACTIONS: Mapping[str, tuple[str, ...]] = {
-    "service-role/AWSLambdaBasicExecutionRole": (
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    ),
-    "service-role/AWSLambdaVPCAccessExecutionRole": (
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-    ),
+    name: tuple(action for statement in document["Statement"] for action in statement["Action"])
+    for name, document in AWS_MANAGED_POLICIES.items()
 }
 
 
@@ -58,6 +59,13 @@ AWS_MANAGED_POLICY_ACTIONS: Mapping[str, tuple[str, ...]] = {
 class Guarded:
     platform: PlatformConfig
     stages: dict[str, PlatformStage]
+    sections: Mapping[str, dict[str, Any]]
+
+    def created(self) -> list[str]:
+        """The environments where the platform creates its own boundary."""
+        return [
+            name for name, section in self.sections.items() if section["permissions_boundary"].get("create")
+        ]
 
     def templates(self) -> Iterator[tuple[str, cdk.Stack, Mapping[str, Any]]]:
         for name, stage in self.stages.items():
@@ -66,9 +74,9 @@ class Guarded:
                     yield name, stack, Template.from_stack(stack).to_json()
 
 
-def _with_iam_sections(target: Path) -> Path:
+def _with_iam_sections(target: Path, sections: Mapping[str, dict[str, Any]]) -> Path:
     shutil.copytree(CONFIG_DIR, target)
-    for name, section in IAM_SECTIONS.items():
+    for name, section in sections.items():
         path = target / f"{name}.yaml"
         data = yaml.safe_load(path.read_text())
         data["iam"] = section
@@ -80,10 +88,11 @@ def _with_iam_sections(target: Path) -> Path:
 def guarded(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Guarded:
     """The sample with an `iam` section in every environment, synthesized once with the cdk-nag packs and
     the template validator (which raise on any finding)."""
-    platform = load_platform(_with_iam_sections(tmp_path_factory.mktemp("guarded") / "config"))
+    sections = iam_sections(load_platform(CONFIG_DIR))
+    platform = load_platform(_with_iam_sections(tmp_path_factory.mktemp("guarded") / "config", sections))
     app, stages = build_app(platform, context=cdk_context, outdir=str(tmp_path_factory.mktemp("cdk.out")))
     app.synth()
-    return Guarded(platform, stages)
+    return Guarded(platform, stages, sections)
 
 
 def _roles(template: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,13 +110,13 @@ def test_every_role_of_every_stack_carries_the_path_and_the_boundary(guarded: Gu
         for logical_id, role in _roles(template).items():
             properties = role["Properties"]
             where = f"{stack.stack_name} {logical_id}"
-            assert properties.get("Path") == IAM_SECTIONS[name]["role_path"], where
+            assert properties.get("Path") == guarded.sections[name]["role_path"], where
             assert properties.get("PermissionsBoundary") == naming.permissions_boundary_arn(environment), (
                 where
             )
             checked[name] = checked.get(name, 0) + 1
     # Every environment has roles, CDK's custom resource provider roles among them (Network stacks).
-    assert set(checked) == set(IAM_SECTIONS)
+    assert set(checked) == set(guarded.sections)
     assert sum(checked.values()) >= 30
 
 
@@ -125,7 +134,8 @@ def test_without_the_section_no_role_carries_a_boundary_or_a_path(synthesized: S
 
 
 def test_the_platforms_boundary_exists_before_any_role_names_it(guarded: Guarded) -> None:
-    for name in ("dev", "staging"):
+    assert guarded.created()
+    for name in guarded.created():
         stage = guarded.stages[name]
         boundary = stage.boundary
         assert boundary is not None
@@ -145,7 +155,8 @@ def test_the_platforms_boundary_exists_before_any_role_names_it(guarded: Guarded
             f"arn:aws:iam::{environment.account_id}:policy{properties['Path']}{properties['ManagedPolicyName']}"
         )
     # With an existing policy, the platform creates none.
-    assert guarded.stages["prod"].boundary is None
+    for name in set(guarded.sections) - set(guarded.created()):
+        assert guarded.stages[name].boundary is None
 
 
 def _allowed_actions(template: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
