@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ class Evaluation:
     platform: PlatformConfig
     accounts: Accounts
     verdicts: list[Verdict]
+    seconds: float  # reading the templates, building the matrix and evaluating it (not the synth)
 
     @property
     def unexpected(self) -> list[Verdict]:
@@ -37,12 +39,17 @@ def evaluate(
     existing_policies: Mapping[str, Document] | None = None,
 ) -> Evaluation:
     """`existing_policies`: managed policies the accounts already have (a boundary named by ARN)."""
+    started = time.perf_counter()
     accounts = Accounts.from_templates(
         ResolvedTemplates(stack_templates(assembly)), existing_policies=existing_policies
     )
-    requests = Matrix(platform, accounts).requests()
+    verdicts = Evaluator(accounts).evaluate(Matrix(platform, accounts).requests())
     return Evaluation(
-        name=name, platform=platform, accounts=accounts, verdicts=Evaluator(accounts).evaluate(requests)
+        name=name,
+        platform=platform,
+        accounts=accounts,
+        verdicts=verdicts,
+        seconds=time.perf_counter() - started,
     )
 
 

@@ -35,7 +35,7 @@ def _print(evaluation: Evaluation, verbose: bool) -> None:
     print(
         f"{evaluation.name}: {len(verdicts)} requests, {allowed} allowed, {len(verdicts) - allowed} denied, "
         f"{len(evaluation.unexpected)} unexpected; {len(evaluation.accounts.roles)} roles, "
-        f"{len(evaluation.platform.environments)} environments"
+        f"{len(evaluation.platform.environments)} environments; evaluated in {evaluation.seconds:.1f} s"
     )
     print("  requests by kind: " + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
     for verdict in evaluation.unexpected if not verbose else verdicts:
