@@ -120,7 +120,8 @@ class DataQualityMonitor(Construct):
                 ),
             ),
         )
-        # The schedule checks that its endpoint exists.
+        # The job definition and the schedule name the endpoint, and SageMaker checks that it exists.
+        definition.node.add_dependency(endpoint)
         self.schedule.node.add_dependency(endpoint)
         # A monitoring execution is a processing job carrying its schedule's ARN; one with violations
         # completes with an exit message saying so.

@@ -128,7 +128,7 @@ class PipelinesStack(Stack):
             # SageMaker checks the role's permissions when the pipeline is created: its policy first.
             self.pipelines[config.name].node.add_dependency(role.policy)
             if config.trigger.data_prefix or config.trigger.schedule:
-                PipelineTriggers(
+                triggers = PipelineTriggers(
                     self,
                     f"Triggers-{config.name}",
                     pipeline_name=config.name,
@@ -137,6 +137,8 @@ class PipelinesStack(Stack):
                     data_prefix=config.trigger.data_prefix,
                     schedule=config.trigger.schedule,
                 )
+                # The rules target the pipeline by its ARN (from configuration): it must exist first.
+                triggers.node.add_dependency(self.pipelines[config.name])
         if self.pipelines:
             PipelineFailureAlerts(
                 self,

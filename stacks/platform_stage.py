@@ -32,6 +32,7 @@ from stacks.registry_stack import RegistryStack
 from stacks.serving_access_stack import ServingAccessStack
 from stacks.serving_stack import PackageSource, ServingStack
 from stacks.studio_stack import ImageBuildNames, StudioStack
+from synth_checks.creation_order_plugin import CreationOrderChecks
 
 PROJECT_TAG = "sagemaker-mlops-platform"
 
@@ -421,7 +422,8 @@ def build_app(
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
 ) -> tuple[cdk.App, dict[str, PlatformStage]]:
-    """The app `app.py` synthesizes: one Stage per environment, checked by the cdk-nag packs."""
+    """The app `app.py` synthesizes: one Stage per environment, checked by the cdk-nag packs and the
+    creation-order check."""
     app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
     selected = (
         platform.select(environments) if environments is not None else tuple(platform.environments.values())
@@ -435,5 +437,7 @@ def build_app(
         )
         for environment in selected
     }
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app), NIST80053R5Checks(app), CreationOrderChecks()
+    )
     return app, stages

@@ -44,13 +44,15 @@ class RegistryStack(Stack):
             )
             for group in registry.groups
         }
-        shared = [self.groups[group.name].arn for group in registry.groups if group.share_with_ram]
+        shared = [self.groups[group.name] for group in registry.groups if group.share_with_ram]
         if shared and served_accounts:
-            ram.CfnResourceShare(
+            share = ram.CfnResourceShare(
                 self,
                 "ModelPackageGroupShare",
                 name=f"{self.stack_name}-model-package-groups",
-                resource_arns=shared,
+                resource_arns=[group.arn for group in shared],
                 principals=sorted(set(served_accounts)),
                 allow_external_principals=True,
             )
+            # The share names its groups by ARN (from configuration): they must exist first.
+            share.node.add_dependency(*shared)
