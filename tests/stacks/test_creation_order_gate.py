@@ -28,6 +28,14 @@ def test_the_sample_has_no_literal_reference_without_a_dependency(synthesized: S
         assert [reference.message() for reference in unordered_references(stacks)] == []
 
 
+def test_no_construct_acknowledges_a_creation_order_finding(synthesized: SynthesizedApp) -> None:
+    # The fix for a literal reference without a dependency is the dependency, never an acknowledgement.
+    for construct in synthesized.app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == "aws:cdk:acknowledged-rules":
+                assert not any(RULE_NAME in rule for rule in entry.data), construct.node.path
+
+
 def test_the_references_it_found_in_the_shipped_code_are_ordered(synthesized: SynthesizedApp) -> None:
     """The share follows its groups, the rules their pipeline, a monitor's job definition its endpoint."""
     for name, stage in synthesized.stages.items():
