@@ -128,6 +128,10 @@ class PlatformFunction(Construct):
                 "NIST.800.53.R5-LambdaDLQ",
                 f"The {package} function is invoked synchronously: its caller receives every failure.",
             )
+        # The kind synth_checks/reachability.py looks up in its table of the AWS APIs each compute calls.
+        self.function.node.default_child.add_metadata(  # type: ignore[union-attr]
+            "platform:compute-kind", f"function:{package}"
+        )
         # Lambda checks the role's network permissions when it creates a VPC function: policy first.
         self.function.node.add_dependency(self.policy)
         # CDK makes the function depend on its role's policies, which also names the role: fine, not an error.

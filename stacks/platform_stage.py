@@ -33,6 +33,7 @@ from stacks.serving_access_stack import ServingAccessStack
 from stacks.serving_stack import PackageSource, ServingStack
 from stacks.studio_stack import ImageBuildNames, StudioStack
 from synth_checks.creation_order_plugin import CreationOrderChecks
+from synth_checks.reachability_plugin import ReachabilityChecks
 
 PROJECT_TAG = "sagemaker-mlops-platform"
 
@@ -422,8 +423,8 @@ def build_app(
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
 ) -> tuple[cdk.App, dict[str, PlatformStage]]:
-    """The app `app.py` synthesizes: one Stage per environment, checked by the cdk-nag packs and the
-    creation-order check."""
+    """The app `app.py` synthesizes: one Stage per environment, checked by the cdk-nag packs, the
+    creation-order check and the reachability check."""
     app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
     selected = (
         platform.select(environments) if environments is not None else tuple(platform.environments.values())
@@ -438,6 +439,6 @@ def build_app(
         for environment in selected
     }
     cdk.Validations.of(app).add_plugins(
-        AwsSolutionsChecks(app), NIST80053R5Checks(app), CreationOrderChecks()
+        AwsSolutionsChecks(app), NIST80053R5Checks(app), CreationOrderChecks(), ReachabilityChecks()
     )
     return app, stages
