@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report constraints clean
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -87,6 +87,13 @@ smoke: bootstrap
 iam-report: bootstrap
 	$(PYTHON) -m tests.iam.report $(if $(VERBOSE),--verbose)
 
+## bootstrap-policy: synthesize, then write the CloudFormation execution policies for `cdk bootstrap
+## --cloudformation-execution-policies` into bootstrap-policy/<env>-cfn-exec-<n>.json (ENV=name: one environment)
+bootstrap-policy: synth
+	for assembly in $(if $(ENV),cdk.out/assembly-$(ENV),cdk.out/assembly-*); do \
+	  $(PYTHON) -m tools.bootstrap_policy --env "$${assembly#cdk.out/assembly-}" --out bootstrap-policy; \
+	done
+
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:
 	rm -rf /tmp/constraints-venv && python3 -m venv /tmp/constraints-venv
@@ -94,4 +101,4 @@ constraints:
 	python3 tools/pin_constraints.py /tmp/constraints-venv/bin/python
 
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .ruff_cache bootstrap-policy
