@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import aws_cdk as cdk
 import jsii
 
 from synth_checks.creation_order import read_stage_assembly, unordered_references
+from synth_checks.stage_assembly import stage_manifests
 
 RULE_NAME = "CreationOrder-LiteralReferenceWithoutDependency"
 
@@ -34,7 +33,6 @@ class CreationOrderChecks:
         return [RULE_NAME]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        manifests = sorted({Path(path).parent / "manifest.json" for path in context.template_paths})
         violations = [
             cdk.PolicyViolation(
                 rule_name=RULE_NAME,
@@ -52,8 +50,7 @@ class CreationOrderChecks:
                     )
                 ],
             )
-            for manifest in manifests
-            if manifest.is_file()
+            for manifest in stage_manifests(context)
             for reference in unordered_references(read_stage_assembly(manifest))
         ]
         return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import aws_cdk as cdk
 import jsii
 
 from synth_checks.reachability import check_stage
+from synth_checks.stage_assembly import stage_manifests
 
 RULE_NAME = "Reachability-ServiceWithoutEndpointOrNat"
 
@@ -32,7 +31,6 @@ class ReachabilityChecks:
         return [RULE_NAME]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        manifests = sorted({Path(path).parent / "manifest.json" for path in context.template_paths})
         violations = [
             cdk.PolicyViolation(
                 rule_name=RULE_NAME,
@@ -46,8 +44,7 @@ class ReachabilityChecks:
                     )
                 ],
             )
-            for manifest in manifests
-            if manifest.is_file()
+            for manifest in stage_manifests(context)
             for finding in check_stage(manifest).unreachable
         ]
         return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
