@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy constraints clean
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -93,6 +93,11 @@ bootstrap-policy: synth
 	for assembly in $(if $(ENV),cdk.out/assembly-$(ENV),cdk.out/assembly-*); do \
 	  $(PYTHON) -m tools.bootstrap_policy --env "$${assembly#cdk.out/assembly-}" --out bootstrap-policy; \
 	done
+
+## first-deploy-plan: the order of a first deployment of config/ from empty accounts: prerequisites,
+## bootstrap, phases, and the image builds, pipeline runs and approvals between them
+first-deploy-plan: bootstrap
+	$(PYTHON) -m platform_cli.first_deploy_plan --config-dir config
 
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:

@@ -353,6 +353,12 @@ def _environment(platform: PlatformConfig, request: SmokeTestRequest) -> Environ
             f"{request.config_dir / environment.name}.yaml): nothing to smoke-test. Environments with "
             f"endpoints: {', '.join(serving) or 'none'}"
         )
+    if not environment.serving.deployed_endpoints:
+        raise CommandError(
+            f"environment '{environment.name}' has no deployed endpoint: every model_package in "
+            f"{request.config_dir / environment.name}.yaml says approved: false. Deploy the approved "
+            "version first (make first-deploy-plan shows the order)"
+        )
     return environment
 
 
@@ -360,7 +366,8 @@ def _selected_endpoints(
     environment: EnvironmentConfig, request: SmokeTestRequest
 ) -> tuple[EndpointConfig, ...]:
     assert environment.serving is not None  # checked in `_environment`
-    configured = {endpoint.name: endpoint for endpoint in environment.serving.endpoints}
+    # An endpoint whose version is not approved yet is not deployed: there is nothing to test.
+    configured = {endpoint.name: endpoint for endpoint in environment.serving.deployed_endpoints}
     if not request.endpoints:
         return tuple(configured.values())
     unknown = [name for name in request.endpoints if name not in configured]
@@ -368,7 +375,8 @@ def _selected_endpoints(
         names = ", ".join(f"'{name}'" for name in unknown)
         raise CommandError(
             f"--endpoint {names}: not {'an endpoint' if len(unknown) == 1 else 'endpoints'} of "
-            f"environment '{environment.name}'; configured: {', '.join(configured)}"
+            f"environment '{environment.name}' (endpoints whose model_package says approved: false are not "
+            f"deployed); deployed: {', '.join(configured)}"
         )
     return tuple(configured[name] for name in dict.fromkeys(request.endpoints))
 

@@ -646,6 +646,12 @@ class StudioImageConfig(FrozenModel):
     image_tag: StrictStr | None = None
     image_digest: StrictStr | None = None
     display_name: StrictStr | None = Field(default=None, min_length=1, max_length=128)
+    pushed: StrictBool = Field(
+        default=True,
+        description="false until `mlplatform build-image` has pushed the pinned tag or digest: SageMaker "
+        "reads the image when the Studio image version is created, so until then the platform creates "
+        "neither the Studio image nor its place in the domains (see `make first-deploy-plan`)",
+    )
 
     @model_validator(mode="after")
     def _pinned_once(self) -> StudioImageConfig:
@@ -715,7 +721,17 @@ class ImagesConfig(FrozenModel):
 
     @property
     def studio_images(self) -> dict[str, RepositoryConfig]:
+        """Every repository with a studio_image, pushed or not (domains may name any of them)."""
         return {repository.name: repository for repository in self.repositories if repository.studio_image}
+
+    @property
+    def pushed_studio_images(self) -> dict[str, RepositoryConfig]:
+        """The Studio images the platform creates: those whose pinned image is in ECR."""
+        return {
+            name: repository
+            for name, repository in self.studio_images.items()
+            if repository.studio_image is not None and repository.studio_image.pushed
+        }
 
 
 # --- model registry and cross-account access -----------------------------------------------------
@@ -1005,6 +1021,11 @@ class ModelPackageRef(FrozenModel):
     source: EnvironmentName = Field(description="The environment whose registry holds the group (trusted)")
     group: SageMakerName
     version: StrictInt = Field(ge=1, description="The approved version to serve")
+    approved: StrictBool = Field(
+        default=True,
+        description="false until the version is registered and approved: deploying reads it and fails "
+        "otherwise, so until then the platform leaves the endpoint out (see `make first-deploy-plan`)",
+    )
 
 
 class InstancesConfig(FrozenModel):
@@ -1230,6 +1251,11 @@ class ServingConfig(FrozenModel):
     def _unique_endpoints(cls, value: tuple[EndpointConfig, ...]) -> tuple[EndpointConfig, ...]:
         _unique(tuple(endpoint.name for endpoint in value), "endpoint names")
         return value
+
+    @property
+    def deployed_endpoints(self) -> tuple[EndpointConfig, ...]:
+        """The endpoints the platform deploys: those whose pinned version is approved."""
+        return tuple(endpoint for endpoint in self.endpoints if endpoint.model_package.approved)
 
 
 class AlarmsConfig(FrozenModel):

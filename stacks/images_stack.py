@@ -20,7 +20,8 @@ from platform_config.models import ImagesConfig
 class ImagesStack(Stack):
     """ECR repositories from configuration (KMS, immutable tags, scanned, shared with the serving
     accounts), an SSM parameter with each repository's URI for the build command, and a Studio image for
-    each repository marked as one. Retained and termination-protected unless the environment is disposable.
+    each repository marked as one whose pinned image is pushed. Retained and termination-protected unless
+    the environment is disposable.
     Only `build_role_arn` (the image build role, named from configuration) may push.
 
     Exposes `repositories` and `studio_images` by repository name.
@@ -70,7 +71,8 @@ class ImagesStack(Stack):
             )
 
         self.studio_images: dict[str, StudioImage] = {}
-        for name, config in images.studio_images.items():
+        # SageMaker reads the pinned image when it creates the version: only pushed ones are created.
+        for name, config in images.pushed_studio_images.items():
             assert config.studio_image is not None  # studio_images holds only those that have one
             self.studio_images[name] = StudioImage(
                 self,

@@ -36,6 +36,8 @@ from synth_checks.creation_order_plugin import CreationOrderChecks
 from synth_checks.reachability_plugin import ReachabilityChecks
 
 PROJECT_TAG = "sagemaker-mlops-platform"
+# The context key CDK's DefaultStackSynthesizer reads its qualifier from (not exported to Python).
+BOOTSTRAP_QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 
 
 class PlatformStage(cdk.Stage):
@@ -62,6 +64,9 @@ class PlatformStage(cdk.Stage):
             environment.name,
             env=cdk.Environment(account=environment.account_id, region=environment.region),
         )
+        # Every stack deploys through the roles `cdk bootstrap --qualifier` created in this account; set
+        # before the stacks, whose synthesizers read it from their context.
+        self.node.set_context(BOOTSTRAP_QUALIFIER_CONTEXT, environment.cross_account.bootstrap_qualifier)
         retain = environment.retain_stateful_resources
         removal_policy = cdk.RemovalPolicy.RETAIN if retain else cdk.RemovalPolicy.DESTROY
         self.boundary: BoundaryStack | None = None
@@ -239,10 +244,12 @@ class PlatformStage(cdk.Stage):
         """The alarm topic and dashboard wherever there is something to watch, and the endpoints."""
         name = environment.name
         serving = environment.serving
+        # Endpoints whose pinned version is not approved yet wait for a later deploy (first-deploy plan).
+        endpoints = serving.deployed_endpoints if serving else ()
         pipeline_names = [pipeline.name for pipeline in environment.pipelines]
         builds_models = any(pipeline.definition == "model_build" for pipeline in environment.pipelines)
         self.monitoring: MonitoringStack | None = None
-        if not (serving or pipeline_names):
+        if not (endpoints or pipeline_names):
             return
         self.monitoring = MonitoringStack(
             self,
@@ -254,14 +261,14 @@ class PlatformStage(cdk.Stage):
                 DashboardEndpoint(
                     name=endpoint.name, variant_name=VARIANT_NAME, on_instances=bool(endpoint.instances)
                 )
-                for endpoint in (serving.endpoints if serving else ())
+                for endpoint in endpoints
             ],
             training_metric_names=list(TRAINING_METRICS) if builds_models else [],
             removal_policy=removal_policy,
             description=f"SageMaker platform {name}: alarm topic, pipeline alarms, dashboard",
         )
         self.serving: ServingStack | None = None
-        if serving is None:
+        if not endpoints:
             return
         if self.serving_access is None:
             raise ValueError(
@@ -278,7 +285,7 @@ class PlatformStage(cdk.Stage):
                 environment=endpoint.model_package.source,
                 account_id=sources[endpoint.model_package.source].account_id,
             )
-            for endpoint in serving.endpoints
+            for endpoint in endpoints
         }
         monitor_image = model_monitor_image_uri(environment.region)
         registry_account = monitor_image.split(".", 1)[0]
@@ -287,7 +294,7 @@ class PlatformStage(cdk.Stage):
             "Serving",
             environment_name=name,
             config_file=f"config/{name}.yaml",
-            serving=serving,
+            endpoints=endpoints,
             package_sources=package_sources,
             execution_role=self.serving_access.execution_role,
             package_reader_role_name=naming.package_reader_role_name(name),

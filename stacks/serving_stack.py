@@ -29,7 +29,7 @@ from constructs_lib.model_endpoint import (
 from constructs_lib.model_package_reader import ModelPackageReader
 from constructs_lib.promotion_notifier import PinnedEndpoint, PromotionNotifier
 from platform_config import naming
-from platform_config.models import EndpointConfig, ServingConfig
+from platform_config.models import EndpointConfig
 
 CAPTURE_PREFIX = "data-capture"
 MONITORING_PREFIX = "monitoring/data-quality"
@@ -58,7 +58,7 @@ class ServingStack(Stack):
         *,
         environment_name: str,
         config_file: str,
-        serving: ServingConfig,
+        endpoints: Sequence[EndpointConfig],
         package_sources: Mapping[str, PackageSource],
         execution_role: iam.IRole,
         package_reader_role_name: str,
@@ -74,7 +74,9 @@ class ServingStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        missing = [endpoint.name for endpoint in serving.endpoints if endpoint.name not in package_sources]
+        if not endpoints:
+            raise ValueError("ServingStack: no endpoints to deploy (every pinned version is pending?)")
+        missing = [endpoint.name for endpoint in endpoints if endpoint.name not in package_sources]
         if missing:
             raise ValueError(f"ServingStack: no package source for endpoint(s) {', '.join(missing)}")
         self.endpoints: dict[str, ModelEndpoint] = {}
@@ -101,7 +103,7 @@ class ServingStack(Stack):
             logs_key=logs_key,
             removal_policy=removal_policy,
         )
-        for endpoint in serving.endpoints:
+        for endpoint in endpoints:
             source = package_sources[endpoint.name]
             self.endpoints[endpoint.name] = self._endpoint(
                 endpoint,
@@ -129,7 +131,7 @@ class ServingStack(Stack):
                     group=endpoint.model_package.group,
                     version=endpoint.model_package.version,
                 )
-                for endpoint in serving.endpoints
+                for endpoint in endpoints
             ],
             topic=topic,
             vpc=vpc,

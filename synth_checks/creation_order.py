@@ -320,7 +320,7 @@ def _refers(literal: str, key: str, named: NamedResource) -> bool:
     return key == name_property and literal == named.name
 
 
-def _references(resource: Mapping[str, Any]) -> set[str]:
+def references_of(resource: Mapping[str, Any]) -> set[str]:
     """Logical ids a resource refers to by Ref, Fn::GetAtt, Fn::Sub or DependsOn."""
     found: set[str] = set()
     depends_on = resource.get("DependsOn", [])
@@ -347,7 +347,7 @@ def _references(resource: Mapping[str, Any]) -> set[str]:
     return found
 
 
-def _closure(start: str, edges: Mapping[str, set[str]] | Mapping[str, frozenset[str]]) -> set[str]:
+def closure(start: str, edges: Mapping[str, set[str]] | Mapping[str, frozenset[str]]) -> set[str]:
     seen: set[str] = set()
     pending = [start]
     while pending:
@@ -369,9 +369,9 @@ def unordered_references(stacks: list[StackTemplate]) -> list[UnorderedReference
     stack_order = {stack.artifact_id: stack.dependencies for stack in stacks}
     found: list[UnorderedReference] = []
     for stack in stacks:
-        earlier_stacks = _closure(stack.artifact_id, stack_order)
+        earlier_stacks = closure(stack.artifact_id, stack_order)
         resource_order = {
-            logical_id: _references(resource) for logical_id, resource in stack.resources.items()
+            logical_id: references_of(resource) for logical_id, resource in stack.resources.items()
         }
         for logical_id, resource in stack.resources.items():
             earlier_resources: set[str] | None = None
@@ -388,7 +388,7 @@ def unordered_references(stacks: list[StackTemplate]) -> list[UnorderedReference
                             continue
                     else:
                         if earlier_resources is None:
-                            earlier_resources = _closure(logical_id, resource_order)
+                            earlier_resources = closure(logical_id, resource_order)
                         if target.logical_id in earlier_resources:
                             continue
                     found.append(

@@ -673,10 +673,28 @@ def test_unknown_endpoint_is_a_usage_error_listing_the_configured(
     assert exit_code == 2
     assert out == ""
     assert err == (
-        "mlplatform: error: --endpoint 'churn': not an endpoint of environment 'staging'; configured: "
-        f"{ENDPOINT}, {SHADOW}\n"
+        "mlplatform: error: --endpoint 'churn': not an endpoint of environment 'staging' (endpoints whose "
+        f"model_package says approved: false are not deployed); deployed: {ENDPOINT}, {SHADOW}\n"
     )
     assert aws.regions == []  # nothing was called
+
+
+def test_endpoints_whose_version_is_not_approved_yet_are_not_tested(
+    config_copy: Callable[..., Path], aws: FakeAws, stand_in: RuntimeStandIn
+) -> None:
+    def pending(data: dict[str, Any]) -> None:
+        for endpoint in data["serving"]["endpoints"]:
+            endpoint["model_package"]["approved"] = False
+
+    config_dir = config_copy("staging", pending)
+
+    exit_code, out, err = run_smoke(aws, "--env", "staging", "--config-dir", str(config_dir))
+
+    assert exit_code == 2
+    assert out == ""
+    assert "environment 'staging' has no deployed endpoint: every model_package in " in err
+    assert "says approved: false" in err
+    assert aws.regions == []
 
 
 def test_environment_without_serving_is_a_usage_error(staging: Callable[..., Path], aws: FakeAws) -> None:

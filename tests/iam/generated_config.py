@@ -2,8 +2,9 @@
 
 Four environments in their own accounts (one build environment with two Studio domains and three serving
 environments, one of them with an external id and an organization), personas with and without jobs,
-repositories, groups, pipelines and endpoints named differently from the sample, role paths, the platform's
-own permissions boundary in the build environment and an existing one in `live`. The matrix must hold on it
+repositories, groups, pipelines and endpoints named differently from the sample (live serves a mixed-case
+group no pipeline builds), role paths, the platform's own permissions boundary in the build environment and
+an existing one in `live`, and a bootstrap qualifier of its own in `preprod`. The matrix must hold on it
 as it does on the sample: nothing in the evaluation may depend on the sample's names.
 """
 
@@ -51,14 +52,16 @@ def _endpoint(name: str, group: str, version: int) -> dict[str, Any]:
     }
 
 
-def _serving_environment(name: str, cidr: str, zones: list[str], **extra: Any) -> dict[str, Any]:
+def _serving_environment(
+    name: str, cidr: str, zones: list[str], group: str = "fraud-scorer", **extra: Any
+) -> dict[str, Any]:
     return {
         "account_id": ACCOUNTS[name],
         "region": REGIONS[name],
         "retain_stateful_resources": True,
         "trusted_environments": [BUILD],
         "network": {"new_vpc": {"cidr": cidr, "availability_zones": zones}},
-        "serving": {"endpoints": [_endpoint(f"{name}-fraud-scorer", "fraud-scorer", 12)]},
+        "serving": {"endpoints": [_endpoint(f"{name}-{group.lower()}", group, 12)]},
         **extra,
     }
 
@@ -146,11 +149,17 @@ def environments() -> dict[str, dict[str, Any]]:
         QA: _serving_environment(
             QA, "172.17.0.0/16", ["us-east-2a", "us-east-2b"], iam={"role_path": "/qa/"}
         ),
-        PREPROD: _serving_environment(PREPROD, "172.18.0.0/16", ["eu-central-1a", "eu-central-1b"]),
+        PREPROD: _serving_environment(
+            PREPROD,
+            "172.18.0.0/16",
+            ["eu-central-1a", "eu-central-1b"],
+            cross_account={"bootstrap_qualifier": "mlpf2026"},
+        ),
         LIVE: _serving_environment(
             LIVE,
             "172.19.0.0/16",
             ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+            group="Image-Tagger",  # registered by hand: no pipeline builds it
             cross_account={"external_id": "live-deploys-7f3a", "organization_id": "o-abcdef1234"},
             iam={"permissions_boundary": {"managed_policy_arn": EXISTING_BOUNDARY_ARN}},
         ),
