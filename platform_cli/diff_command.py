@@ -5,8 +5,14 @@
 
 Prints, per environment and stack, the resources added, removed, modified and replaced (judged from the
 CloudFormation schemas' create-only properties), and writes the same report as Markdown for a pull-request
-comment when asked. Exit codes: 0 nothing dangerous (or dangerous but acknowledged with a reason), 2 a usage
-error (a missing or unreadable cdk.out), 3 dangerous changes not acknowledged.
+comment when asked. Exit codes:
+
+- 0 nothing dangerous (or data loss acknowledged with a reason);
+- 2 a usage error (a missing or unreadable cdk.out);
+- 3 data loss not acknowledged (a stateful resource deleted or replaced);
+- 4 a deploy that will fail on a name collision: a replacement keeps the fixed name of the resource it
+  replaces. It wins over 3 when both occur (both are reported), and --acknowledge-data-loss does not
+  acknowledge it: the deploy cannot succeed, so the change must be made another way (the report says how).
 
 This compares two cdk.out directories that already exist; `platform_cli.revision_diff` (`make diff`)
 synthesizes a base revision and the working tree first.
@@ -21,6 +27,8 @@ from pathlib import Path
 
 from platform_cli.template_diff import (
     AssemblyError,
+    ChangesByStack,
+    collisions,
     dangerous_changes,
     diff_assemblies,
     load_assembly,
@@ -31,6 +39,7 @@ from platform_cli.template_diff import (
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_DANGEROUS = 3
+EXIT_COLLISION = 4
 PROGRAM = "python -m platform_cli.diff_command"
 
 
@@ -40,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Compare two synthesized cdk.out directories and report added, removed, modified and replaced "
             "resources per environment and stack. Exits 3 when a stateful resource would be deleted or "
-            "replaced, unless --acknowledge-data-loss gives a reason."
+            "replaced, unless --acknowledge-data-loss gives a reason; exits 4 when a replacement would "
+            "collide with a fixed name (the deploy fails), which no acknowledgement accepts."
         ),
     )
     parser.add_argument("base", metavar="BASE_CDK_OUT", type=Path, help="cdk.out of the base revision")
@@ -49,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--acknowledge-data-loss",
         metavar="REASON",
-        help="accept dangerous changes; the reason is printed and put in the Markdown report",
+        help="accept data loss (not a name collision); the reason is printed and put in the Markdown report",
     )
     return parser
 
@@ -80,7 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as error:
             print(f"{PROGRAM}: cannot write {args.markdown}: {error}", file=sys.stderr)
             return EXIT_USAGE
-    if found and acknowledged is None:
+    return exit_code(changes, acknowledged=acknowledged is not None)
+
+
+def exit_code(changes: ChangesByStack, *, acknowledged: bool) -> int:
+    """A name collision fails whatever was acknowledged; data loss fails unless acknowledged."""
+    if collisions(changes):
+        return EXIT_COLLISION
+    if dangerous_changes(changes) and not acknowledged:
         return EXIT_DANGEROUS
     return EXIT_OK
 

@@ -4,7 +4,8 @@
 
 The base revision is checked out in a temporary git worktree; both sides are synthesized with this
 checkout's CDK CLI and Python environment (a base whose requirements differ is synthesized with today's
-packages). No AWS call is made: synth is offline. The report and exit codes are those of diff_command.
+packages). No AWS call is made: synth is offline. The report and exit codes are those of diff_command
+(3 unacknowledged data loss, 4 a name collision that no acknowledgement accepts).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--markdown", type=Path, help="also write the report as Markdown to this file")
     parser.add_argument(
-        "--acknowledge-data-loss", metavar="REASON", help="accept dangerous changes, with why"
+        "--acknowledge-data-loss", metavar="REASON", help="accept data loss, with why (not a name collision)"
     )
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="platform-diff-") as directory:

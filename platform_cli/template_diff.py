@@ -6,6 +6,11 @@ cfn-lint ships (read lazily, once per type). A change is dangerous when it remov
 that holds data (see STATEFUL_TYPES); a removal under `DeletionPolicy: Retain` only orphans the resource, so
 it is reported as kept instead.
 
+A replacement *collides* when the resource's name is fixed: the template sets the properties that name it
+(see name_properties) to the same values on both sides. CloudFormation creates the replacement before it
+deletes the old resource, so the create fails on the existing name and the update rolls back. A collision is
+not data loss that can be accepted; the deploy cannot succeed as written.
+
 Limits: only the `Resources` section is compared (not Parameters, Outputs or Rules), the `Metadata` attribute
 and the `AWS::CDK::Metadata` resource are ignored, and a replacement is not propagated to resources that
 reference the replaced one (CloudFormation may replace those too when the reference is create-only).
@@ -14,8 +19,9 @@ reference the replaced one (CloudFormation may replace those too when the refere
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -25,6 +31,7 @@ Template = dict[str, Any]
 Assembly = dict[str, dict[str, Template]]
 ChangesByStack = Mapping[str, Mapping[str, Sequence["ResourceChange"]]]
 CreateOnlyLookup = Callable[[str], tuple[str, ...]]
+NameLookup = Callable[[str], tuple[str, ...]]
 
 MANIFEST = "manifest.json"
 STACK_ARTIFACT = "aws:cloudformation:stack"
@@ -51,6 +58,16 @@ STATEFUL_TYPES: Mapping[str, str] = {
     "AWS::SageMaker::ModelPackageGroup": "model package group (registered model versions)",
     LOG_GROUP: "log group with retention (its log events)",
 }
+# The properties that name a resource, where the schema cannot tell (see name_properties): its
+# primaryIdentifier is generated (an ARN or id) and no property is called `<Type>Name` or `Name`.
+NAME_PROPERTIES: Mapping[str, tuple[str, ...]] = {
+    "AWS::SageMaker::DataQualityJobDefinition": ("JobDefinitionName",),
+    # A security group's name is unique within its VPC only.
+    "AWS::EC2::SecurityGroup": ("GroupName", "VpcId"),
+    # A domain is identified by its generated DomainId; SageMaker does not document DomainName as unique, so
+    # a replaced domain is judged as data loss only.
+    "AWS::SageMaker::Domain": (),
+}
 
 
 class AssemblyError(ValueError):
@@ -70,7 +87,9 @@ class ResourceChange:
 
     `properties` names the changed top-level properties (and, prefixed with `@`, changed resource
     attributes such as `@DeletionPolicy`); `replacing` lists the create-only schema paths whose values
-    differ, which is what makes a change a replacement. `before` and `after` are the resource definitions.
+    differ, which is what makes a change a replacement. `colliding` names the properties of a replaced
+    resource whose fixed values give the replacement the old one's name (empty when the name changes or
+    CloudFormation generates it). `before` and `after` are the resource definitions.
     """
 
     kind: ChangeKind
@@ -78,6 +97,7 @@ class ResourceChange:
     resource_type: str
     properties: tuple[str, ...] = ()
     replacing: tuple[str, ...] = ()
+    colliding: tuple[str, ...] = ()
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
 
@@ -164,14 +184,48 @@ def _providers() -> Mapping[str, str]:
 
 
 @cache
-def create_only_paths(resource_type: str) -> tuple[str, ...]:
-    """The schema's createOnlyProperties of a type, e.g. `/properties/KmsKeyId`; () for unknown types."""
+def resource_schema(resource_type: str) -> Mapping[str, Any]:
+    """The CloudFormation resource schema cfn-lint ships for a type; empty for unknown types."""
     schema_name = _providers().get(resource_type)
     if schema_name is None:
-        return ()
-    schema = json.loads((_schema_directory() / "resources" / f"{schema_name}.json").read_text())
-    paths: list[str] = schema.get("createOnlyProperties", [])
+        return {}
+    schema: dict[str, Any] = json.loads(
+        (_schema_directory() / "resources" / f"{schema_name}.json").read_text()
+    )
+    return schema
+
+
+def _property_names(paths: Sequence[str]) -> tuple[str, ...]:
+    return tuple(path.removeprefix("/properties/") for path in paths)
+
+
+@cache
+def create_only_paths(resource_type: str) -> tuple[str, ...]:
+    """The schema's createOnlyProperties of a type, e.g. `/properties/KmsKeyId`; () for unknown types."""
+    paths: list[str] = resource_schema(resource_type).get("createOnlyProperties", [])
     return tuple(paths)
+
+
+@cache
+def name_properties(resource_type: str) -> tuple[str, ...]:
+    """The top-level properties whose values together name a resource of this type; () when none does.
+
+    From the schema: its primaryIdentifier when the template can set it (`RoleName`; `DomainId` and
+    `SpaceName` for a space). When the identifier is generated (an ARN or id), the property called
+    `<Type>Name` (`ModelPackageGroupName`) or `Name`. NAME_PROPERTIES decides where the schema cannot.
+    """
+    if resource_type in NAME_PROPERTIES:
+        return NAME_PROPERTIES[resource_type]
+    schema = resource_schema(resource_type)
+    identifiers = _property_names(schema.get("primaryIdentifier", []))
+    generated = set(_property_names(schema.get("readOnlyProperties", [])))
+    if identifiers and generated.isdisjoint(identifiers):
+        return identifiers
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    for candidate in (f"{resource_type.rsplit('::', 1)[-1]}Name", "Name"):
+        if candidate in properties and candidate not in generated:
+            return (candidate,)
+    return ()
 
 
 # --- comparing templates --------------------------------------------------------------------------------
@@ -230,8 +284,50 @@ def _compare(
     return ResourceChange(kind, logical_id, new_type, changed, replacing, before=before, after=after)
 
 
+def _referenced_ids(value: Any) -> set[str]:
+    """Logical ids a template value refers to through Ref or Fn::GetAtt (pseudo parameters included)."""
+    if isinstance(value, list):
+        return {found for item in value for found in _referenced_ids(item)}
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, inner in value.items():
+        if key == "Ref" and isinstance(inner, str):
+            found.add(inner)
+        elif key == "Fn::GetAtt" and isinstance(inner, list) and inner and isinstance(inner[0], str):
+            found.add(inner[0])
+        elif key == "Fn::GetAtt" and isinstance(inner, str):
+            found.add(inner.split(".", 1)[0])
+        else:
+            found |= _referenced_ids(inner)
+    return found
+
+
+def _colliding_names(change: ResourceChange, replaced: set[str], names: NameLookup) -> tuple[str, ...]:
+    """The name properties of a replacement that keep their values, when all of them do; () otherwise.
+
+    A name that refers to a resource replaced in the same deploy (a space's DomainId when the domain is
+    replaced) gets a new value, so it does not collide.
+    """
+    if change.kind is not ChangeKind.REPLACED or "Type" in change.replacing:
+        return ()
+    identifying = names(change.resource_type)
+    old: Mapping[str, Any] = (change.before or {}).get("Properties") or {}
+    new: Mapping[str, Any] = (change.after or {}).get("Properties") or {}
+    for name in identifying:
+        if name not in old or name not in new or old[name] != new[name]:
+            return ()
+        if _referenced_ids(new[name]) & replaced:
+            return ()
+    return identifying
+
+
 def diff_templates(
-    base: Mapping[str, Any], head: Mapping[str, Any], *, lookup: CreateOnlyLookup = create_only_paths
+    base: Mapping[str, Any],
+    head: Mapping[str, Any],
+    *,
+    lookup: CreateOnlyLookup = create_only_paths,
+    names: NameLookup = name_properties,
 ) -> list[ResourceChange]:
     """The resource changes from `base` to `head` (two CloudFormation templates), sorted by logical id."""
     old: Mapping[str, Mapping[str, Any]] = base.get("Resources") or {}
@@ -250,11 +346,21 @@ def diff_templates(
             change = _compare(logical_id, before, after, lookup)
             if change is not None:
                 changes.append(change)
-    return changes
+    replaced = {change.logical_id for change in changes if change.kind is ChangeKind.REPLACED}
+    return [
+        replace(change, colliding=colliding)
+        if (colliding := _colliding_names(change, replaced, names))
+        else change
+        for change in changes
+    ]
 
 
 def diff_assemblies(
-    base: Assembly, head: Assembly, *, lookup: CreateOnlyLookup = create_only_paths
+    base: Assembly,
+    head: Assembly,
+    *,
+    lookup: CreateOnlyLookup = create_only_paths,
+    names: NameLookup = name_properties,
 ) -> dict[str, dict[str, list[ResourceChange]]]:
     """Changes per environment and stack; a stack only on one side is wholly added or removed.
 
@@ -264,7 +370,9 @@ def diff_assemblies(
     for environment in sorted(base.keys() | head.keys()):
         base_stacks, head_stacks = base.get(environment, {}), head.get(environment, {})
         for stack in sorted(base_stacks.keys() | head_stacks.keys()):
-            changes = diff_templates(base_stacks.get(stack, {}), head_stacks.get(stack, {}), lookup=lookup)
+            changes = diff_templates(
+                base_stacks.get(stack, {}), head_stacks.get(stack, {}), lookup=lookup, names=names
+            )
             if changes:
                 result.setdefault(environment, {})[stack] = changes
     return result
@@ -290,7 +398,13 @@ def is_retained(change: ResourceChange) -> bool:
 
 
 def dangerous(change: ResourceChange) -> str | None:
-    """Why a change loses data (a stateful resource removed or replaced), or None when it does not."""
+    """Why a change loses data (a stateful resource removed or replaced), or None when it does not.
+
+    A replacement that collides on its name is not data loss: its deploy fails before anything is deleted
+    (see collision). Renaming or removing the resource instead is, and is judged when it is proposed.
+    """
+    if change.colliding:
+        return None
     if change.kind is ChangeKind.REMOVED:
         if is_retained(change) or not _is_stateful(change.resource_type, change.before):
             return None
@@ -304,6 +418,46 @@ def dangerous(change: ResourceChange) -> str | None:
             reason += " (the old one is kept, UpdateReplacePolicy Retain)"
         return reason
     return None
+
+
+def _name_text(change: ResourceChange) -> str:
+    properties: Mapping[str, Any] = (change.after or {}).get("Properties") or {}
+    return ", ".join(f"{name} {_short(properties.get(name), 60)}" for name in change.colliding)
+
+
+def collision(change: ResourceChange) -> str | None:
+    """Why deploying a change fails on a name (a replacement that keeps a fixed name), or None."""
+    if not change.colliding:
+        return None
+    return (
+        f"deploy will fail: name collision. Create-only {', '.join(change.replacing)} changed, so "
+        f"CloudFormation creates a replacement first, with the same {_name_text(change)}; that name is "
+        "taken by the resource it replaces, so the create fails and the update rolls back"
+    )
+
+
+def collision_fix(change: ResourceChange) -> str:
+    """The ways to make a colliding change deployable."""
+    names = " and ".join(change.colliding)
+    replacing = ", ".join(change.replacing)
+    text = (
+        f"keep the old value of {replacing}; or give the resource a new {names} in the same change; or "
+        "remove the resource in one deploy and add it back, changed, in the next"
+    )
+    if _is_stateful(change.resource_type, change.before):
+        text += f". Renaming or removing a {STATEFUL_TYPES[change.resource_type]} loses its data"
+    return text
+
+
+def collisions(changes_by_stack: ChangesByStack) -> list[tuple[str, ResourceChange, str]]:
+    """(stack, change, reason) of every change whose deploy fails on a name collision."""
+    return [
+        (stack, change, reason)
+        for stacks in changes_by_stack.values()
+        for stack, changes in stacks.items()
+        for change in changes
+        if (reason := collision(change)) is not None
+    ]
 
 
 def note(change: ResourceChange) -> str | None:
@@ -324,6 +478,112 @@ def dangerous_changes(changes_by_stack: ChangesByStack) -> list[tuple[str, Resou
         for change in changes
         if (reason := dangerous(change)) is not None
     ]
+
+
+# --- changed values -------------------------------------------------------------------------------------
+
+# A value shown in a report is cut to this many characters; a resource shows at most this many values.
+VALUE_WIDTH = 100
+MAX_VALUE_CHANGES = 12
+
+
+class _Absent:
+    """The side of a value change where the value is not set."""
+
+    def __repr__(self) -> str:
+        return "(not set)"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One value that differs inside a modified or replaced resource: `Path.To.Key` or `Items[2]`."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+def _embedded_json(value: Any) -> Any:
+    """A JSON document held in a string (a pipeline definition body), parsed; otherwise the value itself."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _value_changes(path: str, before: Any, after: Any) -> list[ValueChange]:
+    before, after = _embedded_json(before), _embedded_json(after)
+    if before == after:
+        return []
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [
+            found
+            for key in sorted(before.keys() | after.keys())
+            for found in _value_changes(
+                f"{path}.{key}" if path else str(key), before.get(key, ABSENT), after.get(key, ABSENT)
+            )
+        ]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            found
+            for index, (old, new) in enumerate(zip(before, after, strict=True))
+            for found in _value_changes(f"{path}[{index}]", old, new)
+        ]
+    return [ValueChange(path, before, after)]
+
+
+def value_changes(change: ResourceChange) -> list[ValueChange]:
+    """The leaf values that differ in a modified or replaced resource, properties then attributes.
+
+    Objects are compared key by key and lists of equal length item by item, so a long policy or pipeline
+    definition shows only what changed; a list that grows or shrinks is shown whole.
+    """
+    if change.kind not in (ChangeKind.MODIFIED, ChangeKind.REPLACED):
+        return []
+    before, after = change.before or {}, change.after or {}
+    found = _value_changes("", before.get("Properties") or {}, after.get("Properties") or {})
+    for name in ("Type", *COMPARED_ATTRIBUTES):
+        found += _value_changes(f"@{name}", before.get(name, ABSENT), after.get(name, ABSENT))
+    return found
+
+
+def _short(value: Any, width: int = VALUE_WIDTH) -> str:
+    text = repr(value) if value is ABSENT else json.dumps(value, sort_keys=True, separators=(", ", ": "))
+    return _cut(text, width)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def value_pair(before: Any, after: Any, width: int = VALUE_WIDTH) -> tuple[str, str]:
+    """Both sides as short JSON; two long values that share a start are cut to show where they differ."""
+    old, new = _short(before, sys.maxsize), _short(after, sys.maxsize)
+    if max(len(old), len(new)) <= width:
+        return old, new
+    common = 0
+    for old_char, new_char in zip(old, new, strict=False):
+        if old_char != new_char:
+            break
+        common += 1
+    skip = common - width // 4
+    if skip > 1:
+        old, new = "…" + old[skip:], "…" + new[skip:]
+    return _cut(old, width), _cut(new, width)
+
+
+def _value_lines(change: ResourceChange) -> list[tuple[str, str, str]]:
+    """(path, before, after) for a report: at most MAX_VALUE_CHANGES, then a line saying how many more."""
+    found = value_changes(change)
+    lines = [(item.path, *value_pair(item.before, item.after)) for item in found[:MAX_VALUE_CHANGES]]
+    if len(found) > MAX_VALUE_CHANGES:
+        lines.append((f"... {len(found) - MAX_VALUE_CHANGES} more changed value(s)", "", ""))
+    return lines
 
 
 # --- rendering ------------------------------------------------------------------------------------------
@@ -353,21 +613,40 @@ def render_text(changes_by_stack: ChangesByStack, *, acknowledgement: str | None
                 if (extra := note(change)) is not None:
                     text += f" -- {extra}"
                 lines.append(text)
+                if (failure := collision(change)) is not None:
+                    lines.append(f"      FAILS: {failure}")
+                    lines.append(f"      FIX: {collision_fix(change)}")
                 if (reason := dangerous(change)) is not None:
                     lines.append(f"      DANGER: {reason}")
+                for path, old, new in _value_lines(change):
+                    lines.append(f"        ~ {path}")
+                    if old or new:
+                        lines.append(f"            - {old}")
+                        lines.append(f"            + {new}")
     lines.append("")
-    lines.append(_summary(changes_by_stack, acknowledgement))
+    lines.extend(_summary(changes_by_stack, acknowledgement))
     return "\n".join(lines) + "\n"
 
 
-def _summary(changes_by_stack: ChangesByStack, acknowledgement: str | None) -> str:
+def _summary(changes_by_stack: ChangesByStack, acknowledgement: str | None) -> list[str]:
+    """The verdict: name collisions first (they cannot be acknowledged), then data loss."""
+    lines = []
+    failing = len(collisions(changes_by_stack))
+    if failing:
+        lines.append(
+            f"{failing} change(s) will fail to deploy: a replacement would reuse a fixed name (FAILS above). "
+            "A name collision cannot be acknowledged; change the configuration as FIX says."
+        )
     count = len(dangerous_changes(changes_by_stack))
     if count == 0:
-        return "No dangerous changes."
+        lines.append("No other dangerous changes." if failing else "No dangerous changes.")
+        return lines
     text = f"{count} dangerous change(s): stateful resources would be deleted or replaced."
     if acknowledgement is not None:
-        return f"{text} Data loss acknowledged: {acknowledgement}"
-    return f"{text} Rerun with --acknowledge-data-loss REASON if this is intended."
+        lines.append(f"{text} Data loss acknowledged: {acknowledgement}")
+    else:
+        lines.append(f"{text} Rerun with --acknowledge-data-loss REASON if this is intended.")
+    return lines
 
 
 def _cell(text: str) -> str:
@@ -379,6 +658,17 @@ def render_markdown(changes_by_stack: ChangesByStack, *, acknowledgement: str | 
     lines = ["## Infrastructure changes", ""]
     if not any(changes_by_stack.values()):
         return "\n".join([*lines, "No resource changes.", ""])
+    failing = collisions(changes_by_stack)
+    if failing:
+        lines.append("> [!CAUTION]")
+        lines.append(
+            f"> **{len(failing)} change(s) will fail to deploy**: a replacement would reuse a fixed name. "
+            "This cannot be acknowledged."
+        )
+        for stack, change, reason in failing:
+            lines.append(f"> - `{_cell(stack)}` `{_cell(change.logical_id)}`: {_cell(reason)}.")
+            lines.append(f">   To make the change: {_cell(collision_fix(change))}.")
+        lines.append("")
     found = dangerous_changes(changes_by_stack)
     if found:
         lines.append("> [!WARNING]")
@@ -402,15 +692,44 @@ def render_markdown(changes_by_stack: ChangesByStack, *, acknowledgement: str | 
             lines.append("| | Change | Logical ID | Type | Properties | Note |")
             lines.append("|---|---|---|---|---|---|")
             for change in changes:
-                reason = dangerous(change)
-                mark = ":warning:" if reason is not None else ""
-                details = reason if reason is not None else (note(change) or "")
+                failure, loss = collision(change), dangerous(change)
+                mark = ":x:" if failure is not None else ":warning:" if loss is not None else ""
+                details = failure or loss or note(change) or ""
                 lines.append(
                     f"| {mark} | {change.kind.value} | `{_cell(change.logical_id)}` | "
                     f"`{_cell(change.resource_type)}` | {_cell(', '.join(change.properties))} | "
                     f"{_cell(details)} |"
                 )
             lines.append("")
-    lines.append(_summary(changes_by_stack, acknowledgement))
+            lines.extend(_markdown_values(changes))
+    lines.extend(_summary(changes_by_stack, acknowledgement))
     lines.append("")
     return "\n".join(lines)
+
+
+def _fenced(text: str) -> str:
+    """A line safe inside a fenced code block (no fence of its own)."""
+    return text.replace("`" * 3, "'" * 3)
+
+
+def _markdown_values(changes: Sequence[ResourceChange]) -> list[str]:
+    """Before and after values of a stack's modified and replaced resources, folded, as a diff block."""
+    body: list[str] = []
+    for change in changes:
+        for path, old, new in _value_lines(change):
+            body.append(_fenced(f"~ {change.logical_id} {path}"))
+            if old or new:
+                body.extend([_fenced(f"- {old}"), _fenced(f"+ {new}")])
+    if not body:
+        return []
+    fence = "`" * 3
+    return [
+        "<details><summary>Changed values</summary>",
+        "",
+        f"{fence}diff",
+        *body,
+        fence,
+        "",
+        "</details>",
+        "",
+    ]

@@ -1,5 +1,6 @@
 """The offline template diff: reading cloud assemblies, judging replacements from the cfn-lint schemas,
-flagging data loss, and the diff command's exit codes and reports."""
+flagging data loss and name collisions, before and after values, and the diff command's exit codes and
+reports."""
 
 from __future__ import annotations
 
@@ -10,19 +11,28 @@ from typing import Any
 
 import pytest
 
-from platform_cli.diff_command import EXIT_DANGEROUS, EXIT_OK, EXIT_USAGE, main
+from platform_cli.diff_command import EXIT_COLLISION, EXIT_DANGEROUS, EXIT_OK, EXIT_USAGE, main
 from platform_cli.template_diff import (
+    ABSENT,
+    MAX_VALUE_CHANGES,
+    NAME_PROPERTIES,
     ROOT_ENVIRONMENT,
     ChangeKind,
     ResourceChange,
+    collision,
+    collision_fix,
     create_only_paths,
     dangerous,
     diff_assemblies,
     diff_templates,
     load_assembly,
+    name_properties,
     note,
     render_markdown,
     render_text,
+    resource_schema,
+    value_changes,
+    value_pair,
 )
 
 Template = dict[str, Any]
@@ -254,13 +264,26 @@ def test_a_changed_pipeline_definition_is_modified_not_replaced() -> None:
     assert dangerous(change) is None
 
 
-def test_a_changed_space_sharing_setting_replaces_the_space_and_is_dangerous() -> None:
+def test_a_changed_space_sharing_setting_replaces_the_space_under_its_fixed_name() -> None:
+    """The deploy fails on the name before anything is deleted: a collision, not data loss."""
     change = only(diff_templates(template(Space=space("Private")), template(Space=space("Shared"))))
 
     assert change.kind is ChangeKind.REPLACED
     assert change.replacing == ("SpaceSharingSettings",)
+    assert change.colliding == ("DomainId", "SpaceName")
+    assert dangerous(change) is None
+    fix = collision_fix(change)
+    assert fix.endswith("Renaming or removing a Studio space (its storage volume) loses its data")
+
+
+def test_a_replaced_space_whose_name_changes_is_dangerous() -> None:
+    renamed = space("Shared")
+    renamed["Properties"]["SpaceName"] = "alice-shared"
+
+    change = only(diff_templates(template(Space=space("Private")), template(Space=renamed)))
+
     reason = dangerous(change)
-    assert reason is not None and "Studio space" in reason
+    assert reason is not None and "Studio space" in reason and collision(change) is None
 
 
 def test_a_nested_create_only_path_replaces_only_when_its_value_differs() -> None:
@@ -351,3 +374,220 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: Any) -> None:
 def test_help_exits_0(argv: list[str], capsys: Any) -> None:
     assert main(argv) == EXIT_OK
     assert "BASE_CDK_OUT" in capsys.readouterr().out
+
+
+# --- name collisions ------------------------------------------------------------------------------------
+
+
+def model_package_group(description: str, name: Any = "churn-model") -> dict[str, Any]:
+    properties: dict[str, Any] = {"ModelPackageGroupDescription": description}
+    if name is not None:
+        properties["ModelPackageGroupName"] = name
+    return {"Type": "AWS::SageMaker::ModelPackageGroup", "Properties": properties}
+
+
+def repository(kms_key: str, name: str | None = None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": kms_key}}
+    if name is not None:
+        properties["RepositoryName"] = name
+    return {"Type": "AWS::ECR::Repository", "Properties": properties}
+
+
+def test_the_properties_that_name_a_resource_come_from_the_schema() -> None:
+    assert name_properties("AWS::SageMaker::Space") == ("DomainId", "SpaceName")
+    assert name_properties("AWS::SageMaker::UserProfile") == ("UserProfileName", "DomainId")
+    assert name_properties("AWS::ECR::Repository") == ("RepositoryName",)
+    assert name_properties("AWS::IAM::Role") == ("RoleName",)
+    # Identified by a generated ARN: the property called <Type>Name names it.
+    assert name_properties("AWS::SageMaker::ModelPackageGroup") == ("ModelPackageGroupName",)
+    assert name_properties("AWS::Events::Rule") == ("Name",)
+    # A version of an image is not named by the image's name; a key has no name at all.
+    assert name_properties("AWS::SageMaker::ImageVersion") == ()
+    assert name_properties("AWS::KMS::Key") == ()
+    assert name_properties("AWS::SageMaker::Domain") == ()
+    assert name_properties("Custom::Unknown") == ()
+
+
+@pytest.mark.parametrize("resource_type", sorted(NAME_PROPERTIES))
+def test_each_explicit_name_entry_is_needed_and_names_schema_properties(resource_type: str) -> None:
+    schema = resource_schema(resource_type)
+    identifiers = [path.removeprefix("/properties/") for path in schema["primaryIdentifier"]]
+    generated = {path.removeprefix("/properties/") for path in schema.get("readOnlyProperties", [])}
+
+    assert set(identifiers) & generated, f"{resource_type}: the schema's primaryIdentifier can be used"
+    assert set(NAME_PROPERTIES[resource_type]) <= set(schema["properties"])
+
+
+def test_a_changed_description_of_a_named_group_is_a_name_collision(tmp_path: Path, capsys: Any) -> None:
+    base = template(Group=model_package_group("Churn classifier."))
+    head = template(Group=model_package_group("Churn classifier, retrained weekly."))
+
+    change = only(diff_templates(base, head))
+
+    assert change.kind is ChangeKind.REPLACED
+    assert change.replacing == ("ModelPackageGroupDescription",)
+    assert change.colliding == ("ModelPackageGroupName",)
+    reason = collision(change)
+    assert reason is not None and reason.startswith("deploy will fail: name collision")
+    assert 'ModelPackageGroupName "churn-model"' in reason
+    fix = collision_fix(change)
+    assert "keep the old value of ModelPackageGroupDescription" in fix
+    assert "new ModelPackageGroupName" in fix and "remove the resource in one deploy" in fix
+
+    base_dir, head_dir = assemblies(tmp_path, base, head, stack="Registry")
+    assert main([str(base_dir), str(head_dir)]) == EXIT_COLLISION
+    output = capsys.readouterr().out
+    assert "! replaced Group (AWS::SageMaker::ModelPackageGroup)" in output
+    assert "FAILS: deploy will fail: name collision" in output
+    assert "FIX: keep the old value of ModelPackageGroupDescription" in output
+    assert '            - "Churn classifier."' in output
+    assert '            + "Churn classifier, retrained weekly."' in output
+    assert "1 change(s) will fail to deploy" in output
+
+
+def test_an_acknowledgement_of_data_loss_does_not_accept_a_collision(tmp_path: Path, capsys: Any) -> None:
+    """Both at once: the collision decides the exit code, and the data loss is still reported."""
+    base = template(Group=model_package_group("Churn classifier."), Domain=domain(KEY_ARN))
+    head = template(Group=model_package_group("Churn classifier v2."), Domain=domain(OTHER_KEY_ARN))
+    base_dir, head_dir = assemblies(tmp_path, base, head)
+
+    assert main([str(base_dir), str(head_dir)]) == EXIT_COLLISION
+    plain = capsys.readouterr().out
+    assert "FAILS: deploy will fail" in plain and "DANGER: replaces the Studio domain" in plain
+    assert "1 dangerous change(s)" in plain
+
+    report = tmp_path / "diff.md"
+    acknowledged = ["--acknowledge-data-loss", "domain rebuilt", "--markdown", str(report)]
+    assert main([str(base_dir), str(head_dir), *acknowledged]) == EXIT_COLLISION
+    output = capsys.readouterr().out
+    assert "A name collision cannot be acknowledged" in output
+    assert "Data loss acknowledged: domain rebuilt" in output
+    markdown = report.read_text()
+    assert "> [!CAUTION]" in markdown and "**1 change(s) will fail to deploy**" in markdown
+    assert "| :x: | replaced | `Group` |" in markdown
+    assert "| :warning: | replaced | `Domain` |" in markdown
+
+
+def test_a_create_only_change_without_a_fixed_name_is_a_plain_replacement(tmp_path: Path) -> None:
+    base = template(Repository=repository(KEY_ARN))
+    head = template(Repository=repository(OTHER_KEY_ARN))
+
+    change = only(diff_templates(base, head))
+
+    assert change.kind is ChangeKind.REPLACED
+    assert change.colliding == ()
+    assert collision(change) is None
+    assert dangerous(change) is not None
+    assert main([str(path) for path in assemblies(tmp_path, base, head, stack="Data")]) == EXIT_DANGEROUS
+
+
+def test_the_same_change_to_a_named_repository_collides() -> None:
+    base = template(Repository=repository(KEY_ARN, name="dev-decision-tree"))
+    head = template(Repository=repository(OTHER_KEY_ARN, name="dev-decision-tree"))
+
+    change = only(diff_templates(base, head))
+
+    assert change.colliding == ("RepositoryName",)
+    assert change.replacing == ("EncryptionConfiguration", "EncryptionConfiguration/KmsKey")
+
+
+def test_a_renamed_resource_is_replaced_without_a_collision() -> None:
+    base = template(Group=model_package_group("Churn classifier.", name="churn-model"))
+    head = template(Group=model_package_group("Churn classifier v2.", name="churn-model-v2"))
+
+    change = only(diff_templates(base, head))
+
+    assert change.kind is ChangeKind.REPLACED
+    assert collision(change) is None
+
+
+def test_an_update_in_place_of_a_named_resource_does_not_collide(tmp_path: Path) -> None:
+    tagged = model_package_group("Churn classifier.")
+    tagged["Properties"]["Tags"] = [{"Key": "owner", "Value": "churn-team"}]
+
+    change = only(
+        diff_templates(template(Group=model_package_group("Churn classifier.")), template(Group=tagged))
+    )
+
+    assert (change.kind, change.colliding) == (ChangeKind.MODIFIED, ())
+    base_dir, head_dir = assemblies(
+        tmp_path, template(Group=model_package_group("Churn classifier.")), template(Group=tagged)
+    )
+    assert main([str(base_dir), str(head_dir)]) == EXIT_OK
+
+
+def test_a_name_that_refers_to_a_replaced_resource_changes_so_it_does_not_collide() -> None:
+    """A space in a domain replaced by the same deploy gets a new DomainId."""
+    private, shared = space("Private"), space("Shared")
+
+    alone = diff_templates(
+        template(Domain=domain(KEY_ARN), Space=private), template(Domain=domain(), Space=shared)
+    )
+    with_domain = diff_templates(
+        template(Domain=domain(KEY_ARN), Space=private), template(Domain=domain(OTHER_KEY_ARN), Space=shared)
+    )
+
+    assert [(change.logical_id, change.colliding) for change in alone] == [
+        ("Space", ("DomainId", "SpaceName"))
+    ]
+    assert [(change.logical_id, change.colliding) for change in with_domain] == [
+        ("Domain", ()),
+        ("Space", ()),
+    ]
+
+
+def test_a_changed_type_is_a_replacement_without_a_collision() -> None:
+    base = template(Thing={"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}})
+    head = template(Thing={"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "jobs"}})
+
+    change = only(diff_templates(base, head))
+
+    assert change.kind is ChangeKind.REPLACED and collision(change) is None
+
+
+# --- before and after values ----------------------------------------------------------------------------
+
+
+def test_value_changes_name_the_leaf_paths_that_differ() -> None:
+    base = pipeline(["Train"])
+    head = copy.deepcopy(base)
+    head["Properties"]["PipelineDefinition"] = {"PipelineDefinitionBody": json.dumps({"Steps": ["Process"]})}
+    head["Properties"]["RoleArn"] = "arn:aws:iam::111111111111:role/other"
+    head["DeletionPolicy"] = "Retain"
+
+    change = only(diff_templates(template(Pipeline=base), template(Pipeline=head)))
+
+    assert [(item.path, item.before, item.after) for item in value_changes(change)] == [
+        ("PipelineDefinition.PipelineDefinitionBody.Steps[0]", "Train", "Process"),
+        ("RoleArn", "arn:aws:iam::111111111111:role/pipeline", "arn:aws:iam::111111111111:role/other"),
+        ("@DeletionPolicy", ABSENT, "Retain"),
+    ]
+
+
+def test_long_values_are_cut_around_where_they_differ() -> None:
+    before = "x" * 300 + "old ending"
+    after = "x" * 300 + "new ending"
+
+    old, new = value_pair(before, after, width=60)
+
+    assert len(old) <= 60 and len(new) <= 60
+    assert old.startswith("…") and "old ending" in old
+    assert new.startswith("…") and "new ending" in new
+    assert value_pair("short", ["a", "list"]) == ('"short"', '["a", "list"]')
+
+
+def test_many_changed_values_are_capped_with_a_count(capsys: Any, tmp_path: Path) -> None:
+    count = MAX_VALUE_CHANGES + 3
+    base = pipeline([f"Step{index}" for index in range(count)])
+    head = pipeline([f"Step{index}b" for index in range(count)])
+    base_dir, head_dir = assemblies(tmp_path, template(Pipeline=base), template(Pipeline=head))
+    report = tmp_path / "diff.md"
+
+    assert main([str(base_dir), str(head_dir), "--markdown", str(report)]) == EXIT_OK
+
+    output = capsys.readouterr().out
+    assert output.count("        ~ PipelineDefinition.PipelineDefinitionBody.Steps[") == MAX_VALUE_CHANGES
+    assert "~ ... 3 more changed value(s)" in output
+    markdown = report.read_text()
+    assert "<details><summary>Changed values</summary>" in markdown
+    assert '~ Pipeline PipelineDefinition.PipelineDefinitionBody.Steps[0]\n- "Step0"\n+ "Step0b"' in markdown
