@@ -87,3 +87,31 @@ def test_a_changed_pipeline_step_changes_only_the_pipelines_stack(repository: Pa
     assert list(changes) == ["dev"]
     assert list(changes["dev"]) == ["dev/Pipelines"]
     assert all(kind == "modified" for kind, _, _ in changes["dev"]["dev/Pipelines"])
+
+
+def test_a_changed_model_group_description_is_a_name_collision_with_its_fix(
+    repository: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The description is create-only and the group's name is fixed: the deploy would fail and roll back."""
+    config = repository / "config" / "dev.yaml"
+    old = "      description: Customer churn classifier (decision tree) built by the churn pipeline.\n"
+    assert old in config.read_text()
+    config.write_text(config.read_text().replace(old, old.replace("built by", "trained by")))
+    base_out, head_out = synthesize_revisions("HEAD", tmp_path / "work", repository=repository, tools=ROOT)
+
+    changes = diff_assemblies(load_assembly(base_out), load_assembly(head_out))
+    (change,) = [change for stacks in changes.values() for found in stacks.values() for change in found]
+    assert change.resource_type == "AWS::SageMaker::ModelPackageGroup"
+    assert (change.replacing, change.colliding) == (
+        ("ModelPackageGroupDescription",),
+        ("ModelPackageGroupName",),
+    )
+
+    acknowledged = ["--acknowledge-data-loss", "not a data loss question"]
+    assert diff_command.main([str(base_out), str(head_out), *acknowledged]) == diff_command.EXIT_COLLISION
+    output = capsys.readouterr().out
+    assert f"! replaced {change.logical_id} (AWS::SageMaker::ModelPackageGroup)" in output
+    assert "FAILS: deploy will fail: name collision" in output and '"churn-model"' in output
+    assert "FIX: keep the old value of ModelPackageGroupDescription" in output
+    assert '+ "Customer churn classifier (decision tree) trained by the churn pipeline."' in output
+    assert "A name collision cannot be acknowledged" in output
