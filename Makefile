@@ -71,7 +71,9 @@ bench: bootstrap
 	$(PYTHON) -m bench.container_bench
 
 ## diff: what the working tree changes against BASE (default origin/main), per environment and stack,
-## offline; exits 3 on unacknowledged data loss (ACK="reason" acknowledges, MARKDOWN=file writes a report)
+## offline; fails with code 3 on unacknowledged data loss (ACK="reason" acknowledges it) and with 4 when a
+## replacement keeps a fixed name, so the deploy would fail (4 wins over 3; ACK never accepts it).
+## MARKDOWN=file writes a report. make itself exits 2 and prints the code as "Error 3" or "Error 4".
 BASE ?= origin/main
 diff: bootstrap
 	$(PYTHON) -m platform_cli.revision_diff --base '$(BASE)' $(if $(MARKDOWN),--markdown '$(MARKDOWN)') $(if $(ACK),--acknowledge-data-loss '$(ACK)')
