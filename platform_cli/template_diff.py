@@ -634,8 +634,8 @@ def _summary(changes_by_stack: ChangesByStack, acknowledgement: str | None) -> l
     failing = len(collisions(changes_by_stack))
     if failing:
         lines.append(
-            f"{failing} change(s) will fail to deploy: a replacement would reuse a fixed name (FAILS above). "
-            "A name collision cannot be acknowledged; change the configuration as FIX says."
+            f"{failing} change(s) will fail to deploy: a replacement would reuse a fixed name. A name "
+            "collision cannot be acknowledged; make the change another way, as the report says."
         )
     count = len(dangerous_changes(changes_by_stack))
     if count == 0:
@@ -702,8 +702,8 @@ def render_markdown(changes_by_stack: ChangesByStack, *, acknowledgement: str | 
                 )
             lines.append("")
             lines.extend(_markdown_values(changes))
-    lines.extend(_summary(changes_by_stack, acknowledgement))
-    lines.append("")
+    for verdict in _summary(changes_by_stack, acknowledgement):
+        lines.extend([verdict, ""])
     return "\n".join(lines)
 
 
