@@ -27,6 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from platform_cli.cfn_schemas import resource_schema
+
 Template = dict[str, Any]
 Assembly = dict[str, dict[str, Template]]
 ChangesByStack = Mapping[str, Mapping[str, Sequence["ResourceChange"]]]
@@ -168,31 +170,6 @@ def load_assembly(cdk_out: Path) -> Assembly:
 
 
 # --- create-only properties -----------------------------------------------------------------------------
-
-
-@cache
-def _schema_directory() -> Path:
-    import cfnlint.data.schemas  # noqa: PLC0415 - cfn-lint is imported only when a schema is needed
-
-    return Path(cfnlint.data.schemas.__file__).parent
-
-
-@cache
-def _providers() -> Mapping[str, str]:
-    providers: dict[str, str] = json.loads((_schema_directory() / "providers" / "us-east-1.json").read_text())
-    return providers
-
-
-@cache
-def resource_schema(resource_type: str) -> Mapping[str, Any]:
-    """The CloudFormation resource schema cfn-lint ships for a type; empty for unknown types."""
-    schema_name = _providers().get(resource_type)
-    if schema_name is None:
-        return {}
-    schema: dict[str, Any] = json.loads(
-        (_schema_directory() / "resources" / f"{schema_name}.json").read_text()
-    )
-    return schema
 
 
 def _property_names(paths: Sequence[str]) -> tuple[str, ...]:

@@ -6,7 +6,8 @@ This module builds those policies from the resource types the synthesized templa
 
 - `DEPLOYED_RESOURCE_TYPES` declares every CloudFormation resource type the platform deploys. The actions
   of each `AWS::*` type are read from the `handlers` (create, update, delete) of the resource schemas cfn-lint
-  ships, so they follow the installed schemas rather than a hand-typed list.
+  ships (`platform_cli.cfn_schemas`, which the review diff reads too), so they follow the installed schemas
+  rather than a hand-typed list.
 - `CUSTOM_RESOURCE_ACTIONS` declares what CloudFormation itself does for each `Custom::*` type: it invokes
   the provider's function; everything else is the provider's own role's business.
 - `CDK_DEPLOYMENT_ACTIONS` is what a CDK deployment needs beyond its resources.
@@ -29,9 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-import cfnlint.data.schemas
+from platform_cli.cfn_schemas import resource_schema
 
-SCHEMAS: Final = Path(cfnlint.data.schemas.__file__).parent
 ROOT: Final = Path(__file__).resolve().parent.parent
 # The handlers CloudFormation runs for a stack's resources. `read` and `list` serve drift detection and
 # resource import, which the platform does not rely on.
@@ -144,19 +144,9 @@ CUSTOM_RESOURCE_ACTIONS: Final[Mapping[str, tuple[str, ...]]] = {
 CDK_DEPLOYMENT_ACTIONS: Final[tuple[str, ...]] = ("ssm:GetParameters",)
 
 
-@cache
-def _schema_providers() -> dict[str, str]:
-    providers: dict[str, str] = json.loads((SCHEMAS / "providers" / "us-east-1.json").read_text())
-    return providers
-
-
 def schema_actions(resource_type: str) -> tuple[str, ...]:
     """The actions the schema's create, update and delete handlers need, sorted; () without handlers."""
-    schema_id = _schema_providers().get(resource_type)
-    if schema_id is None:
-        return ()
-    schema = json.loads((SCHEMAS / "resources" / f"{schema_id}.json").read_text())
-    handlers: dict[str, Any] = schema.get("handlers", {})
+    handlers: Mapping[str, Any] = resource_schema(resource_type).get("handlers", {})
     actions = {
         RENAMED_SCHEMA_ACTIONS.get(action, action)
         for handler in HANDLERS
