@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from platform_cli.cfn_schemas import resource_schema
 from platform_cli.diff_command import EXIT_COLLISION, EXIT_DANGEROUS, EXIT_OK, EXIT_USAGE, main
 from platform_cli.template_diff import (
     ABSENT,
@@ -30,7 +31,6 @@ from platform_cli.template_diff import (
     note,
     render_markdown,
     render_text,
-    resource_schema,
     value_changes,
     value_pair,
 )
