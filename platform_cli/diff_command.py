@@ -11,8 +11,9 @@ comment when asked. Exit codes:
 - 2 a usage error (a missing or unreadable cdk.out);
 - 3 data loss not acknowledged (a stateful resource deleted or replaced);
 - 4 a deploy that will fail on a name collision: a replacement keeps the fixed name of the resource it
-  replaces. It wins over 3 when both occur (both are reported), and --acknowledge-data-loss does not
-  acknowledge it: the deploy cannot succeed, so the change must be made another way (the report says how).
+  replaces, or an added resource takes the fixed name of one the same stack removes. It wins over 3 when
+  both occur (both are reported), and --acknowledge-data-loss does not acknowledge it: the deploy cannot
+  succeed, so the change must be made another way (the report says how).
 
 This compares two cdk.out directories that already exist; `platform_cli.revision_diff` (`make diff`)
 synthesizes a base revision and the working tree first.

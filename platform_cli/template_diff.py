@@ -8,8 +8,9 @@ it is reported as kept instead.
 
 A replacement *collides* when the resource's name is fixed: the template sets the properties that name it
 (see name_properties) to the same values on both sides. CloudFormation creates the replacement before it
-deletes the old resource, so the create fails on the existing name and the update rolls back. A collision is
-not data loss that can be accepted; the deploy cannot succeed as written.
+deletes the old resource, so the create fails on the existing name and the update rolls back. For the same
+reason an added resource collides with a removed one of the same type and name in the same stack (a changed
+logical id). A collision is not data loss that can be accepted; the deploy cannot succeed as written.
 
 Limits: only the `Resources` section is compared (not Parameters, Outputs or Rules), the `Metadata` attribute
 and the `AWS::CDK::Metadata` resource are ignored, and a replacement is not propagated to resources that
@@ -66,6 +67,9 @@ NAME_PROPERTIES: Mapping[str, tuple[str, ...]] = {
     "AWS::SageMaker::DataQualityJobDefinition": ("JobDefinitionName",),
     # A security group's name is unique within its VPC only.
     "AWS::EC2::SecurityGroup": ("GroupName", "VpcId"),
+    # An inline policy is named within its role, user or group only, and putting one under a name that is
+    # taken replaces it rather than failing.
+    "AWS::IAM::Policy": (),
     # A domain is identified by its generated DomainId; SageMaker does not document DomainName as unique, so
     # a replaced domain is judged as data loss only.
     "AWS::SageMaker::Domain": (),
@@ -91,7 +95,9 @@ class ResourceChange:
     attributes such as `@DeletionPolicy`); `replacing` lists the create-only schema paths whose values
     differ, which is what makes a change a replacement. `colliding` names the properties of a replaced
     resource whose fixed values give the replacement the old one's name (empty when the name changes or
-    CloudFormation generates it). `before` and `after` are the resource definitions.
+    CloudFormation generates it); for an added resource, the properties it shares with `collides_with`, a
+    resource of the same type and name that the same deploy removes (a changed logical id). `before` and
+    `after` are the resource definitions.
     """
 
     kind: ChangeKind
@@ -100,6 +106,7 @@ class ResourceChange:
     properties: tuple[str, ...] = ()
     replacing: tuple[str, ...] = ()
     colliding: tuple[str, ...] = ()
+    collides_with: str | None = None
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
 
@@ -324,12 +331,45 @@ def diff_templates(
             if change is not None:
                 changes.append(change)
     replaced = {change.logical_id for change in changes if change.kind is ChangeKind.REPLACED}
-    return [
-        replace(change, colliding=colliding)
-        if (colliding := _colliding_names(change, replaced, names))
-        else change
+    removed_by_name = {
+        key: change.logical_id
         for change in changes
-    ]
+        if change.kind is ChangeKind.REMOVED
+        and (key := _fixed_name(change.resource_type, change.before, names))
+    }
+    return [_judged(change, replaced, removed_by_name, names) for change in changes]
+
+
+def _judged(
+    change: ResourceChange,
+    replaced: set[str],
+    removed_by_name: Mapping[tuple[str, str], str],
+    names: NameLookup,
+) -> ResourceChange:
+    """The change with its collision, if any: a replacement under its own name, or an addition under the name
+    of a resource the same deploy removes."""
+    if colliding := _colliding_names(change, replaced, names):
+        return replace(change, colliding=colliding)
+    if change.kind is ChangeKind.ADDED:
+        key = _fixed_name(change.resource_type, change.after, names)
+        if key is not None and key in removed_by_name:
+            return replace(change, colliding=names(change.resource_type), collides_with=removed_by_name[key])
+    return change
+
+
+def _fixed_name(
+    resource_type: str, definition: Mapping[str, Any] | None, names: NameLookup
+) -> tuple[str, str] | None:
+    """The type and the name values of a resource whose template sets every name property, else None.
+
+    Within one stack, CloudFormation creates added resources before it deletes removed ones, so an added
+    resource with the name of a removed one (a renamed construct, a changed logical id) collides.
+    """
+    identifying = names(resource_type)
+    properties: Mapping[str, Any] = (definition or {}).get("Properties") or {}
+    if not identifying or not all(name in properties for name in identifying):
+        return None
+    return resource_type, json.dumps([properties[name] for name in identifying], sort_keys=True)
 
 
 def diff_assemblies(
@@ -406,6 +446,13 @@ def collision(change: ResourceChange) -> str | None:
     """Why deploying a change fails on a name (a replacement that keeps a fixed name), or None."""
     if not change.colliding:
         return None
+    if change.collides_with is not None:
+        return (
+            f"deploy will fail: name collision. It has the same {_name_text(change)} as "
+            f"{change.collides_with}, which this deploy removes; CloudFormation creates "
+            f"{change.logical_id} first, the name is taken, the create fails and the update rolls back (a "
+            "changed logical id, such as a renamed construct)"
+        )
     return (
         f"deploy will fail: name collision. Create-only {', '.join(change.replacing)} changed, so "
         f"CloudFormation creates a replacement first, with the same {_name_text(change)}; that name is "
@@ -416,6 +463,12 @@ def collision(change: ResourceChange) -> str | None:
 def collision_fix(change: ResourceChange) -> str:
     """The ways to make a colliding change deployable."""
     names = " and ".join(change.colliding)
+    if change.collides_with is not None:
+        return (
+            f"keep the logical id {change.collides_with} (restore the construct id, or override the "
+            f"logical id); or give the new resource a new {names}; or remove the old one in one deploy and "
+            "add the new one in the next"
+        )
     replacing = ", ".join(change.replacing)
     text = (
         f"keep the old value of {replacing}; or give the resource a new {names} in the same change; or "

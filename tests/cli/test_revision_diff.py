@@ -37,6 +37,7 @@ def _changes(repository: Path, workdir: Path) -> dict[str, dict[str, list[tuple[
     assert diff_command.main([str(base_out), str(head_out)]) in (
         diff_command.EXIT_OK,
         diff_command.EXIT_DANGEROUS,
+        diff_command.EXIT_COLLISION,
     )
     return summary
 
@@ -77,7 +78,11 @@ def test_a_renamed_construct_is_a_flagged_delete_and_create(
     changes = _changes(repository, tmp_path / "work")
     kinds = {(kind, resource_type) for kind, _, resource_type in changes["dev"]["dev/Data"]}
     assert {("removed", "AWS::S3::Bucket"), ("added", "AWS::S3::Bucket")} <= kinds
-    assert "dangerous" in capsys.readouterr().out.lower()
+    output = capsys.readouterr().out
+    assert "dangerous" in output.lower()
+    # The bucket's name is fixed: the new logical id cannot be created while the old bucket exists.
+    assert "FAILS: deploy will fail: name collision" in output
+    assert "FIX: keep the logical id ArtifactBucket" in output
 
 
 def test_a_changed_pipeline_step_changes_only_the_pipelines_stack(repository: Path, tmp_path: Path) -> None:

@@ -591,3 +591,38 @@ def test_many_changed_values_are_capped_with_a_count(capsys: Any, tmp_path: Path
     markdown = report.read_text()
     assert "<details><summary>Changed values</summary>" in markdown
     assert '~ Pipeline PipelineDefinition.PipelineDefinitionBody.Steps[0]\n- "Step0"\n+ "Step0b"' in markdown
+
+
+def test_an_added_resource_with_the_name_of_a_removed_one_collides(tmp_path: Path, capsys: Any) -> None:
+    """A renamed construct: the new logical id is created before the old one is deleted."""
+    named = bucket(DeletionPolicy="Retain")
+    named["Properties"]["BucketName"] = "dev-111111111111-artifacts"
+    base, head = template(ArtifactBucketC3871E62=named), template(ArtifactsF1A2B3C4=named)
+
+    removed, added = diff_templates(base, head)  # sorted by logical id
+
+    assert (added.kind, added.collides_with, added.colliding) == (
+        ChangeKind.ADDED,
+        "ArtifactBucketC3871E62",
+        ("BucketName",),
+    )
+    assert collision(removed) is None
+    reason = collision(added)
+    assert (
+        reason is not None
+        and 'same BucketName "dev-111111111111-artifacts" as ArtifactBucketC3871E62' in reason
+    )
+    assert collision_fix(added).startswith("keep the logical id ArtifactBucketC3871E62")
+    assert main([str(path) for path in assemblies(tmp_path, base, head, stack="Data")]) == EXIT_COLLISION
+    assert "FAILS: deploy will fail: name collision" in capsys.readouterr().out
+
+
+def test_an_addition_collides_only_with_a_removal_of_the_same_type_and_name() -> None:
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}}
+    topic = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "jobs"}}
+    renamed_user = diff_templates(
+        template(Alice=user_profile("alice")), template(Alicia=user_profile("alicia"))
+    )
+    other_type = diff_templates(template(Jobs=queue), template(JobsTopic=topic))
+
+    assert [collision(change) for change in renamed_user + other_type] == [None] * 4
