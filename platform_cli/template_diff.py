@@ -20,6 +20,7 @@ reference the replaced one (CloudFormation may replace those too when the refere
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -607,10 +608,27 @@ def value_pair(before: Any, after: Any, width: int = VALUE_WIDTH) -> tuple[str, 
     return _cut(old, width), _cut(new, width)
 
 
+def requires_replacement(change: ResourceChange, path: str) -> bool:
+    """Whether a changed value's path (`EncryptionConfiguration.KmsKey`, `Items[0].Name`) lies under one of
+    the create-only paths that make the change a replacement (the CDK toolkit's "requires replacement")."""
+    parts = [part for part in re.split(r"[.\[\]]", path) if part and not part.isdigit()]
+    for replacing in change.replacing:
+        prefix = [part for part in replacing.split("/") if part != "*"]
+        if parts[: len(prefix)] == prefix:
+            return True
+    return False
+
+
 def _value_lines(change: ResourceChange) -> list[tuple[str, str, str]]:
     """(path, before, after) for a report: at most MAX_VALUE_CHANGES, then a line saying how many more."""
     found = value_changes(change)
-    lines = [(item.path, *value_pair(item.before, item.after)) for item in found[:MAX_VALUE_CHANGES]]
+    lines = [
+        (
+            f"{item.path} (requires replacement)" if requires_replacement(change, item.path) else item.path,
+            *value_pair(item.before, item.after),
+        )
+        for item in found[:MAX_VALUE_CHANGES]
+    ]
     if len(found) > MAX_VALUE_CHANGES:
         lines.append((f"... {len(found) - MAX_VALUE_CHANGES} more changed value(s)", "", ""))
     return lines

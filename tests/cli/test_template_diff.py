@@ -31,6 +31,7 @@ from platform_cli.template_diff import (
     note,
     render_markdown,
     render_text,
+    requires_replacement,
     value_changes,
     value_pair,
 )
@@ -440,6 +441,7 @@ def test_a_changed_description_of_a_named_group_is_a_name_collision(tmp_path: Pa
     assert "! replaced Group (AWS::SageMaker::ModelPackageGroup)" in output
     assert "FAILS: deploy will fail: name collision" in output
     assert "FIX: keep the old value of ModelPackageGroupDescription" in output
+    assert "        ~ ModelPackageGroupDescription (requires replacement)\n" in output
     assert '            - "Churn classifier."' in output
     assert '            + "Churn classifier, retrained weekly."' in output
     assert "1 change(s) will fail to deploy" in output
@@ -626,3 +628,17 @@ def test_an_addition_collides_only_with_a_removal_of_the_same_type_and_name() ->
     other_type = diff_templates(template(Jobs=queue), template(JobsTopic=topic))
 
     assert [collision(change) for change in renamed_user + other_type] == [None] * 4
+
+
+def test_only_values_under_a_replacing_create_only_path_are_marked_as_requiring_replacement() -> None:
+    base = template(Repository=repository(KEY_ARN, name="dev-decision-tree"))
+    head = template(Repository=repository(OTHER_KEY_ARN, name="dev-decision-tree"))
+    head["Resources"]["Repository"]["Properties"]["ImageScanningConfiguration"] = {"ScanOnPush": True}
+
+    change = only(diff_templates(base, head))
+
+    assert [(item.path, requires_replacement(change, item.path)) for item in value_changes(change)] == [
+        ("EncryptionConfiguration.KmsKey", True),
+        ("ImageScanningConfiguration", False),
+    ]
+    assert requires_replacement(change, "EncryptionConfigurationX") is False
