@@ -101,7 +101,7 @@ class DisposableCleanup(Construct):
             "list-versions",
             iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]),
             wildcards=["*"],
-            reason="sagemaker:ListModelPackages has no resource-level permissions.",
+            reason="sagemaker:ListModelPackages has no resource-level permissions: it lists by group name.",
         )
         return self._resource(
             f"Versions-{group_name}", group, "ModelPackageVersions", "ModelPackageGroupName", group_name
