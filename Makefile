@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan constraints clean
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -100,6 +100,13 @@ bootstrap-policy: synth
 ## bootstrap, phases, and the image builds, pipeline runs and approvals between them
 first-deploy-plan: bootstrap
 	$(PYTHON) -m platform_cli.first_deploy_plan --config-dir config
+
+## destroy: delete every stack of a disposable environment (ENV=dev), what users and SageMaker added to
+## them included; refuses an environment that retains its data (FORCE=1 skips the CLI's confirmation)
+destroy: bootstrap
+	@test -n "$(ENV)" || { echo "make destroy needs ENV, e.g. make destroy ENV=dev" >&2; exit 2; }
+	$(PYTHON) -m platform_cli.destroy_check --env '$(ENV)'
+	PLATFORM_ENVIRONMENTS='$(ENV)' $(CDK) destroy '$(ENV)/*' $(if $(FORCE),--force)
 
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:

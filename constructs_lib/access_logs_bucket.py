@@ -19,6 +19,7 @@ class AccessLogsBucket(Construct):
         *,
         removal_policy: RemovalPolicy,
         retention_days: int = 365,
+        auto_delete_objects: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -40,6 +41,8 @@ class AccessLogsBucket(Construct):
                 )
             ],
             removal_policy=removal_policy,
+            # A disposable environment only (needs DESTROY): CDK's provider empties every version first.
+            auto_delete_objects=auto_delete_objects,
         )
         reason_loop = "This bucket is the access-log destination; logging it into itself would loop."
         acknowledge(self.bucket, "AwsSolutions-S1", reason_loop)

@@ -12,8 +12,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
 from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.provider_framework import acknowledge_provider_framework
 
 
 class ModelPackageReader(Construct):
@@ -103,46 +103,4 @@ class ModelPackageReader(Construct):
         )
 
     def _acknowledge_provider_findings(self) -> None:
-        framework = self.provider.node.find_child("framework-onEvent")
-        # CDK makes the function depend on its role's policy, which also names the role: fine, not an error.
-        framework.node.default_child.add_metadata(  # type: ignore[union-attr]
-            "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
-        )
-        acknowledge(
-            framework,
-            "NIST.800.53.R5-LambdaConcurrency",
-            "CDK's provider framework function runs only during deployments, one call per resource.",
-        )
-        acknowledge(
-            framework,
-            "NIST.800.53.R5-LambdaDLQ",
-            "CDK's provider framework function is invoked by CloudFormation, which receives every failure.",
-        )
-        acknowledge(
-            framework,
-            "AwsSolutions-L1",
-            "CDK's provider framework chooses its own Node.js runtime; it is updated with aws-cdk-lib.",
-        )
-        acknowledge(
-            framework,
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "CDK's provider framework only invokes the reader function and answers CloudFormation; it "
-            "reaches no VPC resource, and in the isolated subnets it would need a Lambda endpoint.",
-        )
-        role = framework.node.find_child("ServiceRole")
-        acknowledge(
-            role.node.find_child("DefaultPolicy"),
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "CDK's provider framework writes its one grant (invoke the reader function) inline on its role.",
-        )
-        acknowledge_wildcard_resource(
-            role.node.find_child("DefaultPolicy"),
-            f"{self._reader_arn}:*",
-            "CDK's provider framework invokes any version of the reader function, and nothing else.",
-        )
-        for child in (role,):
-            acknowledge(
-                child,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                "CDK's provider framework role: logging only, for a function that runs during deployments.",
-            )
+        acknowledge_provider_framework(self.provider, [self._reader_arn])

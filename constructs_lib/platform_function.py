@@ -25,6 +25,7 @@ class PlatformFunction(Construct):
     only, reserved concurrency, a KMS-encrypted log group, its own role (with `role_name` when another
     account names it) and one managed policy for its grants. Asynchronous functions get a KMS-encrypted
     dead-letter queue; a synchronous one (`dead_letters=False`) reports failures to its caller.
+    `entry_point` names the function of handler.py Lambda calls (`handler` unless a package has several).
     Exposes `function`, `role`, `policy`.
     """
 
@@ -45,6 +46,7 @@ class PlatformFunction(Construct):
         reserved_concurrency: int = 2,
         log_retention_days: int = 365,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        entry_point: str = "handler",
     ) -> None:
         super().__init__(scope, construct_id)
         code_dir = FUNCTIONS_DIR / package
@@ -101,7 +103,7 @@ class PlatformFunction(Construct):
             self,
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="handler.handler",
+            handler=f"handler.{entry_point}",
             code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc"]),
             role=self.role,
             timeout=Duration.seconds(timeout_seconds),

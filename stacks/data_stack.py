@@ -74,8 +74,10 @@ class DataStack(Stack):
         )
         logs_key.allow_cloudwatch_logs()
         self.logs_key: kms.IKey = logs_key.key
+        # A disposable environment's buckets are emptied (every version) when they are deleted.
+        disposable = removal_policy == RemovalPolicy.DESTROY
         self.access_logs_bucket: s3.IBucket = AccessLogsBucket(
-            self, "AccessLogsBucket", removal_policy=removal_policy
+            self, "AccessLogsBucket", removal_policy=removal_policy, auto_delete_objects=disposable
         ).bucket
         artifact_bucket = EncryptedBucket(
             self,
@@ -85,6 +87,7 @@ class DataStack(Stack):
             access_logs_bucket=self.access_logs_bucket,
             access_logs_prefix="artifact-bucket/",
             removal_policy=removal_policy,
+            auto_delete_objects=disposable,
         )
         artifact_bucket.allow_read_by_roles(
             prefix=naming.MODEL_ARTIFACT_PREFIX, role_arns=model_reader_role_arns
@@ -106,6 +109,7 @@ class DataStack(Stack):
                 access_logs_bucket=self.access_logs_bucket,
                 access_logs_prefix="data-bucket/",
                 removal_policy=removal_policy,
+                auto_delete_objects=disposable,
                 event_bridge_enabled=True,
             ).bucket
         # Captured requests and responses and the monitors' reports: they expire, as the configuration says.
@@ -119,6 +123,7 @@ class DataStack(Stack):
                 access_logs_bucket=self.access_logs_bucket,
                 access_logs_prefix="capture-bucket/",
                 removal_policy=removal_policy,
+                auto_delete_objects=disposable,
                 noncurrent_version_retention_days=min(capture_retention_days, 90),
                 expire_objects_after_days=capture_retention_days,
             ).bucket

@@ -55,6 +55,7 @@ class ImageBuildStack(Stack):
             removal_policy=removal_policy,
             noncurrent_version_retention_days=1,
             expire_objects_after_days=build.source_retention_days,
+            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
         ).bucket
         self.build_project = ImageBuildProject(
             self,

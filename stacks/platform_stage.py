@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
+from constructs_lib.disposable_cleanup import CleanupNetwork
 from constructs_lib.model_endpoint import VARIANT_NAME
 from constructs_lib.platform_dashboard import DashboardEndpoint
 from constructs_lib.role_guardrails import RoleGuardrails
@@ -138,7 +139,15 @@ class PlatformStage(cdk.Stage):
                 removal_policy=removal_policy,
                 description=f"SageMaker platform {environment.name}: image builds (CodeBuild)",
             )
-        self._add_promotion_path(environment, served, trusted, removal_policy, retain)
+        # Disposable environments clear what blocks deletion (versions, running executions) on destroy.
+        cleanup = (
+            None
+            if retain
+            else CleanupNetwork(
+                vpc=self.network.vpc, subnets=self.network.subnets, logs_key=self.data.logs_key
+            )
+        )
+        self._add_promotion_path(environment, served, trusted, removal_policy, retain, cleanup=cleanup)
         # Derived from configuration: its clients are granted it without a reference to its stack.
         mlflow_arn = naming.mlflow_tracking_server_arn(environment) if environment.experiments else None
         self.pipelines: PipelinesStack | None = None
@@ -155,6 +164,7 @@ class PlatformStage(cdk.Stage):
                 subnets=self.network.subnets,
                 removal_policy=removal_policy,
                 mlflow_tracking_server_arn=mlflow_arn,
+                cleanup=cleanup,
                 description=f"SageMaker platform {environment.name}: pipelines from pipeline_defs/",
             )
             if self.registry is not None:
@@ -320,6 +330,8 @@ class PlatformStage(cdk.Stage):
         trusted: Sequence[EnvironmentConfig],
         removal_policy: cdk.RemovalPolicy,
         retain: bool,
+        *,
+        cleanup: CleanupNetwork | None,
     ) -> None:
         """The registry and promotion side (where models come from) and the serving side (where they go)."""
         name = environment.name
@@ -344,6 +356,7 @@ class PlatformStage(cdk.Stage):
                 ],
                 served_accounts=[other.account_id for other in served],
                 removal_policy=removal_policy,
+                cleanup=cleanup,
                 termination_protection=retain,
                 description=f"SageMaker platform {name}: model registry (stateful)",
             )

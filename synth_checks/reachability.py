@@ -34,6 +34,7 @@ class ComputeKind(StrEnum):
     metadata (`function:<package under functions/>`); the rest is recognized by resource type."""
 
     APPROVAL_GUARD = "function:approval_guard"
+    DISPOSABLE_CLEANUP = "function:disposable_cleanup"
     MODEL_PACKAGE_BASELINE = "function:model_package_baseline"
     PROMOTION_NOTIFIER = "function:promotion_notifier"
     PROVIDER_ON_EVENT = "CDK provider framework onEvent"
@@ -75,6 +76,8 @@ STATES = "states"
 COMPUTE_CALLS: Mapping[ComputeKind, frozenset[str]] = {
     # functions/approval_guard/handler.py: boto3 sagemaker, s3 (metrics reports) and sns clients.
     ComputeKind.APPROVAL_GUARD: frozenset({SAGEMAKER_API, S3, SNS}),
+    # functions/disposable_cleanup/handler.py: boto3 sagemaker client only (versions, pipeline executions).
+    ComputeKind.DISPOSABLE_CLEANUP: frozenset({SAGEMAKER_API}),
     # functions/model_package_baseline/handler.py: DescribeModelPackage only (the package is in another
     # account; the call still goes to this region's SageMaker API, through its endpoint).
     ComputeKind.MODEL_PACKAGE_BASELINE: frozenset({SAGEMAKER_API}),

@@ -49,7 +49,7 @@ def test_the_references_it_found_in_the_shipped_code_are_ordered(synthesized: Sy
                     assert resource.get("DependsOn"), f"{name}/{stack.node.id}/{logical_id}"
 
 
-def _share_a_group_from_the_data_stack(
+def _share_a_group_from_the_monitoring_stack(
     platform: PlatformConfig, cdk_context: dict[str, Any], outdir: Path, *, with_dependency: bool
 ) -> None:
     environment = next(e for e in platform.environments.values() if e.model_registry is not None)
@@ -59,9 +59,10 @@ def _share_a_group_from_the_data_stack(
         platform, environments=[environment.name], context=cdk_context, outdir=str(outdir)
     )
     stage = stages[environment.name]
-    assert stage.registry is not None
+    # A stack the registry does not depend on (it depends on Data and Network for its cleanup functions).
+    assert stage.registry is not None and stage.monitoring is not None
     ram.CfnResourceShare(
-        stage.data,
+        stage.monitoring,
         "CarelessShare",
         name="careless",
         resource_arns=[
@@ -71,7 +72,7 @@ def _share_a_group_from_the_data_stack(
         principals=[environment.account_id],
     )
     if with_dependency:
-        stage.data.add_stack_dependency(stage.registry)
+        stage.monitoring.add_stack_dependency(stage.registry)
     app.synth()
 
 
@@ -79,9 +80,11 @@ def test_a_literal_arn_without_a_dependency_fails_the_synth(
     sample_platform: PlatformConfig, cdk_context: dict[str, Any], tmp_path: Path
 ) -> None:
     with pytest.raises(Exception, match=RULE_NAME) as failure:
-        _share_a_group_from_the_data_stack(sample_platform, cdk_context, tmp_path, with_dependency=False)
+        _share_a_group_from_the_monitoring_stack(
+            sample_platform, cdk_context, tmp_path, with_dependency=False
+        )
     message = str(failure.value)
-    assert "/Data/CarelessShare" in message
+    assert "/Monitoring/CarelessShare" in message
     assert "/Registry/Group-" in message
     assert "add a stack dependency" in message
 
@@ -89,4 +92,4 @@ def test_a_literal_arn_without_a_dependency_fails_the_synth(
 def test_the_same_reference_with_a_stack_dependency_passes(
     sample_platform: PlatformConfig, cdk_context: dict[str, Any], tmp_path: Path
 ) -> None:
-    _share_a_group_from_the_data_stack(sample_platform, cdk_context, tmp_path, with_dependency=True)
+    _share_a_group_from_the_monitoring_stack(sample_platform, cdk_context, tmp_path, with_dependency=True)

@@ -115,7 +115,12 @@ def test_only_the_pipeline_role_writes_model_artifacts_in_dev(
     }
     # Named through naming.role_arn, as the Pipelines stack names its role: no cross-stack reference.
     pipeline_role = naming.role_arn(dev, naming.pipeline_role_name("dev"))
-    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [pipeline_role]}}
+    # dev is disposable: CDK's auto-delete provider may empty the bucket when it is deleted, nobody else.
+    assert deny["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [pipeline_role, _auto_delete_role(synthesized.template("dev/Data"))]
+        }
+    }
     roles = synthesized.template("dev/Pipelines").find_resources(
         "AWS::IAM::Role", {"Properties": {"RoleName": naming.pipeline_role_name("dev")}}
     )
@@ -129,12 +134,26 @@ def test_model_artifacts_are_written_by_the_pipeline_role_or_nobody(
     config = sample_platform.environments[environment]
     (deny,) = _models_deny(synthesized.template(f"{environment}/Data"))
     assert deny["Effect"] == "Deny"
-    if config.pipelines:
-        pipeline_role = naming.role_arn(config, naming.pipeline_role_name(environment))
-        assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [pipeline_role]}}
+    writers: list[Any] = (
+        [naming.role_arn(config, naming.pipeline_role_name(environment))] if config.pipelines else []
+    )
+    if not config.retain_stateful_resources:
+        writers.append(_auto_delete_role(synthesized.template(f"{environment}/Data")))
+    if writers:
+        assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": writers}}
     else:
-        # No pipeline role: nobody may write there.
+        # No pipeline role and a retained bucket: nobody may write there.
         assert "Condition" not in deny
+
+
+def _auto_delete_role(template: Template) -> dict[str, Any]:
+    """The ARN of CDK's auto-delete provider role: it empties a disposable environment's buckets."""
+    (role,) = [
+        logical
+        for logical in template.to_json()["Resources"]
+        if logical.startswith("CustomS3AutoDeleteObjectsCustomResourceProviderRole")
+    ]
+    return {"Fn::GetAtt": [role, "Arn"]}
 
 
 def test_model_artifacts_stay_readable_by_the_served_environments(synthesized: SynthesizedApp) -> None:
