@@ -11,7 +11,10 @@ left, so a slow service or a throttled call only means another round:
 - `PipelineExecutions` (`PipelineName`): SageMaker refuses to delete a pipeline with running executions:
   every `Executing` execution is stopped, and the resource waits until none is `Executing` or `Stopping`.
 
-A group or pipeline that no longer exists has nothing to clear. Every failure raises with the resource's
+Delete acts only while the resource's own stack is being deleted (`DELETE_IN_PROGRESS`, or
+`ROLLBACK_IN_PROGRESS` after a failed create): a resource removed from a stack that stays (the environment
+turned to `retain_stateful_resources: true`, say) leaves everything alone. A group or pipeline that no
+longer exists has nothing to clear. Every failure raises with the resource's
 name, what failed and what to do; the framework reports it to CloudFormation, and deleting the stack again
 resumes where it stopped. This module is the whole asset: standard library and boto3 only.
 """
@@ -31,6 +34,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_sagemaker import SageMakerClient
 
 MODEL_PACKAGE_VERSIONS: Final = "ModelPackageVersions"
@@ -41,6 +45,8 @@ NAME_PROPERTIES: Final = {
     PIPELINE_EXECUTIONS: "PipelineName",
 }
 RUNNING: Final = frozenset({"Executing", "Stopping"})
+# The statuses of the resource's own stack in which a Delete clears anything.
+TEARDOWN_STACK_STATUSES: Final = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
 # Errors that mean "try again in the next round", not "fail the deletion".
 RETRYABLE: Final = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 NOT_FOUND: Final = frozenset({"ResourceNotFound", "ValidationException"})
@@ -62,6 +68,18 @@ def log(message: str, **fields: object) -> None:
 def default_sagemaker_client() -> SageMakerClient:
     # Standard retries back off on throttling before an error reaches the round.
     return boto3.client("sagemaker", config=Config(retries={"max_attempts": 8, "mode": "standard"}))
+
+
+@functools.cache
+def default_cloudformation_client() -> CloudFormationClient:
+    return boto3.client("cloudformation", config=Config(retries={"max_attempts": 8, "mode": "standard"}))
+
+
+def stack_is_being_deleted(cloudformation: CloudFormationClient, stack_id: str) -> bool:
+    stacks = cloudformation.describe_stacks(StackName=stack_id).get("Stacks", [])
+    status = str(stacks[0].get("StackStatus", "")) if stacks else ""
+    log("stack status", stack_id=stack_id, status=status)
+    return status in TEARDOWN_STACK_STATUSES
 
 
 def target(event: Mapping[str, Any]) -> tuple[str, str]:
@@ -125,26 +143,44 @@ def clear(sagemaker: SageMakerClient, kind: str, name: str) -> int:
         ) from error
 
 
+def _tearing_down(event: Mapping[str, Any], cloudformation: CloudFormationClient | None) -> bool:
+    if stack_is_being_deleted(cloudformation or default_cloudformation_client(), str(event.get("StackId"))):
+        return True
+    log("the stack stays: nothing is cleared", resource=event.get("PhysicalResourceId"))
+    return False
+
+
 def on_event(
-    event: Mapping[str, Any], context: object, *, sagemaker: SageMakerClient | None = None
+    event: Mapping[str, Any],
+    context: object,
+    *,
+    sagemaker: SageMakerClient | None = None,
+    cloudformation: CloudFormationClient | None = None,
 ) -> dict[str, Any]:
-    """The framework's onEvent: Create and Update record what the resource clears; Delete starts clearing."""
+    """The framework's onEvent: Create and Update record what the resource clears; Delete starts clearing
+    (when its stack is being deleted). The clients are for tests."""
     request_type = event.get("RequestType")
     kind, name = target(event)
     physical_id = f"{kind}:{name}"
     if request_type == "Delete":
         physical_id = str(event.get("PhysicalResourceId") or physical_id)
-        clear(sagemaker or default_sagemaker_client(), kind, name)
+        if _tearing_down(event, cloudformation):
+            clear(sagemaker or default_sagemaker_client(), kind, name)
     elif request_type not in {"Create", "Update"}:
         raise CleanupError(f"RequestType {request_type!r} is not Create, Update or Delete")
     return {"PhysicalResourceId": physical_id}
 
 
 def is_complete(
-    event: Mapping[str, Any], context: object, *, sagemaker: SageMakerClient | None = None
+    event: Mapping[str, Any],
+    context: object,
+    *,
+    sagemaker: SageMakerClient | None = None,
+    cloudformation: CloudFormationClient | None = None,
 ) -> dict[str, Any]:
-    """The framework's isComplete: done at once for Create and Update; on Delete, when nothing is left."""
-    if event.get("RequestType") != "Delete":
+    """The framework's isComplete: done at once for Create and Update, and for a Delete while the stack
+    stays; otherwise when nothing is left."""
+    if event.get("RequestType") != "Delete" or not _tearing_down(event, cloudformation):
         return {"IsComplete": True}
     kind, name = target(event)
     left = clear(sagemaker or default_sagemaker_client(), kind, name)

@@ -4,7 +4,7 @@ StopPipelineExecution): what each round deletes or stops, and when the waiter ma
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import boto3
 import pytest
@@ -14,16 +14,35 @@ from functions.disposable_cleanup.handler import CleanupError, is_complete, on_e
 from tests.functions.support import REGION
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_sagemaker import SageMakerClient
 
 GROUP: Final = "fraud-scorer"
 PIPELINE: Final = "fraud-training"
 PREFIX: Final = f"arn:aws:sagemaker:{REGION}:404040404040"
+STACK_ID: Final = f"arn:aws:cloudformation:{REGION}:404040404040:stack/mlbuild-Registry/1"
+
+
+class Stack:
+    """The resource's own stack, in one status; counts how often the handler asked."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        self.asked = 0
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 - boto3's parameter name
+        assert StackName == STACK_ID
+        self.asked += 1
+        return {"Stacks": [{"StackStatus": self.status}]}
+
+
+DELETING: Final = cast("CloudFormationClient", Stack("DELETE_IN_PROGRESS"))
 
 
 def versions_event(request_type: str) -> dict[str, Any]:
     return {
         "RequestType": request_type,
+        "StackId": STACK_ID,
         "PhysicalResourceId": f"ModelPackageVersions:{GROUP}",
         "ResourceProperties": {"Kind": "ModelPackageVersions", "ModelPackageGroupName": GROUP},
     }
@@ -32,6 +51,7 @@ def versions_event(request_type: str) -> dict[str, Any]:
 def executions_event(request_type: str) -> dict[str, Any]:
     return {
         "RequestType": request_type,
+        "StackId": STACK_ID,
         "PhysicalResourceId": f"PipelineExecutions:{PIPELINE}",
         "ResourceProperties": {"Kind": "PipelineExecutions", "PipelineName": PIPELINE},
     }
@@ -106,10 +126,12 @@ def test_delete_removes_every_version_on_every_page_then_completes_when_none_is_
         )
     list_versions(stubber, [])
 
-    assert on_event(versions_event("Delete"), None, sagemaker=client) == {
+    assert on_event(versions_event("Delete"), None, sagemaker=client, cloudformation=DELETING) == {
         "PhysicalResourceId": f"ModelPackageVersions:{GROUP}"
     }
-    assert is_complete(versions_event("Delete"), None, sagemaker=client) == {"IsComplete": True}
+    assert is_complete(versions_event("Delete"), None, sagemaker=client, cloudformation=DELETING) == {
+        "IsComplete": True
+    }
 
 
 def test_a_version_registered_during_the_deletion_takes_another_round(
@@ -122,8 +144,12 @@ def test_a_version_registered_during_the_deletion_takes_another_round(
     )
     list_versions(stubber, [])
 
-    assert is_complete(versions_event("Delete"), None, sagemaker=client) == {"IsComplete": False}
-    assert is_complete(versions_event("Delete"), None, sagemaker=client) == {"IsComplete": True}
+    assert is_complete(versions_event("Delete"), None, sagemaker=client, cloudformation=DELETING) == {
+        "IsComplete": False
+    }
+    assert is_complete(versions_event("Delete"), None, sagemaker=client, cloudformation=DELETING) == {
+        "IsComplete": True
+    }
 
 
 def test_running_executions_are_stopped_and_waited_for_over_several_rounds(
@@ -144,8 +170,11 @@ def test_running_executions_are_stopped_and_waited_for_over_several_rounds(
         stubber, [execution("a", "Stopped"), execution("b", "Stopped"), execution("c", "Succeeded")]
     )
 
-    on_event(executions_event("Delete"), None, sagemaker=client)
-    rounds = [is_complete(executions_event("Delete"), None, sagemaker=client)["IsComplete"] for _ in range(3)]
+    on_event(executions_event("Delete"), None, sagemaker=client, cloudformation=DELETING)
+    rounds = [
+        is_complete(executions_event("Delete"), None, sagemaker=client, cloudformation=DELETING)["IsComplete"]
+        for _ in range(3)
+    ]
 
     assert rounds == [False, False, True]
 
@@ -160,8 +189,11 @@ def test_throttling_is_another_round_not_a_failure(sagemaker: tuple[SageMakerCli
     )
     list_versions(stubber, [])
 
-    on_event(versions_event("Delete"), None, sagemaker=client)
-    rounds = [is_complete(versions_event("Delete"), None, sagemaker=client)["IsComplete"] for _ in range(2)]
+    on_event(versions_event("Delete"), None, sagemaker=client, cloudformation=DELETING)
+    rounds = [
+        is_complete(versions_event("Delete"), None, sagemaker=client, cloudformation=DELETING)["IsComplete"]
+        for _ in range(2)
+    ]
 
     assert rounds == [False, True]
 
@@ -176,7 +208,7 @@ def test_a_version_that_cannot_be_deleted_fails_with_the_group_and_what_to_do(
     )
 
     with pytest.raises(CleanupError) as raised:
-        on_event(versions_event("Delete"), None, sagemaker=client)
+        on_event(versions_event("Delete"), None, sagemaker=client, cloudformation=DELETING)
 
     message = str(raised.value)
     assert f"ModelPackageVersions of {GROUP}" in message
@@ -192,7 +224,9 @@ def test_a_pipeline_that_no_longer_exists_has_nothing_to_stop(
         "list_pipeline_executions", "ResourceNotFound", f"Pipeline '{PIPELINE}' does not exist."
     )
 
-    assert is_complete(executions_event("Delete"), None, sagemaker=client) == {"IsComplete": True}
+    assert is_complete(executions_event("Delete"), None, sagemaker=client, cloudformation=DELETING) == {
+        "IsComplete": True
+    }
 
 
 def test_a_resource_without_its_name_or_with_an_unknown_kind_fails_clearly() -> None:
@@ -202,3 +236,21 @@ def test_a_resource_without_its_name_or_with_an_unknown_kind_fails_clearly() -> 
         CleanupError, match="Kind 'Buckets' is not one of ModelPackageVersions, PipelineExecutions"
     ):
         on_event({"RequestType": "Delete", "ResourceProperties": {"Kind": "Buckets"}}, None)
+
+
+@pytest.mark.parametrize("status", ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"])
+def test_a_resource_removed_from_a_stack_that_stays_clears_nothing(
+    status: str, sagemaker: tuple[SageMakerClient, Stubber]
+) -> None:
+    """An environment turned to retaining its data drops the resource: its groups keep their versions."""
+    client, _ = sagemaker  # no response is stubbed: any SageMaker call would fail the test
+    stack = Stack(status)
+    cloudformation = cast("CloudFormationClient", stack)
+
+    assert on_event(versions_event("Delete"), None, sagemaker=client, cloudformation=cloudformation) == {
+        "PhysicalResourceId": f"ModelPackageVersions:{GROUP}"
+    }
+    assert is_complete(executions_event("Delete"), None, sagemaker=client, cloudformation=cloudformation) == {
+        "IsComplete": True
+    }
+    assert stack.asked == 2
