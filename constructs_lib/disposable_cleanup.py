@@ -145,6 +145,8 @@ class DisposableCleanup(Construct):
             construct_id,
             service_token=self.provider.service_token,
             resource_type="Custom::DisposableCleanup",
+            # CloudFormation waits as long as the waiter polls (its default is an hour too; said explicitly).
+            service_timeout=TOTAL_TIMEOUT,
             properties={"Kind": kind, name_property: name},
         )
         # Deleted before what it clears, and after the functions can act on it.
