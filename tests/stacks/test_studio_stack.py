@@ -271,8 +271,8 @@ def test_team_file_system_is_mounted_by_the_configured_users_and_spaces(
     synthesized: SynthesizedApp, sample_platform: PlatformConfig
 ) -> None:
     config = _domain(sample_platform, "dev", "ml-research")
-    assert [(fs.name, fs.users, fs.spaces) for fs in config.file_systems] == [
-        ("churn-team", ("alice",), ("churn-model-team",))
+    assert [(fs.name, fs.users, fs.spaces, fs.automatic_backups) for fs in config.file_systems] == [
+        ("churn-team", ("alice",), ("churn-model-team",), False)
     ]
     stage = synthesized.stages["dev"]
     stack = stage.studio["ml-research"]
@@ -283,6 +283,7 @@ def test_team_file_system_is_mounted_by_the_configured_users_and_spaces(
 
     # Encrypted with the Data stack's Studio key.
     assert file_system["Properties"]["Encrypted"] is True
+    assert file_system["Properties"]["BackupPolicy"] == {"Status": "DISABLED"}
     assert stage.data.studio_key is not None
     assert _logical_id_of(stage.data, stage.data.studio_key.key_arn) in str(
         file_system["Properties"]["KmsKeyId"]
