@@ -8,6 +8,7 @@ from typing import Literal
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
@@ -62,7 +63,9 @@ class StudioDomain(Construct):
     Default user and space settings carry the execution role, security group, JupyterLab and Code Editor
     defaults with native idle shutdown, lifecycle configurations, storage limits and portal restrictions.
     Tags propagate to the resources Studio creates, and the caller's identity (user profile name) is the
-    source identity of the execution role, so CloudTrail names the person.
+    source identity of the execution role, so CloudTrail names the person. With `home_efs` off SageMaker
+    creates no home EFS and mounts none; `shared_space_file_systems` are the custom file systems the
+    default space settings offer to shared spaces.
 
     Exposes `resource`, `domain_id`, `domain_arn`.
     """
@@ -86,6 +89,8 @@ class StudioDomain(Construct):
         portal: PortalRestrictions,
         space_storage: SpaceStorage,
         docker_access: DockerAccess,
+        home_efs: bool,
+        shared_space_file_systems: Sequence[efs.IFileSystem] = (),
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -122,6 +127,7 @@ class StudioDomain(Construct):
             security_groups=security_group_ids,
             studio_web_portal="ENABLED",
             default_landing_uri="studio::",
+            auto_mount_home_efs="Enabled" if home_efs else "Disabled",
             jupyter_lab_app_settings=jupyterlab_settings,
             code_editor_app_settings=sagemaker.CfnDomain.CodeEditorAppSettingsProperty(
                 default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
@@ -150,6 +156,8 @@ class StudioDomain(Construct):
             subnet_ids=[subnet.subnet_id for subnet in subnets],
             kms_key_id=encryption_key.key_arn,
             tag_propagation="ENABLED",
+            # JupyterLab and Code Editor spaces keep their files on their own EBS volumes.
+            home_efs_file_system_creation="Enabled" if home_efs else "Disabled",
             default_user_settings=user_settings,
             # SageMaker runs every shared space with this role, whoever opens it.
             default_space_settings=sagemaker.CfnDomain.DefaultSpaceSettingsProperty(
@@ -157,6 +165,15 @@ class StudioDomain(Construct):
                 security_groups=security_group_ids,
                 jupyter_lab_app_settings=jupyterlab_settings,
                 space_storage_settings=storage_settings,
+                custom_file_system_configs=[
+                    sagemaker.CfnDomain.CustomFileSystemConfigProperty(
+                        efs_file_system_config=sagemaker.CfnDomain.EFSFileSystemConfigProperty(
+                            file_system_id=file_system.file_system_id
+                        )
+                    )
+                    for file_system in shared_space_file_systems
+                ]
+                or None,
             ),
             domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
                 security_group_ids=security_group_ids,
@@ -167,7 +184,7 @@ class StudioDomain(Construct):
                 ),
             ),
         )
-        # Deleting or replacing the domain deletes its home file system with every user's files.
+        # Deleting or replacing the domain deletes its home file system, if it has one, with users' files.
         self.resource.apply_removal_policy(removal_policy)
         self.domain_id: str = self.resource.attr_domain_id
         self.domain_arn: str = self.resource.attr_domain_arn

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from aws_cdk import RemovalPolicy
+from aws_cdk import aws_efs as efs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -15,7 +17,8 @@ class StudioSpace(Construct):
     """`AWS::SageMaker::Space` with its own EBS volume (encrypted with the domain's key).
 
     Sharing and ownership are create-only: changing them replaces the space and its volume, which is why
-    spaces are retained outside disposable environments. Exposes `resource`.
+    spaces are retained outside disposable environments. `file_systems`: EFS file systems SageMaker
+    mounts in the space's apps. Exposes `resource`.
     """
 
     def __init__(
@@ -31,6 +34,7 @@ class StudioSpace(Construct):
         storage_gb: int,
         instance_type: str | None,
         display_name: str | None,
+        file_systems: Sequence[efs.IFileSystem] = (),
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -64,8 +68,20 @@ class StudioSpace(Construct):
                 )
                 if app_type == "CodeEditor" and resource_spec
                 else None,
+                custom_file_systems=[
+                    sagemaker.CfnSpace.CustomFileSystemProperty(
+                        efs_file_system=sagemaker.CfnSpace.EFSFileSystemProperty(
+                            file_system_id=file_system.file_system_id
+                        )
+                    )
+                    for file_system in file_systems
+                ]
+                or None,
             ),
         )
         # The owner's profile must exist first (and outlive the space on delete).
         self.resource.add_resource_dependency(owner.resource)
+        for file_system in file_systems:
+            # SageMaker looks for a mount target in each of the domain's subnets when it mounts.
+            self.resource.node.add_dependency(file_system.mount_targets_available)
         self.resource.apply_removal_policy(removal_policy)

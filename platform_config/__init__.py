@@ -7,6 +7,7 @@ from platform_config.loader import ConfigError, PlatformConfig, load_environment
 from platform_config.models import (
     DomainConfig,
     EnvironmentConfig,
+    FileSystemConfig,
     LifecycleConfigConfig,
     NetworkConfig,
     PersonaConfig,
@@ -19,6 +20,7 @@ __all__ = [
     "ConfigError",
     "DomainConfig",
     "EnvironmentConfig",
+    "FileSystemConfig",
     "LifecycleConfigConfig",
     "NetworkConfig",
     "PersonaConfig",

@@ -54,6 +54,13 @@ MIN_IDLE_MINUTES = 60
 MAX_IDLE_MINUTES = 525600
 MIN_SPACE_STORAGE_GB = 5
 MAX_SPACE_STORAGE_GB = 16384
+# Team file system names become construct ids and the file system's Name tag.
+MAX_FILE_SYSTEM_NAME_LENGTH = 40
+# How many custom file systems SageMaker takes (maxItems in the resource schemas): a user profile's
+# CustomFileSystemConfigs, a space's CustomFileSystems, and the domain's default space settings.
+MAX_FILE_SYSTEMS_PER_USER = 10
+MAX_FILE_SYSTEMS_PER_SPACE = 1
+MAX_FILE_SYSTEMS_FOR_SHARED_SPACES = 2
 
 
 class FrozenModel(BaseModel):
@@ -466,6 +473,38 @@ class StorageConfig(FrozenModel):
         return self
 
 
+class FileSystemConfig(FrozenModel):
+    """A team file system: an EFS file system the platform creates for one domain, mounted in the private
+    spaces of the listed users and in the listed spaces."""
+
+    name: SageMakerName = Field(max_length=MAX_FILE_SYSTEM_NAME_LENGTH)
+    users: tuple[SageMakerName, ...] = Field(
+        default=(), description="Users whose private spaces mount it (their user profile's settings)"
+    )
+    spaces: tuple[SageMakerName, ...] = Field(default=(), description="Spaces that mount it")
+    automatic_backups: StrictBool = Field(
+        default=True, description="EFS automatic backups to AWS Backup's default plan"
+    )
+
+    @field_validator("users")
+    @classmethod
+    def _unique_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "users")
+
+    @field_validator("spaces")
+    @classmethod
+    def _unique_spaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "spaces")
+
+    @model_validator(mode="after")
+    def _attached(self) -> FileSystemConfig:
+        if not self.users and not self.spaces:
+            raise ValueError(
+                f"file system '{self.name}' is attached to nobody: list at least one of users or spaces"
+            )
+        return self
+
+
 class DomainConfig(FrozenModel):
     """One SageMaker Studio domain with its users, spaces and defaults."""
 
@@ -490,6 +529,11 @@ class DomainConfig(FrozenModel):
     )
     users: tuple[UserConfig, ...] = ()
     spaces: tuple[SpaceConfig, ...] = ()
+    home_efs: StrictBool = Field(
+        default=False,
+        description="Whether SageMaker creates the domain's home EFS and mounts it in every app; create-only",
+    )
+    file_systems: tuple[FileSystemConfig, ...] = ()
 
     @field_validator("custom_images")
     @classmethod
@@ -518,6 +562,7 @@ class DomainConfig(FrozenModel):
             ("user names", user_names),
             ("space names", [space.name for space in self.spaces]),
             ("lifecycle config names", [config.name for config in self.lifecycle_configs]),
+            ("file system names", [file_system.name for file_system in self.file_systems]),
         ):
             try:
                 _unique(tuple(names), label)
@@ -547,6 +592,7 @@ class DomainConfig(FrozenModel):
                 problems.append(
                     f"users[{index}] '{user.name}' sets sso_user_name, which only applies with auth_mode SSO"
                 )
+        problems.extend(self._file_system_references(user_names))
         for app, defaults in (("jupyterlab", self.jupyterlab), ("code_editor", self.code_editor)):
             if defaults.default_instance_type in self.hidden.instance_types:
                 problems.append(
@@ -556,6 +602,65 @@ class DomainConfig(FrozenModel):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def user_file_systems(self, user: str) -> tuple[str, ...]:
+        """Names of the file systems in the user's profile settings: those that list the user, and those
+        that list one of the user's private spaces (SageMaker mounts in a private space only what its
+        owner's profile allows)."""
+        own_private = {s.name for s in self.spaces if s.owner == user and s.sharing == "private"}
+        return tuple(fs.name for fs in self.file_systems if user in fs.users or own_private & set(fs.spaces))
+
+    def space_file_systems(self, space: SpaceConfig) -> tuple[str, ...]:
+        """Names of the file systems mounted in the space: those that list it and, for a private space,
+        those that list its owner."""
+        return tuple(
+            fs.name
+            for fs in self.file_systems
+            if space.name in fs.spaces or (space.sharing == "private" and space.owner in fs.users)
+        )
+
+    def shared_space_file_systems(self) -> tuple[str, ...]:
+        """Names of the file systems listed by a shared space: the domain's default space settings offer
+        them, as a user profile does for private spaces."""
+        shared = {s.name for s in self.spaces if s.sharing == "shared"}
+        return tuple(fs.name for fs in self.file_systems if shared & set(fs.spaces))
+
+    def _file_system_references(self, user_names: list[str]) -> list[str]:
+        problems: list[str] = []
+        space_names = [space.name for space in self.spaces]
+        for index, file_system in enumerate(self.file_systems):
+            where = f"file_systems[{index}] '{file_system.name}'"
+            for user in file_system.users:
+                if user not in user_names:
+                    problems.append(
+                        f"{where} lists user '{user}', who is not a user of this domain; users: "
+                        f"{', '.join(user_names) or 'none'}"
+                    )
+            for space in file_system.spaces:
+                if space not in space_names:
+                    problems.append(
+                        f"{where} lists space '{space}', which is not a space of this domain; spaces: "
+                        f"{', '.join(space_names) or 'none'}"
+                    )
+        if problems:
+            return problems
+        mounts = [
+            (f"user '{user}'", self.user_file_systems(user), MAX_FILE_SYSTEMS_PER_USER) for user in user_names
+        ]
+        mounts += [
+            (f"space '{space.name}'", self.space_file_systems(space), MAX_FILE_SYSTEMS_PER_SPACE)
+            for space in self.spaces
+        ]
+        mounts += [
+            ("the shared spaces", self.shared_space_file_systems(), MAX_FILE_SYSTEMS_FOR_SHARED_SPACES)
+        ]
+        for owner, names, limit in mounts:
+            if len(names) > limit:
+                problems.append(
+                    f"{owner} would mount {len(names)} file_systems ({', '.join(names)}); SageMaker allows "
+                    f"at most {limit}"
+                )
+        return problems
 
 
 class StudioConfig(FrozenModel):

@@ -21,6 +21,7 @@ from constructs_lib.studio_domain import (
     SpaceStorage,
     StudioDomain,
 )
+from constructs_lib.studio_file_system import StudioFileSystem
 from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
 from constructs_lib.studio_security_group import StudioSecurityGroup
 from constructs_lib.studio_sign_in_policy import StudioSignInPolicy
@@ -44,9 +45,10 @@ class ImageBuildNames:
 class StudioStack(Stack):
     """A domain per stack, so a change to one user or space changes one template.
 
-    Stateful (home volumes, space volumes): the domain, profiles and spaces are retained and the stack
-    termination-protected unless the environment is disposable. Exposes `domain`, `persona_roles`,
-    `user_profiles` and `spaces`; outputs the domain id and URL, and for IAM domains the sign-in policy.
+    Stateful (space volumes, team file systems): the domain, profiles, spaces and file systems are retained
+    and the stack termination-protected unless the environment is disposable. Exposes `domain`,
+    `persona_roles`, `file_systems`, `user_profiles` and `spaces`; outputs the domain id and URL, and for
+    IAM domains the sign-in policy.
     """
 
     def __init__(
@@ -133,6 +135,21 @@ class StudioStack(Stack):
                 custom_images=images,
             )
 
+        self.file_systems = {
+            config.name: StudioFileSystem(
+                self,
+                f"FileSystem-{config.name}",
+                vpc=vpc,
+                subnets=subnets,
+                studio_security_group=security_group,
+                encryption_key=studio_key,
+                description=f"Studio domain {domain.name} team file system {config.name}",
+                automatic_backups=config.automatic_backups,
+                removal_policy=removal_policy,
+            ).file_system
+            for config in domain.file_systems
+        }
+
         self.domain = StudioDomain(
             self,
             "Domain",
@@ -160,6 +177,10 @@ class StudioStack(Stack):
                 default_gb=domain.storage.default_space_gb, max_gb=domain.storage.max_space_gb
             ),
             docker_access=DockerAccess(enabled=domain.docker_access),
+            home_efs=domain.home_efs,
+            shared_space_file_systems=[
+                self.file_systems[name] for name in domain.shared_space_file_systems()
+            ],
             removal_policy=removal_policy,
         )
         for role in self.persona_roles.values():
@@ -174,6 +195,7 @@ class StudioStack(Stack):
                 execution_role=self.persona_roles[user.persona].role,
                 security_group_id=security_group.security_group_id,
                 sso_user_name=user.sso_user_name,
+                file_systems=[self.file_systems[name] for name in domain.user_file_systems(user.name)],
                 removal_policy=removal_policy,
             )
             for user in domain.users
@@ -191,6 +213,7 @@ class StudioStack(Stack):
                 storage_gb=space.storage_gb or domain.storage.default_space_gb,
                 instance_type=space.instance_type,
                 display_name=space.display_name,
+                file_systems=[self.file_systems[name] for name in domain.space_file_systems(space)],
                 removal_policy=removal_policy,
             )
             for space in domain.spaces

@@ -90,6 +90,8 @@ COMPUTE_CALLS: Mapping[ComputeKind, frozenset[str]] = {
     ComputeKind.PROVIDER_ON_TIMEOUT: frozenset({S3}),
     # Studio apps in a VpcOnly domain: the SDK and CLI (jobs, pipelines, registry, inference), data in S3,
     # credentials and identity, logs and metrics, images, and KMS for client-side use of platform keys.
+    # Team file systems need no service here: apps speak NFS to mount targets in their own subnets (the
+    # local route); the app itself calls no EFS API.
     ComputeKind.STUDIO_JUPYTER_LAB: frozenset(
         {SAGEMAKER_API, SAGEMAKER_RUNTIME, S3, STS, LOGS, MONITORING, ECR_API, ECR_DOCKER, KMS, SSM}
     ),

@@ -57,6 +57,8 @@ DEPLOYED_RESOURCE_TYPES: Final[tuple[str, ...]] = (
     "AWS::EC2::VPC",
     "AWS::EC2::VPCEndpoint",
     "AWS::ECR::Repository",
+    "AWS::EFS::FileSystem",
+    "AWS::EFS::MountTarget",
     "AWS::Events::EventBusPolicy",
     "AWS::Events::Rule",
     "AWS::IAM::ManagedPolicy",

@@ -10,9 +10,13 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import IConstruct
+
+from constructs_lib.studio_file_system import StudioFileSystem
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -83,6 +87,41 @@ def imported_subnets(stack: cdk.Stack) -> list[ec2.ISubnet]:
         )
         for index, subnet_id in enumerate(SUBNET_IDS)
     ]
+
+
+def team_file_system(stack: cdk.Stack, name: str = "churn-team") -> efs.FileSystem:
+    """A StudioFileSystem in the imported VPC's subnets (two mount targets), for constructs that mount it."""
+    return StudioFileSystem(
+        stack,
+        f"FileSystem-{name}",
+        vpc=ec2.Vpc.from_vpc_attributes(
+            stack, f"Vpc-{name}", vpc_id=VPC_ID, availability_zones=list(STACK_ZONES[:2])
+        ),
+        subnets=[
+            ec2.Subnet.from_subnet_id(stack, f"Subnet-{name}-{index}", subnet_id)
+            for index, subnet_id in enumerate(SUBNET_IDS)
+        ],
+        studio_security_group=ec2.SecurityGroup.from_security_group_id(
+            stack, f"StudioGroup-{name}", SECURITY_GROUP_ID
+        ),
+        encryption_key=kms.Key.from_key_arn(
+            stack,
+            f"StudioKey-{name}",
+            f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555",
+        ),
+        description=f"team file system {name}",
+        automatic_backups=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    ).file_system
+
+
+def mount_targets_of(template: Template, file_system: str) -> list[str]:
+    """Logical ids of the file system's mount targets, sorted."""
+    return sorted(
+        logical
+        for logical, target in template.find_resources("AWS::EFS::MountTarget").items()
+        if target["Properties"]["FileSystemId"] == {"Ref": file_system}
+    )
 
 
 def assert_denies_requests_without_tls(template: Template, bucket: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
@@ -55,12 +56,15 @@ class Domain:
 
 
 SHARED_SPACE_ROLE_ARN = "arn:aws:iam::123456789012:role/shared-space"
+TEAM_FILE_SYSTEM_ID = "fs-0123456789abcdef0"
 
 
 def build(cdk_context: dict[str, Any], *, full: bool) -> Domain:
-    """`full`: lifecycle configs, portal restrictions, Docker with trusted accounts, retained.
+    """`full`: lifecycle configs, portal restrictions, Docker with trusted accounts, no home EFS, a file
+    system for shared spaces, retained.
 
-    Otherwise the bare minimum: no lifecycle configs, nothing hidden, no Docker, deleted with the stack.
+    Otherwise the bare minimum: no lifecycle configs, nothing hidden, no Docker, a home EFS, no custom file
+    system, deleted with the stack.
     """
     stack = bare_stack(cdk_context)
     key = PlatformKey(
@@ -109,6 +113,17 @@ def build(cdk_context: dict[str, Any], *, full: bool) -> Domain:
         docker_access=DockerAccess(enabled=True, trusted_accounts=["222222222222", "111111111111"])
         if full
         else DockerAccess(enabled=False),
+        home_efs=not full,
+        shared_space_file_systems=[
+            efs.FileSystem.from_file_system_attributes(
+                stack,
+                "TeamFileSystem",
+                file_system_id=TEAM_FILE_SYSTEM_ID,
+                security_group=ec2.SecurityGroup.from_security_group_id(stack, "TeamGroup", "sg-0fff"),
+            )
+        ]
+        if full
+        else [],
         removal_policy=cdk.RemovalPolicy.RETAIN if full else cdk.RemovalPolicy.DESTROY,
     )
     assert stack.resolve(domain.domain_id) == {"Fn::GetAtt": [logical_id(domain), "DomainId"]}
@@ -219,7 +234,18 @@ def test_default_space_settings(full: Domain, minimal: Domain) -> None:
         "SecurityGroups": [SECURITY_GROUP_ID],
         "JupyterLabAppSettings": user["JupyterLabAppSettings"],
         "SpaceStorageSettings": user["SpaceStorageSettings"],
+        "CustomFileSystemConfigs": [{"EFSFileSystemConfig": {"FileSystemId": TEAM_FILE_SYSTEM_ID}}],
     }
+    assert "CustomFileSystemConfigs" not in minimal.properties["DefaultSpaceSettings"]
+
+
+@pytest.mark.parametrize(("home_efs", "setting"), [(False, "Disabled"), (True, "Enabled")], ids=["off", "on"])
+def test_home_efs_created_and_mounted_only_when_asked(
+    full: Domain, minimal: Domain, home_efs: bool, setting: str
+) -> None:
+    properties = minimal.properties if home_efs else full.properties
+    assert properties["HomeEfsFileSystemCreation"] == setting
+    assert properties["DefaultUserSettings"]["AutoMountHomeEFS"] == setting
 
 
 def test_removal_policy_applies(full: Domain, minimal: Domain) -> None:

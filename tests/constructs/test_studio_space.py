@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
 from constructs_lib.studio_space import StudioSpace
 from constructs_lib.studio_user_profile import StudioUserProfile
-from tests.constructs.support import SECURITY_GROUP_ID, bare_stack, logical_id, resource
+from tests.constructs.support import (
+    SECURITY_GROUP_ID,
+    bare_stack,
+    logical_id,
+    mount_targets_of,
+    resource,
+    team_file_system,
+)
 
 DOMAIN_ID = "d-abc123def456"
 
@@ -24,6 +33,8 @@ class Spaces:
     private_lab: str  # Private, JupyterLab on ml.t3.medium, 20 GB, display name, retained
     shared_editor: str  # Shared, CodeEditor on ml.m5.large, 50 GB, deleted with the stack
     default_lab: str  # Private, JupyterLab on the domain's default instance type
+    team_lab: str  # Shared, JupyterLab, mounts the team file system
+    file_system: str
 
     def properties(self, space: str) -> dict[str, Any]:
         written: dict[str, Any] = resource(self.template, getattr(self, space))["Properties"]
@@ -53,6 +64,7 @@ def spaces(cdk_context: dict[str, Any]) -> Spaces:
         instance_type: str | None = None,
         display_name: str | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        file_systems: Sequence[efs.IFileSystem] = (),
     ) -> str:
         built = StudioSpace(
             stack,
@@ -65,6 +77,7 @@ def spaces(cdk_context: dict[str, Any]) -> Spaces:
             storage_gb=storage_gb,
             instance_type=instance_type,
             display_name=display_name,
+            file_systems=file_systems,
             removal_policy=removal_policy,
         )
         return logical_id(built)
@@ -86,12 +99,16 @@ def spaces(cdk_context: dict[str, Any]) -> Spaces:
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
     default_lab = space("alice-scratch", "Private", "JupyterLab", storage_gb=5)
+    file_system = team_file_system(stack)
+    team_lab = space("team-lab", "Shared", "JupyterLab", storage_gb=5, file_systems=[file_system])
     return Spaces(
         Template.from_stack(stack),
         owner=logical_id(owner),
         private_lab=private_lab,
         shared_editor=shared_editor,
         default_lab=default_lab,
+        team_lab=team_lab,
+        file_system=logical_id(file_system),
     )
 
 
@@ -140,3 +157,13 @@ def test_created_after_and_deleted_before_its_owners_profile(spaces: Spaces, spa
 def test_removal_policy_applies(spaces: Spaces, space: str, policy: str) -> None:
     written = resource(spaces.template, getattr(spaces, space))
     assert (written["DeletionPolicy"], written["UpdateReplacePolicy"]) == (policy, policy)
+
+
+def test_file_system_is_in_the_space_settings_after_its_mount_targets(spaces: Spaces) -> None:
+    written = resource(spaces.template, spaces.team_lab)
+    assert written["Properties"]["SpaceSettings"]["CustomFileSystems"] == [
+        {"EFSFileSystem": {"FileSystemId": {"Ref": spaces.file_system}}}
+    ]
+    targets = mount_targets_of(spaces.template, spaces.file_system)
+    assert len(targets) == 2
+    assert sorted(written["DependsOn"]) == sorted([spaces.owner, *targets])

@@ -246,6 +246,7 @@ _ID_PREFIXES = {
     "AWS::EC2::VPCEndpoint": "vpce",
     "AWS::EC2::InternetGateway": "igw",
     "AWS::EC2::NatGateway": "nat",
+    "AWS::EFS::FileSystem": "fs",
 }
 
 # How AWS shapes each attribute, from the fields get_att computes.

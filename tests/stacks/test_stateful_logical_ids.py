@@ -25,6 +25,7 @@ STATEFUL_TYPES = (
     "AWS::SageMaker::Space",
     "AWS::ECR::Repository",
     "AWS::SageMaker::ModelPackageGroup",
+    "AWS::EFS::FileSystem",
 )
 
 

@@ -248,9 +248,99 @@ def test_dev_is_disposable(synthesized: SynthesizedApp) -> None:
     stack = synthesized.stages["dev"].studio["ml-research"]
     assert stack.termination_protection is False
     template = Template.from_stack(stack)
-    for resource_type in ("AWS::SageMaker::Domain", "AWS::SageMaker::Space", "AWS::SageMaker::UserProfile"):
-        for resource in template.find_resources(resource_type).values():
+    for resource_type in (
+        "AWS::SageMaker::Domain",
+        "AWS::SageMaker::Space",
+        "AWS::SageMaker::UserProfile",
+        "AWS::EFS::FileSystem",
+    ):
+        resources = template.find_resources(resource_type)
+        assert resources
+        for resource in resources.values():
             assert resource["DeletionPolicy"] == "Delete"
+
+
+@pytest.mark.parametrize("domain_name", ["ml-research", "platform-ops"])
+def test_no_home_efs_unless_configured(synthesized: SynthesizedApp, domain_name: str) -> None:
+    _, domain = _only(synthesized.template(f"dev/Studio-{domain_name}"), "AWS::SageMaker::Domain")
+    assert domain["Properties"]["HomeEfsFileSystemCreation"] == "Disabled"
+    assert domain["Properties"]["DefaultUserSettings"]["AutoMountHomeEFS"] == "Disabled"
+
+
+def test_team_file_system_is_mounted_by_the_configured_users_and_spaces(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
+    config = _domain(sample_platform, "dev", "ml-research")
+    assert [(fs.name, fs.users, fs.spaces, fs.automatic_backups) for fs in config.file_systems] == [
+        ("churn-team", ("alice",), ("churn-model-team",), False)
+    ]
+    stage = synthesized.stages["dev"]
+    stack = stage.studio["ml-research"]
+    template = Template.from_stack(stack)
+    file_system_id, file_system = _only(template, "AWS::EFS::FileSystem")
+    assert _logical_id_of(stack, stack.file_systems["churn-team"].file_system_id) == file_system_id
+    mounted = {"EFSFileSystemConfig": {"FileSystemId": {"Ref": file_system_id}}}
+
+    # Encrypted with the Data stack's Studio key.
+    assert file_system["Properties"]["Encrypted"] is True
+    assert file_system["Properties"]["BackupPolicy"] == {"Status": "DISABLED"}
+    assert stage.data.studio_key is not None
+    assert _logical_id_of(stage.data, stage.data.studio_key.key_arn) in str(
+        file_system["Properties"]["KmsKeyId"]
+    )
+
+    profiles = {
+        resource["Properties"]["UserProfileName"]: resource["Properties"]["UserSettings"]
+        for resource in template.find_resources("AWS::SageMaker::UserProfile").values()
+    }
+    assert {name: settings.get("CustomFileSystemConfigs") for name, settings in profiles.items()} == {
+        "alice": [mounted],
+        "bob": None,
+        "carol": None,
+    }
+    spaces = {
+        resource["Properties"]["SpaceName"]: resource["Properties"]["SpaceSettings"]
+        for resource in template.find_resources("AWS::SageMaker::Space").values()
+    }
+    # alice-lab is alice's private space; churn-model-team is listed; bob-editor is neither.
+    assert {name: settings.get("CustomFileSystems") for name, settings in spaces.items()} == {
+        "alice-lab": [{"EFSFileSystem": {"FileSystemId": {"Ref": file_system_id}}}],
+        "bob-editor": None,
+        "churn-model-team": [{"EFSFileSystem": {"FileSystemId": {"Ref": file_system_id}}}],
+    }
+    # A shared space mounts only what the domain's default space settings offer.
+    _, domain = _only(template, "AWS::SageMaker::Domain")
+    assert domain["Properties"]["DefaultSpaceSettings"]["CustomFileSystemConfigs"] == [mounted]
+
+
+def test_team_file_system_has_a_mount_target_per_domain_subnet_reached_from_the_studio_group(
+    synthesized: SynthesizedApp,
+) -> None:
+    template = synthesized.template("dev/Studio-ml-research")
+    file_system_id, _ = _only(template, "AWS::EFS::FileSystem")
+    _, domain = _only(template, "AWS::SageMaker::Domain")
+    targets = [
+        target["Properties"]
+        for target in template.find_resources("AWS::EFS::MountTarget").values()
+        if target["Properties"]["FileSystemId"] == {"Ref": file_system_id}
+    ]
+    assert sorted(map(str, (t["SubnetId"] for t in targets))) == sorted(
+        map(str, domain["Properties"]["SubnetIds"])
+    )
+    (studio_group,) = domain["Properties"]["DefaultUserSettings"]["SecurityGroups"]
+    (file_system_group,) = {json.dumps(t["SecurityGroups"]) for t in targets}
+    ingress = [
+        rule["Properties"]
+        for rule in template.find_resources("AWS::EC2::SecurityGroupIngress").values()
+        if rule["Properties"]["GroupId"] == json.loads(file_system_group)[0]
+    ]
+    assert [(r["SourceSecurityGroupId"], r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in ingress] == [
+        (studio_group, "tcp", 2049, 2049)
+    ]
+    # The Studio group lets the apps out to it: NFS inside the VPC.
+    studio_group_id = studio_group["Fn::GetAtt"][0]
+    egress = template.to_json()["Resources"][studio_group_id]["Properties"]["SecurityGroupEgress"]
+    assert any(rule["IpProtocol"] == "tcp" and rule["FromPort"] == 2049 for rule in egress)
 
 
 @pytest.fixture(scope="module")
@@ -270,10 +360,15 @@ def config_dir_with_retained_studio(tmp_path_factory: pytest.TempPathFactory) ->
     return target
 
 
-def test_home_volumes_users_and_spaces_are_retained_outside_dev(retained_studio: Stack) -> None:
+def test_domain_users_spaces_and_file_systems_are_retained_outside_dev(retained_studio: Stack) -> None:
     assert retained_studio.termination_protection is True
     template = Template.from_stack(retained_studio)
-    for resource_type in ("AWS::SageMaker::Domain", "AWS::SageMaker::Space", "AWS::SageMaker::UserProfile"):
+    for resource_type in (
+        "AWS::SageMaker::Domain",
+        "AWS::SageMaker::Space",
+        "AWS::SageMaker::UserProfile",
+        "AWS::EFS::FileSystem",
+    ):
         resources = template.find_resources(resource_type)
         assert resources
         for resource in resources.values():

@@ -96,6 +96,7 @@ class Domain:
     security_group_ids: Sequence[str]
     persona_roles: dict[str, str]  # persona -> role ARN
     user_personas: dict[str, str]  # user profile -> persona
+    file_system_ids: Sequence[str]  # the domain's team file systems (EFS)
 
 
 class MatrixBase:
@@ -143,6 +144,11 @@ class MatrixBase:
                     security_group_ids=defaults["SecurityGroups"],
                     persona_roles=roles,
                     user_personas={user.name: user.persona for user in domain.users},
+                    file_system_ids=[
+                        self.templates.ref(file_system, stack)
+                        for file_system, resource in sorted(stack.resources.items())
+                        if resource["Type"] == "AWS::EFS::FileSystem"
+                    ],
                 )
             )
         return resolved

@@ -98,6 +98,18 @@ class StudioRequests(MatrixBase):
                     self._arn(environment, "sagemaker", f"model-package-group/{registry_group.name}"),
                     allowed=False,
                 )
+            for file_system_id in domain.file_system_ids:
+                # Studio mounts it over NFS (the security group decides); through the EFS API a persona may
+                # neither remove it nor open it to other networks or principals.
+                file_system = self._arn(environment, "elasticfilesystem", f"file-system/{file_system_id}")
+                for action, what in (
+                    ("elasticfilesystem:DeleteFileSystem", "delete"),
+                    ("elasticfilesystem:CreateMountTarget", "add a mount target to"),
+                    ("elasticfilesystem:PutFileSystemPolicy", "set the policy of"),
+                ):
+                    yield request(
+                        f"cannot {what} team file system {file_system_id}", action, file_system, allowed=False
+                    )
             # Studio itself.
             app = self._arn(environment, "sagemaker", f"app/{domain.domain_id}/a-user/jupyterlab/default")
             for instance_type in persona.app_instance_types[:1]:
