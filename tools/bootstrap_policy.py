@@ -93,6 +93,7 @@ DEPLOYED_RESOURCE_TYPES: Final[tuple[str, ...]] = (
     "AWS::SageMaker::Space",
     "AWS::SageMaker::StudioLifecycleConfig",
     "AWS::SageMaker::UserProfile",
+    "AWS::StepFunctions::StateMachine",
 )
 
 # Types whose shipped schema declares no handler permissions (legacy, non-registry resources): declared by
@@ -138,6 +139,10 @@ CUSTOM_RESOURCE_ACTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "Custom::VpcRestrictDefaultSG": ("lambda:InvokeFunction",),
     # The model-package reader's provider framework (constructs_lib).
     "Custom::ModelPackage": ("lambda:InvokeFunction",),
+    # A disposable environment's cleanup provider framework (constructs_lib/disposable_cleanup.py).
+    "Custom::DisposableCleanup": ("lambda:InvokeFunction",),
+    # CDK's bucket emptying before deletion (auto_delete_objects, disposable environments).
+    "Custom::S3AutoDeleteObjects": ("lambda:InvokeFunction",),
 }
 
 # Beyond the resources: the bootstrap-version rule of every CDK template resolves the SSM parameter

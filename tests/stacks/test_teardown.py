@@ -40,6 +40,9 @@ TEARDOWN: Mapping[str, str] = {
             "AWS::EC2::SubnetRouteTableAssociation",
             "AWS::EC2::VPC",
             "AWS::EC2::VPCEndpoint",
+            # Team file systems: the profiles and spaces that mount them are deleted first.
+            "AWS::EFS::FileSystem",
+            "AWS::EFS::MountTarget",
             "AWS::Events::Rule",
             "AWS::IAM::ManagedPolicy",
             "AWS::IAM::Policy",
