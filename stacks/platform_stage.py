@@ -191,6 +191,7 @@ class PlatformStage(cdk.Stage):
                     artifact_bucket_name=artifact_bucket_name(environment),
                     data_key=self.data.data_key,
                     studio_key=self.data.studio_key,
+                    logs_key=self.data.logs_key,
                     image_build=ImageBuildNames(
                         parameter_path=naming.image_build_parameter(environment.name, "").rstrip("/"),
                         source_bucket=naming.build_source_bucket_name(environment),

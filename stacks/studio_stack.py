@@ -25,6 +25,7 @@ from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
 from constructs_lib.studio_security_group import StudioSecurityGroup
 from constructs_lib.studio_sign_in_policy import StudioSignInPolicy
 from constructs_lib.studio_space import StudioSpace
+from constructs_lib.studio_teardown import StudioTeardown
 from constructs_lib.studio_user_profile import StudioUserProfile
 from platform_config import DomainConfig, PersonaConfig, naming
 
@@ -45,8 +46,10 @@ class StudioStack(Stack):
     """A domain per stack, so a change to one user or space changes one template.
 
     Stateful (home volumes, space volumes): the domain, profiles and spaces are retained and the stack
-    termination-protected unless the environment is disposable. Exposes `domain`, `persona_roles`,
-    `user_profiles` and `spaces`; outputs the domain id and URL, and for IAM domains the sign-in policy.
+    termination-protected unless the environment is disposable. A disposable environment's stack also
+    tears down what users started and what SageMaker leaves in the VPC when it is deleted
+    (constructs_lib/studio_teardown.py). Exposes `domain`, `persona_roles`, `user_profiles`, `spaces` and
+    `teardown` (None when retained); outputs the domain id and URL, and for IAM domains the sign-in policy.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class StudioStack(Stack):
         artifact_bucket_name: str,
         data_key: kms.IKey,
         studio_key: kms.IKey,
+        logs_key: kms.IKey,
         custom_images: Sequence[tuple[str, str]] = (),
         image_build: ImageBuildNames | None = None,
         mlflow_tracking_server_arn: str | None = None,
@@ -195,6 +199,17 @@ class StudioStack(Stack):
             )
             for space in domain.spaces
         }
+
+        self.teardown: StudioTeardown | None = None
+        if removal_policy == RemovalPolicy.DESTROY:
+            self.teardown = StudioTeardown(
+                self,
+                "Teardown",
+                domain=self.domain,
+                vpc=vpc,
+                studio_resources=[*self.user_profiles.values(), *self.spaces.values()],
+                logs_key=logs_key,
+            )
 
         CfnOutput(self, "DomainId", value=self.domain.domain_id, description=f"Studio domain {domain.name}")
         CfnOutput(self, "DomainUrl", value=self.domain.resource.attr_url, description="Studio sign-in URL")

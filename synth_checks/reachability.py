@@ -36,6 +36,7 @@ class ComputeKind(StrEnum):
     APPROVAL_GUARD = "function:approval_guard"
     MODEL_PACKAGE_BASELINE = "function:model_package_baseline"
     PROMOTION_NOTIFIER = "function:promotion_notifier"
+    STUDIO_TEARDOWN = "function:studio_teardown"
     PROVIDER_ON_EVENT = "CDK provider framework onEvent"
     PROVIDER_IS_COMPLETE = "CDK provider framework isComplete"
     PROVIDER_ON_TIMEOUT = "CDK provider framework onTimeout"
@@ -65,6 +66,9 @@ LAMBDA = "lambda"
 SNS = "sns"
 SSM = "ssm"
 STATES = "states"
+EC2 = "ec2"
+EFS = "elasticfilesystem"
+CLOUDFORMATION = "cloudformation"
 
 # Which AWS APIs each kind of compute calls from inside its subnets: the one definition the check reads.
 # Lambda writes a function's logs and decrypts its environment itself (not through the function's network
@@ -80,6 +84,9 @@ COMPUTE_CALLS: Mapping[ComputeKind, frozenset[str]] = {
     ComputeKind.MODEL_PACKAGE_BASELINE: frozenset({SAGEMAKER_API}),
     # functions/promotion_notifier/handler.py: boto3 sns client only.
     ComputeKind.PROMOTION_NOTIFIER: frozenset({SNS}),
+    # functions/studio_teardown/handler.py: sagemaker, ec2, efs and cloudformation clients. Deployed outside
+    # the VPC (constructs_lib/studio_teardown.py), so the check sees it only if it ever moves into subnets.
+    ComputeKind.STUDIO_TEARDOWN: frozenset({SAGEMAKER_API, EC2, EFS, CLOUDFORMATION}),
     # The provider framework invokes the user function through the Lambda API and answers CloudFormation
     # by a PUT to a pre-signed S3 URL; with an isComplete handler it also starts a Step Functions waiter.
     ComputeKind.PROVIDER_ON_EVENT: frozenset({LAMBDA, S3}),

@@ -91,6 +91,7 @@ DEPLOYED_RESOURCE_TYPES: Final[tuple[str, ...]] = (
     "AWS::SageMaker::Space",
     "AWS::SageMaker::StudioLifecycleConfig",
     "AWS::SageMaker::UserProfile",
+    "AWS::StepFunctions::StateMachine",
 )
 
 # Types whose shipped schema declares no handler permissions (legacy, non-registry resources): declared by
@@ -136,6 +137,8 @@ CUSTOM_RESOURCE_ACTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "Custom::VpcRestrictDefaultSG": ("lambda:InvokeFunction",),
     # The model-package reader's provider framework (constructs_lib).
     "Custom::ModelPackage": ("lambda:InvokeFunction",),
+    # The Studio teardown's provider framework (constructs_lib/studio_teardown.py), disposable environments.
+    "Custom::StudioTeardown": ("lambda:InvokeFunction",),
 }
 
 # Beyond the resources: the bootstrap-version rule of every CDK template resolves the SSM parameter

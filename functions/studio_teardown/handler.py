@@ -1,36 +1,39 @@
-"""A custom resource that tears a Studio domain down when its stack is deleted: apps, spaces, user profiles,
-the domain with its home EFS, and the two NFS security groups SageMaker created in the VPC.
+"""Two custom resources that take a Studio domain down with its stack, so `cdk destroy` reaches the VPC.
 
-Runs behind the CDK `custom_resources.Provider` framework with an isComplete handler, in disposable
-environments only. Users start apps (CloudFormation does not know them), and while an app runs SageMaker
-refuses to delete its user profile or space; once the domain is gone, its home EFS (kept by CloudFormation's
-delete) and SageMaker's NFS security groups keep the VPC from being deleted.
+Users start apps (CloudFormation does not know them), and while an app runs SageMaker refuses to delete its
+user profile or space; once the domain is gone, its home EFS (CloudFormation's delete keeps it) and
+SageMaker's NFS security groups keep the VPC from being deleted. Runs behind the CDK
+`custom_resources.Provider` framework with an isComplete handler, in disposable environments only. The
+platform's permissions boundary denies every role `sagemaker:DeleteDomain`: CloudFormation deletes the
+domain, between the two phases.
 
-- `on_event` Create and Update record the domain id: it is the physical resource id and `Data.DomainId`.
-  Delete calls nothing: the work is done by `is_complete`, one step per poll.
-- `is_complete` Delete first reads the stack's status. Only a stack being deleted (`DELETE_IN_PROGRESS`,
-  or `ROLLBACK_IN_PROGRESS` after a failed create) is torn down; a resource removed from the template or
-  replaced while its stack lives (`UPDATE_*`) leaves the domain alone. Then, each poll, it looks at what
-  is left and asks for the next deletions: apps of every user profile and space (`ListApps` with
-  `DomainIdEquals`; apps already `Deleted` or `Deleting` are left to finish), then spaces, then user
-  profiles, then `DeleteDomain` with `RetentionPolicy.HomeEfsFileSystem=Delete`; once the domain is gone,
-  the home EFS file systems SageMaker tagged with the domain's ARN (`ManagedByAmazonSageMakerResource`):
-  mount targets, then the file system; then the NFS security groups
-  (`security-group-for-{inbound,outbound}-nfs-<domain id>` in the VPC), once no network interface uses
-  them, each rule referencing the other group revoked first. It is complete when nothing is left.
+- Phase `Contents` (a resource that depends on the domain, its user profiles and spaces: deleted first):
+  each poll deletes every app of every user profile and space (`ListApps` with `DomainIdEquals`; apps
+  already `Deleted` or `Deleting` are left to finish), then, once no app is left, every space, then every
+  user profile, those users created in Studio included. CloudFormation then deletes the domain and finds the
+  template's profiles and spaces already gone.
+- Phase `Leftovers` (a resource the domain depends on: deleted after it): each poll finds, in the VPC, the
+  NFS security groups (`security-group-for-{inbound,outbound}-nfs-<domain id>`) and home EFS file systems
+  (mount targets in the VPC) that SageMaker tagged `ManagedByAmazonSageMakerResource` with the ARN of a
+  domain that no longer exists, deletes each file system's mount targets, then the file system, then the
+  groups once no network interface uses them, each rule referencing the other group revoked first. A
+  domain that still exists (another stack's, in the same VPC) keeps all of its.
+
+`on_event` Create and Update record what the resource is for (the domain id, or the VPC id) as the physical
+resource id; Delete records when it began (`Data.TeardownStartedAt`, epoch seconds, passed on by the
+framework to every poll) and leaves the work to `is_complete`. A Delete tears down only while its stack is
+being deleted (`DELETE_IN_PROGRESS`, or `ROLLBACK_IN_PROGRESS` after a failed create): a resource removed
+from the template or replaced while its stack lives (`UPDATE_*`) leaves everything alone.
 
 Every step reads the state from AWS, so a poll may run any number of times, and a failed or timed-out
-delete resumes where it stopped when `cdk destroy` runs again. Throttling the client's retries could not
-absorb leaves the resource incomplete until the next poll. A Failed app, or a space, user profile or
-domain whose deletion failed, raises an error naming it and what SageMaker said.
+delete resumes where it stopped when the destroy runs again. Throttling the client's retries could not
+absorb leaves the resource incomplete until the next poll. A Failed app, or a space or user profile whose
+deletion failed, raises an error naming it; so does anything still there `GiveUpAfterSeconds` after the
+Delete began, a little before the framework's own timeout, whose message ("Operation timed out") names
+nothing.
 
-ResourceProperties (CloudFormation passes every value as a string):
-- `DomainId` (required), `DomainArn` (required: the EFS and security groups carry it in their tag),
-  `VpcId` (required: where the security groups are).
-- `GiveUpAfterSeconds` (required): how long after the Delete began `is_complete` stops with an error that
-  names what is still there (an app that takes longer, for instance), a little before the framework's own
-  timeout, whose message ("Operation timed out") would name nothing. `on_event` records when the Delete
-  began in `Data.TeardownStartedAt` (epoch seconds), which the framework passes on to every poll.
+ResourceProperties (CloudFormation passes every value as a string): `Phase` ("Contents" or "Leftovers"),
+`GiveUpAfterSeconds`; for Contents `DomainId` and `DomainArn`, for Leftovers `VpcId`.
 
 This module is the whole asset: standard library and boto3 only, nothing else from the project.
 """
@@ -103,12 +106,21 @@ class PropertyError(ValueError):
     """The custom resource's properties are wrong (a bug in the stack that declares it)."""
 
 
+CONTENTS: Final = "Contents"
+LEFTOVERS: Final = "Leftovers"
+
+
 @dataclass(frozen=True)
 class Properties:
-    domain_id: str
-    domain_arn: str
-    vpc_id: str
+    phase: str
     give_up_after_seconds: int
+    domain_id: str = ""  # Contents
+    domain_arn: str = ""  # Contents
+    vpc_id: str = ""  # Leftovers
+
+    @property
+    def physical_id(self) -> str:
+        return self.domain_id if self.phase == CONTENTS else f"studio-leftovers-{self.vpc_id}"
 
 
 @dataclass(frozen=True)
@@ -130,15 +142,18 @@ def parse_properties(properties: object) -> Properties:
     """The resource's properties; raises PropertyError naming the property."""
     if not isinstance(properties, Mapping):
         raise PropertyError("ResourceProperties is missing or not an object")
-    domain_id = _required(properties, "DomainId", DOMAIN_ID_PATTERN, "a Studio domain id (d-...)")
-    domain_arn = _required(properties, "DomainArn", DOMAIN_ARN_PATTERN, "a Studio domain ARN")
-    if not domain_arn.endswith(f"/{domain_id}"):
-        raise PropertyError(f"DomainArn {domain_arn} is not the ARN of domain {domain_id}")
-    vpc_id = _required(properties, "VpcId", VPC_ID_PATTERN, "a VPC id (vpc-...)")
-    give_up = _required(properties, "GiveUpAfterSeconds", SECONDS_PATTERN, "a whole number of seconds")
-    return Properties(
-        domain_id=domain_id, domain_arn=domain_arn, vpc_id=vpc_id, give_up_after_seconds=int(give_up)
-    )
+    phase = properties.get("Phase")
+    give_up = int(_required(properties, "GiveUpAfterSeconds", SECONDS_PATTERN, "a whole number of seconds"))
+    if phase == CONTENTS:
+        domain_id = _required(properties, "DomainId", DOMAIN_ID_PATTERN, "a Studio domain id (d-...)")
+        domain_arn = _required(properties, "DomainArn", DOMAIN_ARN_PATTERN, "a Studio domain ARN")
+        if not domain_arn.endswith(f"/{domain_id}"):
+            raise PropertyError(f"DomainArn {domain_arn} is not the ARN of domain {domain_id}")
+        return Properties(phase, give_up, domain_id=domain_id, domain_arn=domain_arn)
+    if phase == LEFTOVERS:
+        vpc_id = _required(properties, "VpcId", VPC_ID_PATTERN, "a VPC id (vpc-...)")
+        return Properties(phase, give_up, vpc_id=vpc_id)
+    raise PropertyError(f"Phase must be {CONTENTS!r} or {LEFTOVERS!r}, got {phase!r}")
 
 
 def _code(error: ClientError) -> str:
@@ -326,85 +341,100 @@ def describe_domain(sagemaker: SageMakerClient, domain_id: str) -> Mapping[str, 
         raise
 
 
-def delete_domain(sagemaker: SageMakerClient, domain_id: str, domain: Mapping[str, Any]) -> None:
-    status = str(domain.get("Status", ""))
-    if status == DELETE_FAILED:
-        raise TeardownError(
-            f"SageMaker could not delete domain {domain_id}: "
-            f"{domain.get('FailureReason') or 'no reason given'}; fix the cause, then run the destroy again "
-            "(it resumes where it stopped)"
+def domain_exists(sagemaker: SageMakerClient, domain_id: str) -> bool:
+    return describe_domain(sagemaker, domain_id) is not None
+
+
+@dataclass
+class Leftovers:
+    """What SageMaker left in the VPC for one domain: its NFS security groups and home file systems."""
+
+    security_groups: list[Mapping[str, Any]]
+    file_systems: list[str]
+
+
+def _sagemaker_domain(tags: Sequence[Mapping[str, Any]]) -> str | None:
+    """The domain ARN SageMaker tagged a resource with, or None."""
+    value = next((tag.get("Value") for tag in tags if tag.get("Key") == SAGEMAKER_TAG), None)
+    return value if isinstance(value, str) and DOMAIN_ARN_PATTERN.match(value) else None
+
+
+def find_leftovers(clients: Clients, vpc_id: str) -> dict[str, Leftovers]:
+    """Domain ARN -> its NFS security groups in the VPC and its home file systems with mount targets in it
+    (or none left, once its groups are in the VPC)."""
+    found: dict[str, Leftovers] = {}
+    for page in clients.ec2.get_paginator("describe_security_groups").paginate(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+    ):
+        for group in page.get("SecurityGroups", []):
+            domain_arn = _sagemaker_domain(group.get("Tags", []))
+            if domain_arn is None or group.get("GroupName") not in nfs_security_group_names(
+                domain_arn.rsplit("/", 1)[1]
+            ):
+                continue
+            found.setdefault(domain_arn, Leftovers([], [])).security_groups.append(group)
+    subnets = {
+        subnet["SubnetId"]
+        for page in clients.ec2.get_paginator("describe_subnets").paginate(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
         )
-    if status == DELETING:
-        return
-    _delete_ignoring_not_found(
-        functools.partial(
-            sagemaker.delete_domain, DomainId=domain_id, RetentionPolicy={"HomeEfsFileSystem": "Delete"}
-        ),
-        "deleting domain and its home EFS",
-        domain_id=domain_id,
-    )
-
-
-def delete_home_file_systems(efs: EFSClient, domain_arn: str) -> list[str]:
-    """Delete the mount targets, then the file system, of every EFS tagged with the domain's ARN; returns
-    the file systems still there."""
-    left = []
-    for page in efs.get_paginator("describe_file_systems").paginate():
-        for file_system in page.get("FileSystems", []):
-            tags = {tag["Key"]: tag["Value"] for tag in file_system.get("Tags", [])}
-            if tags.get(SAGEMAKER_TAG) != domain_arn:
+        for subnet in page.get("Subnets", [])
+    }
+    for file_system_page in clients.efs.get_paginator("describe_file_systems").paginate():
+        for file_system in file_system_page.get("FileSystems", []):
+            domain_arn = _sagemaker_domain(file_system.get("Tags", []))
+            if domain_arn is None or file_system.get("LifeCycleState") in {"deleting", "deleted"}:
                 continue
             file_system_id = file_system["FileSystemId"]
-            left.append(file_system_id)
-            if file_system.get("LifeCycleState") in {"deleting", "deleted"}:
-                continue
             try:
-                mount_targets = efs.describe_mount_targets(FileSystemId=file_system_id).get(
-                    "MountTargets", []
-                )
+                mount_targets = clients.efs.describe_mount_targets(FileSystemId=file_system_id)[
+                    "MountTargets"
+                ]
             except ClientError as error:
                 if _code(error) in NOT_FOUND_ERRORS:
                     continue
                 raise
-            for mount_target in mount_targets:
-                if mount_target.get("LifeCycleState") in {"deleting", "deleted"}:
-                    continue
-                _delete_ignoring_not_found(
-                    functools.partial(efs.delete_mount_target, MountTargetId=mount_target["MountTargetId"]),
-                    "deleting home EFS mount target",
-                    file_system_id=file_system_id,
-                    mount_target=mount_target["MountTargetId"],
-                )
-            if not mount_targets:
-                _delete_ignoring_not_found(
-                    functools.partial(efs.delete_file_system, FileSystemId=file_system_id),
-                    "deleting home EFS",
-                    file_system_id=file_system_id,
-                )
-    return left
+            in_vpc = any(
+                target.get("VpcId") == vpc_id or target.get("SubnetId") in subnets for target in mount_targets
+            )
+            if in_vpc or (not mount_targets and domain_arn in found):
+                found.setdefault(domain_arn, Leftovers([], [])).file_systems.append(file_system_id)
+    return found
+
+
+def delete_file_system(efs: EFSClient, file_system_id: str) -> None:
+    """Delete its mount targets; once it has none, the file system."""
+    try:
+        mount_targets = efs.describe_mount_targets(FileSystemId=file_system_id)["MountTargets"]
+    except ClientError as error:
+        if _code(error) in NOT_FOUND_ERRORS:
+            return
+        raise
+    for mount_target in mount_targets:
+        if mount_target.get("LifeCycleState") in {"deleting", "deleted"}:
+            continue
+        _delete_ignoring_not_found(
+            functools.partial(efs.delete_mount_target, MountTargetId=mount_target["MountTargetId"]),
+            "deleting home EFS mount target",
+            file_system_id=file_system_id,
+            mount_target=mount_target["MountTargetId"],
+        )
+    if not mount_targets:
+        try:
+            efs.delete_file_system(FileSystemId=file_system_id)
+            log(logging.INFO, "deleting home EFS", file_system_id=file_system_id)
+        except ClientError as error:
+            if _code(error) not in NOT_FOUND_ERRORS | {"FileSystemInUse"}:
+                raise
 
 
 def nfs_security_group_names(domain_id: str) -> tuple[str, str]:
     return (f"security-group-for-inbound-nfs-{domain_id}", f"security-group-for-outbound-nfs-{domain_id}")
 
 
-def delete_nfs_security_groups(ec2: EC2Client, properties: Properties) -> list[str]:
-    """Delete SageMaker's NFS security groups of the domain once no network interface uses them (their
+def delete_security_groups(ec2: EC2Client, groups: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Delete SageMaker's NFS security groups of one domain once no network interface uses them (their
     rules referencing each other revoked first); returns the groups still there."""
-    groups = ec2.describe_security_groups(
-        Filters=[
-            {"Name": "vpc-id", "Values": [properties.vpc_id]},
-            {"Name": "group-name", "Values": list(nfs_security_group_names(properties.domain_id))},
-        ]
-    ).get("SecurityGroups", [])
-    groups = [
-        group
-        for group in groups
-        if {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}.get(SAGEMAKER_TAG)
-        == properties.domain_arn
-    ]
-    if not groups:
-        return []
     group_ids = sorted(group["GroupId"] for group in groups)
     interfaces = ec2.describe_network_interfaces(Filters=[{"Name": "group-id", "Values": group_ids}]).get(
         "NetworkInterfaces", []
@@ -469,58 +499,62 @@ def _revoke_group_references(ec2: EC2Client, group: Mapping[str, Any], group_ids
 
 @dataclass(frozen=True)
 class Progress:
-    """What a poll found still there; empty when the domain and everything of it is gone."""
+    """What a poll found still there; empty when the phase is done."""
 
     apps: Sequence[App] = ()
     spaces: Sequence[str] = ()
     user_profiles: Sequence[str] = ()
-    domain: str | None = None
     file_systems: Sequence[str] = ()
     security_groups: Sequence[str] = ()
 
     @property
     def done(self) -> bool:
         return not (
-            self.apps
-            or self.spaces
-            or self.user_profiles
-            or self.domain
-            or self.file_systems
-            or self.security_groups
+            self.apps or self.spaces or self.user_profiles or self.file_systems or self.security_groups
         )
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, list[str]]:
         return {
             "apps": [f"{app.label} ({app.status})" for app in self.apps],
             "spaces": list(self.spaces),
             "user_profiles": list(self.user_profiles),
-            "domain": self.domain,
             "file_systems": list(self.file_systems),
             "security_groups": list(self.security_groups),
         }
 
 
-def teardown_step(clients: Clients, properties: Properties) -> Progress:
-    """One poll: ask for the next deletions, and say what is still there."""
-    domain_id = properties.domain_id
-    domain = describe_domain(clients.sagemaker, domain_id)
-    if domain is not None:
-        status = str(domain.get("Status", ""))
-        if status != DELETING:
-            apps = delete_apps(clients.sagemaker, domain_id)
-            if apps:
-                return Progress(apps=apps, domain=domain_id)
-            spaces = delete_spaces(clients.sagemaker, domain_id)
-            if spaces:
-                return Progress(spaces=spaces, domain=domain_id)
-            profiles = delete_user_profiles(clients.sagemaker, domain_id)
-            if profiles:
-                return Progress(user_profiles=profiles, domain=domain_id)
-        delete_domain(clients.sagemaker, domain_id, domain)
-        return Progress(domain=domain_id)
-    file_systems = delete_home_file_systems(clients.efs, properties.domain_arn)
-    security_groups = delete_nfs_security_groups(clients.ec2, properties)
-    return Progress(file_systems=file_systems, security_groups=security_groups)
+def contents_step(sagemaker: SageMakerClient, domain_id: str) -> Progress:
+    """One poll of the Contents phase: apps, then spaces, then user profiles; nothing for a missing domain."""
+    if not domain_exists(sagemaker, domain_id):
+        log(logging.INFO, "the domain no longer exists: nothing to delete", domain_id=domain_id)
+        return Progress()
+    apps = delete_apps(sagemaker, domain_id)
+    if apps:
+        return Progress(apps=apps)
+    spaces = delete_spaces(sagemaker, domain_id)
+    if spaces:
+        return Progress(spaces=spaces)
+    return Progress(user_profiles=delete_user_profiles(sagemaker, domain_id))
+
+
+def leftovers_step(clients: Clients, vpc_id: str) -> Progress:
+    """One poll of the Leftovers phase: what SageMaker left in the VPC for domains that no longer exist."""
+    file_systems: list[str] = []
+    security_groups: list[str] = []
+    for domain_arn, leftovers in sorted(find_leftovers(clients, vpc_id).items()):
+        domain_id = domain_arn.rsplit("/", 1)[1]
+        if domain_exists(clients.sagemaker, domain_id):
+            log(logging.INFO, "domain still exists: its resources stay", domain_id=domain_id)
+            continue
+        for file_system_id in leftovers.file_systems:
+            delete_file_system(clients.efs, file_system_id)
+        file_systems.extend(leftovers.file_systems)
+        if leftovers.file_systems:
+            # Their mount targets' interfaces are in the groups: the groups wait for the next polls.
+            security_groups.extend(group["GroupId"] for group in leftovers.security_groups)
+        elif leftovers.security_groups:
+            security_groups.extend(delete_security_groups(clients.ec2, leftovers.security_groups))
+    return Progress(file_systems=sorted(file_systems), security_groups=sorted(security_groups))
 
 
 # --- the custom resource ---------------------------------------------------------------------------------
@@ -534,8 +568,8 @@ def stack_is_being_deleted(cloudformation: CloudFormationClient, stack_id: str) 
 
 
 def on_event(event: Mapping[str, Any], context: object, *, now: float | None = None) -> dict[str, Any]:
-    """The Provider framework's onEvent handler: records the domain id; a Delete records when it began and
-    leaves the work to `is_complete`. `now` (epoch seconds) is for tests."""
+    """The Provider framework's onEvent handler: records what the resource is for; a Delete records when it
+    began and leaves the work to `is_complete`. `now` (epoch seconds) is for tests."""
     request_type = event.get("RequestType")
     if request_type == "Delete":
         physical_id = event.get("PhysicalResourceId")
@@ -548,11 +582,14 @@ def on_event(event: Mapping[str, Any], context: object, *, now: float | None = N
     properties = parse_properties(event.get("ResourceProperties"))
     log(
         logging.INFO,
-        "studio teardown recorded the domain",
+        "studio teardown recorded",
         request_type=request_type,
-        domain_id=properties.domain_id,
+        physical_id=properties.physical_id,
     )
-    return {"PhysicalResourceId": properties.domain_id, "Data": {"DomainId": properties.domain_id}}
+    data = (
+        {"DomainId": properties.domain_id} if properties.phase == CONTENTS else {"VpcId": properties.vpc_id}
+    )
+    return {"PhysicalResourceId": properties.physical_id, "Data": data}
 
 
 def _started_at(event: Mapping[str, Any]) -> float | None:
@@ -561,21 +598,21 @@ def _started_at(event: Mapping[str, Any]) -> float | None:
     return float(value) if isinstance(value, str) and value.isdigit() else None
 
 
-def _domain_of_delete(event: Mapping[str, Any], properties: Properties) -> Properties | None:
-    """The domain the Delete is for: the recorded one (the physical id), which differs from the properties'
-    when the domain was replaced; None when no domain was recorded."""
+def _recorded(event: Mapping[str, Any], properties: Properties) -> Properties | None:
+    """What the Delete is for: what was recorded (the physical id), which differs from the properties when
+    the domain was replaced; None when nothing was recorded."""
     physical_id = event.get("PhysicalResourceId")
-    if physical_id == properties.domain_id:
+    if physical_id == properties.physical_id:
         return properties
-    if not isinstance(physical_id, str) or not DOMAIN_ID_PATTERN.match(physical_id):
-        return None
-    arn = properties.domain_arn.rsplit("/", 1)[0] + f"/{physical_id}"
-    return Properties(
-        domain_id=physical_id,
-        domain_arn=arn,
-        vpc_id=properties.vpc_id,
-        give_up_after_seconds=properties.give_up_after_seconds,
-    )
+    if properties.phase == CONTENTS and isinstance(physical_id, str) and DOMAIN_ID_PATTERN.match(physical_id):
+        arn = properties.domain_arn.rsplit("/", 1)[0] + f"/{physical_id}"
+        return Properties(CONTENTS, properties.give_up_after_seconds, domain_id=physical_id, domain_arn=arn)
+    prefix = "studio-leftovers-"
+    if properties.phase == LEFTOVERS and isinstance(physical_id, str) and physical_id.startswith(prefix):
+        vpc_id = physical_id.removeprefix(prefix)
+        if VPC_ID_PATTERN.match(vpc_id):
+            return Properties(LEFTOVERS, properties.give_up_after_seconds, vpc_id=vpc_id)
+    return None
 
 
 def is_complete(
@@ -585,43 +622,42 @@ def is_complete(
     context."""
     if event.get("RequestType") != "Delete":
         return {"IsComplete": True}
-    properties = _domain_of_delete(event, parse_properties(event.get("ResourceProperties")))
+    properties = _recorded(event, parse_properties(event.get("ResourceProperties")))
     if properties is None:
         log(
             logging.INFO,
-            "no domain recorded: nothing to tear down",
+            "nothing recorded: nothing to tear down",
             physical_id=event.get("PhysicalResourceId"),
         )
         return {"IsComplete": True}
-    domain_id = properties.domain_id
+    what = f"domain {properties.domain_id}" if properties.phase == CONTENTS else f"VPC {properties.vpc_id}"
     clients = clients or default_clients()
     try:
         if not stack_is_being_deleted(clients.cloudformation, str(event.get("StackId", ""))):
-            log(logging.INFO, "resource removed while its stack lives: the domain stays", domain_id=domain_id)
+            log(logging.INFO, "resource removed while its stack lives: everything stays", target=what)
             return {"IsComplete": True}
-        progress = teardown_step(clients, properties)
+        if properties.phase == CONTENTS:
+            progress = contents_step(clients.sagemaker, properties.domain_id)
+        else:
+            progress = leftovers_step(clients, properties.vpc_id)
     except ClientError as error:
         if _code(error) in THROTTLING_ERRORS:
             log(logging.WARNING, "throttled: trying again at the next poll", error=_message(error))
             return {"IsComplete": False}
-        raise TeardownError(
-            f"tearing down domain {domain_id} failed: {_code(error)}: {_message(error)}"
-        ) from error
+        raise TeardownError(f"tearing down {what} failed: {_code(error)}: {_message(error)}") from error
     if progress.done:
-        log(logging.INFO, "studio domain torn down", domain_id=domain_id)
+        log(logging.INFO, "studio teardown done", phase=properties.phase, target=what)
         return {"IsComplete": True}
-    log(logging.INFO, "studio teardown in progress", domain_id=domain_id, **progress.summary())
+    log(
+        logging.INFO, "studio teardown in progress", phase=properties.phase, target=what, **progress.summary()
+    )
     started = _started_at(event)
     elapsed = (time.time() if now is None else now) - started if started is not None else 0.0
     if elapsed >= properties.give_up_after_seconds:
-        left = "; ".join(
-            f"{kind}: {', '.join(map(str, names)) if isinstance(names, list) else names}"
-            for kind, names in progress.summary().items()
-            if names
-        )
+        left = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in progress.summary().items() if names)
         raise TeardownError(
-            f"domain {domain_id} is not torn down after {int(elapsed)} s; still there: {left}. SageMaker is "
-            "still deleting them (or cannot): check them in the console, then run the destroy again; it "
-            "resumes where it stopped"
+            f"{what} is not torn down after {int(elapsed)} s; still there: {left}. SageMaker is still "
+            "deleting them (or cannot): check them in the console, then run the destroy again; it resumes "
+            "where it stopped"
         )
     return {"IsComplete": False}

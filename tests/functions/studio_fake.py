@@ -3,7 +3,7 @@
 moto 5.2.5 implements only CreateDomain, DescribeDomain and DeleteDomain of Studio, deletes a domain at
 once, and answers a missing domain with ValidationException where SageMaker answers ResourceNotFound. This
 fake answers the calls the teardown makes (ListApps, DeleteApp, DescribeApp, ListSpaces, DeleteSpace,
-ListUserProfiles, DeleteUserProfile, DescribeDomain, DeleteDomain) through botocore's own hooks, the way
+ListUserProfiles, DeleteUserProfile, DescribeDomain) through botocore's own hooks, the way
 botocore's Stubber does, so the client still validates every request against the SageMaker model; unlike
 Stubber's fixed script, what it answers depends on what was deleted and how many polls ago. CloudFormation's
 DescribeStacks is answered the same way.
@@ -83,7 +83,7 @@ class FakeStudio:
     profiles: dict[str, Item] = field(default_factory=dict)
     page_size: int = 2
     throttle: set[str] = field(default_factory=set)  # operations to throttle once each
-    on_domain_deleted: Callable[[], None] | None = None
+    other_domain_ids: set[str] = field(default_factory=set)  # other domains that exist (DescribeDomain)
 
     def tick(self) -> None:
         """Deletions in progress advance by one poll; finished ones disappear (apps stay, as Deleted)."""
@@ -98,12 +98,6 @@ class FakeStudio:
                     item.deleting_for += 1
                     if item.deleting_for >= item.polls_to_delete:
                         del items[name]
-        if self.domain is not None and self.domain.status == "Deleting":
-            self.domain.deleting_for += 1
-            if self.domain.deleting_for >= self.domain.polls_to_delete:
-                self.domain = None
-                if self.on_domain_deleted is not None:
-                    self.on_domain_deleted()
 
     # --- the API ---------------------------------------------------------------------------------------
 
@@ -201,25 +195,10 @@ class FakeStudio:
         return self._delete_owned(self.profiles, params["UserProfileName"], "UserProfile", "UserProfileName")
 
     def describe_domain(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params["DomainId"] in self.other_domain_ids:
+            return {"DomainId": params["DomainId"], "Status": "InService"}
         self._check("DescribeDomain", params)
-        assert self.domain is not None
-        described: dict[str, Any] = {
-            "DomainId": self.domain_id,
-            "DomainArn": self.domain_arn,
-            "Status": self.domain.status,
-        }
-        if self.domain.failure_reason:
-            described["FailureReason"] = self.domain.failure_reason
-        return described
-
-    def delete_domain(self, params: dict[str, Any]) -> dict[str, Any]:
-        self._check("DeleteDomain", params)
-        assert self.domain is not None
-        if any(app.status != "Deleted" for app in self.apps.values()) or self.spaces or self.profiles:
-            raise FakeError("ResourceInUse", "The domain has user profiles, spaces or apps")
-        assert params.get("RetentionPolicy") == {"HomeEfsFileSystem": "Delete"}, params
-        self.domain.status = "Deleting"
-        return {}
+        return {"DomainId": self.domain_id, "DomainArn": self.domain_arn, "Status": "InService"}
 
     def answers(self) -> dict[str, Answer]:
         return {
@@ -231,7 +210,6 @@ class FakeStudio:
             "ListUserProfiles": self.list_user_profiles,
             "DeleteUserProfile": self.delete_user_profile,
             "DescribeDomain": self.describe_domain,
-            "DeleteDomain": self.delete_domain,
         }
 
 

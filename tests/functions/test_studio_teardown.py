@@ -1,6 +1,6 @@
-"""The Studio teardown custom resource: against a SageMaker Studio that deletes things over time
-(tests/functions/studio_fake.py, behind real botocore clients), moto's EC2 and EFS for what SageMaker leaves
-in the VPC, and botocore's Stubber for the scripted failures."""
+"""The Studio teardown custom resources: the Contents phase against a SageMaker Studio that deletes things
+over time (tests/functions/studio_fake.py, behind real botocore clients), the Leftovers phase against moto's
+EC2 and EFS, and botocore's Stubber for the scripted failures."""
 
 from __future__ import annotations
 
@@ -36,10 +36,21 @@ GIVE_UP_AFTER: Final = 3300
 STARTED: Final = 1_800_000_000
 TAG: Final = "ManagedByAmazonSageMakerResource"
 DELETES: Final = ("DeleteApp", "DeleteSpace", "DeleteUserProfile", "DeleteDomain")
+VPC_ID: Final = "vpc-0a1b2c3d4e5f60001"
 
 
-def request(request_type: str, *, vpc_id: str = "vpc-0a1b2c3d4e5f60001", **extra: Any) -> dict[str, Any]:
-    """A request as the Provider framework passes it to onEvent (and, with its answer, to isComplete)."""
+def leftovers_properties(vpc_id: str) -> dict[str, Any]:
+    return {
+        "ServiceToken": "arn:aws:lambda:...",
+        "Phase": "Leftovers",
+        "VpcId": vpc_id,
+        "GiveUpAfterSeconds": str(GIVE_UP_AFTER),
+    }
+
+
+def request(request_type: str, *, vpc_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A request as the Provider framework passes it to onEvent (and, with its answer, to isComplete); the
+    Contents phase's, or with `vpc_id` the Leftovers phase's."""
     event: dict[str, Any] = {
         "RequestType": request_type,
         "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:provider-framework-onEvent",
@@ -50,19 +61,21 @@ def request(request_type: str, *, vpc_id: str = "vpc-0a1b2c3d4e5f60001", **extra
         "ResourceType": "Custom::StudioTeardown",
         "ResourceProperties": {
             "ServiceToken": "arn:aws:lambda:...",
+            "Phase": "Contents",
             "DomainId": DOMAIN_ID,
             "DomainArn": DOMAIN_ARN,
-            "VpcId": vpc_id,
             "GiveUpAfterSeconds": str(GIVE_UP_AFTER),
-        },
+        }
+        if vpc_id is None
+        else leftovers_properties(vpc_id),
         **extra,
     }
     if request_type != "Create":
-        event.setdefault("PhysicalResourceId", DOMAIN_ID)
+        event.setdefault("PhysicalResourceId", DOMAIN_ID if vpc_id is None else f"studio-leftovers-{vpc_id}")
     return event
 
 
-def delete_request(vpc_id: str) -> dict[str, Any]:
+def delete_request(vpc_id: str | None = None) -> dict[str, Any]:
     """What isComplete receives for a Delete: the request merged with onEvent's answer."""
     event = request("Delete", vpc_id=vpc_id)
     return {**event, **on_event(event, None, now=STARTED)}
@@ -79,10 +92,17 @@ class World:
     subnet_id: str
 
     def poll(self, *, now: float = STARTED + 60) -> dict[str, Any]:
+        """One poll of the Contents phase."""
+        return is_complete(delete_request(), None, clients=self.clients, now=now)
+
+    def poll_leftovers(self, *, now: float = STARTED + 60) -> dict[str, Any]:
         return is_complete(delete_request(self.vpc_id), None, clients=self.clients, now=now)
 
     def run(self, limit: int = 50) -> list[dict[str, Any]]:
         return list(polls(self.poll, self.studio, limit))
+
+    def run_leftovers(self, limit: int = 50) -> list[dict[str, Any]]:
+        return list(polls(self.poll_leftovers, self.studio, limit))
 
     def called(self, operation: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == operation]
@@ -182,6 +202,12 @@ def test_create_and_update_record_the_domain_id(request_type: str) -> None:
 
 
 @pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_create_and_update_of_the_leftovers_record_the_vpc_id(request_type: str) -> None:
+    answer = on_event(request(request_type, vpc_id=VPC_ID), None)
+    assert answer == {"PhysicalResourceId": f"studio-leftovers-{VPC_ID}", "Data": {"VpcId": VPC_ID}}
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
 def test_create_and_update_are_complete_at_once(request_type: str) -> None:
     # No client is made: a Create or Update calls nothing.
     assert is_complete(request(request_type), None) == {"IsComplete": True}
@@ -192,7 +218,7 @@ def test_create_and_update_are_complete_at_once(request_type: str) -> None:
     [
         ("DomainId", "", "DomainId must be a Studio domain id"),
         ("DomainArn", OTHER_DOMAIN_ARN, f"is not the ARN of domain {DOMAIN_ID}"),
-        ("VpcId", "subnet-0a1b2c3d", "VpcId must be a VPC id"),
+        ("Phase", "Everything", "Phase must be 'Contents' or 'Leftovers'"),
         ("GiveUpAfterSeconds", "soon", "GiveUpAfterSeconds must be a whole number of seconds"),
     ],
 )
@@ -200,6 +226,12 @@ def test_bad_properties_are_refused(name: str, value: str, message: str) -> None
     event = request("Create")
     event["ResourceProperties"][name] = value
     with pytest.raises(PropertyError, match=message):
+        on_event(event, None)
+
+
+def test_a_leftovers_resource_needs_a_vpc_id() -> None:
+    event = request("Create", vpc_id="subnet-0a1b2c3d")
+    with pytest.raises(PropertyError, match="VpcId must be a VPC id"):
         on_event(event, None)
 
 
@@ -227,22 +259,15 @@ def test_apps_of_profiles_and_spaces_are_deleted_before_anything_else(world: Wor
     assert world.deletes() == ["DeleteApp"] * 3
 
 
-def test_the_domain_is_torn_down_in_order_and_polling_waits(world: World) -> None:
+def test_the_contents_go_in_order_and_polling_waits(world: World) -> None:
     results = world.run()
     assert results[-1] == {"IsComplete": True}
     assert all(result == {"IsComplete": False} for result in results[:-1])
     deletes = world.deletes()
-    # Apps, then spaces, then profiles, then the domain: each phase starts once the previous one is gone.
-    assert deletes == ["DeleteApp"] * 3 + [
-        "DeleteSpace",
-        "DeleteUserProfile",
-        "DeleteUserProfile",
-        "DeleteDomain",
-    ]
-    assert world.called("DeleteDomain") == [
-        {"DomainId": DOMAIN_ID, "RetentionPolicy": {"HomeEfsFileSystem": "Delete"}}
-    ]
-    assert world.studio.domain is None
+    # Apps, then spaces, then profiles, each once the previous ones are gone; never the domain (the
+    # permissions boundary denies it: CloudFormation deletes it next).
+    assert deletes == ["DeleteApp"] * 3 + ["DeleteSpace", "DeleteUserProfile", "DeleteUserProfile"]
+    assert world.studio.domain is not None
     assert not world.studio.spaces and not world.studio.profiles
 
 
@@ -253,9 +278,10 @@ def test_slow_app_deletions_take_several_polls_and_are_asked_for_once(world: Wor
     assert results[-1] == {"IsComplete": True}
     polls_before_spaces = next(index for index, (name, _) in enumerate(world.calls) if name == "ListSpaces")
     assert world.deletes().count("DeleteApp") == 3  # not asked again while Deleting
-    # Spaces are first listed only after the slowest app's four polls.
-    assert sum(1 for name, _ in world.calls[:polls_before_spaces] if name == "DescribeDomain") >= 5
-    assert len(results) >= 8
+    # Spaces are first listed at the fifth poll, once the apps' four polls of deleting are over; then one
+    # poll for the space, one for the profiles, one to find nothing left.
+    assert sum(1 for name, _ in world.calls[:polls_before_spaces] if name == "DescribeDomain") == 5
+    assert results == [{"IsComplete": False}] * 6 + [{"IsComplete": True}]
 
 
 def test_throttling_is_not_an_error_the_next_poll_goes_on(world: World) -> None:
@@ -263,12 +289,13 @@ def test_throttling_is_not_an_error_the_next_poll_goes_on(world: World) -> None:
     results = world.run()
     assert results[0] == {"IsComplete": False}
     assert results[-1] == {"IsComplete": True}
-    assert world.studio.domain is None
+    assert not world.studio.spaces and not world.studio.profiles
 
 
 def test_a_domain_that_no_longer_exists_is_nothing_to_do(world: World) -> None:
     world.studio.domain = None
     assert world.poll() == {"IsComplete": True}
+    assert world.poll_leftovers() == {"IsComplete": True}
     assert world.deletes() == []
 
 
@@ -300,19 +327,30 @@ def test_a_live_stack_keeps_its_domain(world: World) -> None:
     cloudformation = boto3.Session(region_name=REGION).client("cloudformation")
     answer_with(cloudformation, stack_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"))
     clients = Clients(world.clients.sagemaker, world.ec2, world.efs, cloudformation)
-    assert is_complete(delete_request(world.vpc_id), None, clients=clients, now=STARTED) == {
-        "IsComplete": True
-    }
+    world.studio.domain = None
+    file_system_id, groups = add_home_efs(world)
+    for event in (delete_request(), delete_request(world.vpc_id)):
+        assert is_complete(event, None, clients=clients, now=STARTED) == {"IsComplete": True}
     assert world.calls == []
-    assert world.studio.domain is not None
+    assert file_system_id in file_system_ids(world)
+    assert set(groups) <= group_ids(world)
 
 
-# --- delete: what SageMaker leaves in the VPC --------------------------------------------------------------
+# --- delete, Leftovers: what SageMaker leaves in the VPC -------------------------------------------------
+
+
+def test_leftovers_of_a_domain_that_exists_stay(world: World) -> None:
+    file_system_id, groups = add_home_efs(world)
+    assert world.run_leftovers() == [{"IsComplete": True}]
+    assert file_system_id in file_system_ids(world)
+    assert set(groups) <= group_ids(world)
 
 
 def test_the_home_efs_and_nfs_groups_left_behind_are_deleted(world: World) -> None:
+    world.studio.domain = None  # CloudFormation deleted it
     file_system_id, groups = add_home_efs(world)
-    # Another domain's, in the same VPC: not touched.
+    # Another domain's, in the same VPC, which still exists: not touched.
+    world.studio.other_domain_ids = {OTHER_DOMAIN_ARN.rsplit("/", 1)[1]}
     other_file_system, other_groups = add_home_efs(world, OTHER_DOMAIN_ARN)
     ec2_calls: list[tuple[str, str]] = []
 
@@ -321,7 +359,7 @@ def test_the_home_efs_and_nfs_groups_left_behind_are_deleted(world: World) -> No
         ec2_calls.append((model.name, body.get("GroupId", "") if isinstance(body, dict) else ""))
 
     world.ec2.meta.events.register("before-call.ec2", record)
-    results = world.run()
+    results = world.run_leftovers()
     assert results[-1] == {"IsComplete": True}
     assert file_system_id not in file_system_ids(world)
     assert not set(groups) & group_ids(world)
@@ -343,10 +381,13 @@ def test_nfs_groups_wait_for_the_interfaces_that_use_them(world: World) -> None:
     _, groups = add_home_efs(world)
     inbound = groups[0]
     interface = world.ec2.create_network_interface(SubnetId=world.subnet_id, Groups=[inbound])
-    assert world.poll() == {"IsComplete": False}
-    assert inbound in group_ids(world)
+    # The first poll deletes the file system's mount target, the second the file system: the groups stay
+    # while another interface still uses the inbound group.
+    for _ in range(3):
+        assert world.poll_leftovers() == {"IsComplete": False}
+    assert set(groups) <= group_ids(world)
     world.ec2.delete_network_interface(NetworkInterfaceId=interface["NetworkInterface"]["NetworkInterfaceId"])
-    results = world.run()
+    results = world.run_leftovers()
     assert results[-1] == {"IsComplete": True}
     assert not set(groups) & group_ids(world)
 
@@ -373,9 +414,7 @@ def stubbed(boto_session: boto3.Session) -> Iterator[tuple[Clients, Stubber]]:
 def test_throttling_past_the_retries_is_reported_as_not_complete(stubbed: tuple[Clients, Stubber]) -> None:
     clients, stubber = stubbed
     stubber.add_client_error("list_apps", service_error_code="ThrottlingException", http_status_code=400)
-    assert is_complete(delete_request("vpc-0a1b2c3d4e5f60001"), None, clients=clients) == {
-        "IsComplete": False
-    }
+    assert is_complete(delete_request(), None, clients=clients) == {"IsComplete": False}
 
 
 def test_a_failed_app_is_named_with_its_reason(stubbed: tuple[Clients, Stubber]) -> None:
@@ -401,7 +440,7 @@ def test_a_failed_app_is_named_with_its_reason(stubbed: tuple[Clients, Stubber])
         {"DomainId": DOMAIN_ID, "SpaceName": "team-notebooks", "AppType": "JupyterLab", "AppName": "default"},
     )
     with pytest.raises(TeardownError) as raised:
-        is_complete(delete_request("vpc-0a1b2c3d4e5f60001"), None, clients=clients)
+        is_complete(delete_request(), None, clients=clients)
     assert (
         "SageMaker reports Failed for JupyterLab app default of space team-notebooks "
         "(Instance could not be stopped) in domain d-abc123xyz789"
@@ -417,4 +456,4 @@ def test_other_aws_errors_fail_with_the_domain_named(stubbed: tuple[Clients, Stu
         http_status_code=400,
     )
     with pytest.raises(TeardownError, match=f"tearing down domain {DOMAIN_ID} failed: AccessDeniedException"):
-        is_complete(delete_request("vpc-0a1b2c3d4e5f60001"), None, clients=clients)
+        is_complete(delete_request(), None, clients=clients)
