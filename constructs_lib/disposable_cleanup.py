@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -21,20 +19,16 @@ from constructs_lib.provider_framework import acknowledge_provider_framework
 # waits for its running step (a training job stops within minutes); an hour leaves room for several.
 QUERY_INTERVAL = Duration.seconds(30)
 TOTAL_TIMEOUT = Duration.hours(1)
-
-
-@dataclass(frozen=True)
-class CleanupNetwork:
-    """Where a stack's cleanup functions run and log: the environment's subnets and logs key."""
-
-    vpc: ec2.IVpc
-    subnets: Sequence[ec2.ISubnet]
-    logs_key: kms.IKey
+OUTSIDE_VPC = (
+    "The cleanup calls the SageMaker and CloudFormation APIs and reaches nothing only the VPC reaches; in "
+    "the isolated subnets it would need a CloudFormation interface endpoint (paid per AZ, per environment) "
+    "for a function that acts once, when the stack is deleted."
+)
 
 
 class DisposableCleanup(Construct):
-    """A custom-resource provider (functions/disposable_cleanup, onEvent and isComplete, in the subnets:
-    they call only the SageMaker API) for a stack of a disposable environment. Each `clear_*` adds a resource
+    """A custom-resource provider (functions/disposable_cleanup, onEvent and isComplete, outside the VPC:
+    see `OUTSIDE_VPC`) for a stack of a disposable environment. Each `clear_*` adds a resource
     that depends on what it clears, so CloudFormation deletes it first; its Delete empties that resource and
     polls until nothing is left, or fails after `TOTAL_TIMEOUT` naming what is left (deleting the stack
     again resumes). Create and Update do nothing.
@@ -45,8 +39,6 @@ class DisposableCleanup(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        vpc: ec2.IVpc,
-        subnets: Sequence[ec2.ISubnet],
         logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -57,8 +49,9 @@ class DisposableCleanup(Construct):
                 package="disposable_cleanup",
                 description=f"Clears versions and pipeline executions before deletion ({entry_point})",
                 environment={},
-                vpc=vpc,
-                subnets=subnets,
+                vpc=None,
+                subnets=(),
+                outside_vpc_reason=OUTSIDE_VPC,
                 logs_key=logs_key,
                 timeout_seconds=120,
                 entry_point=entry_point,
@@ -82,6 +75,26 @@ class DisposableCleanup(Construct):
             ),
         )
         self._grants: set[str] = set()
+        stack = Stack.of(self)
+        for policy in self._policies:
+            # A Delete acts only while this stack is being deleted (functions/disposable_cleanup).
+            policy.add_statements(
+                iam.PolicyStatement(
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[
+                        stack.format_arn(
+                            service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*"
+                        )
+                    ],
+                )
+            )
+            acknowledge_wildcard_resource(
+                policy,
+                stack.format_arn(
+                    service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*"
+                ),
+                "The stack's id ends in a UUID CloudFormation assigns: this stack's status, nothing else.",
+            )
         acknowledge_provider_framework(self.provider, [f.function.function_arn for f in functions.values()])
 
     def clear_model_package_versions(self, group: IConstruct, group_name: str) -> CustomResource:

@@ -25,7 +25,8 @@ class PlatformFunction(Construct):
     only, reserved concurrency, a KMS-encrypted log group, its own role (with `role_name` when another
     account names it) and one managed policy for its grants. Asynchronous functions get a KMS-encrypted
     dead-letter queue; a synchronous one (`dead_letters=False`) reports failures to its caller.
-    `entry_point` names the function of handler.py Lambda calls (`handler` unless a package has several).
+    `entry_point` names the module's function Lambda calls (`handler` by default). Without `vpc`, the
+    function runs outside the VPC, and `outside_vpc_reason` says why (the cdk-nag acknowledgement).
     Exposes `function`, `role`, `policy`.
     """
 
@@ -37,21 +38,26 @@ class PlatformFunction(Construct):
         package: str,
         description: str,
         environment: Mapping[str, str],
-        vpc: ec2.IVpc,
+        vpc: ec2.IVpc | None,
         subnets: Sequence[ec2.ISubnet],
         logs_key: kms.IKey,
+        outside_vpc_reason: str | None = None,
+        entry_point: str = "handler",
         dead_letters_key: kms.IKey | None = None,
         role_name: str | None = None,
         timeout_seconds: int = 60,
         reserved_concurrency: int = 2,
         log_retention_days: int = 365,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
-        entry_point: str = "handler",
     ) -> None:
         super().__init__(scope, construct_id)
         code_dir = FUNCTIONS_DIR / package
         if not (code_dir / "handler.py").is_file():
             raise ValueError(f"PlatformFunction: {code_dir}/handler.py does not exist")
+        if (vpc is None) == (outside_vpc_reason is None):
+            raise ValueError(
+                f"PlatformFunction {package}: give either a vpc, or outside_vpc_reason for one outside it"
+            )
         self.role = iam.Role(
             self,
             "Role",
@@ -72,12 +78,15 @@ class PlatformFunction(Construct):
             retention=RETENTION_BY_DAYS[log_retention_days],
             removal_policy=removal_policy,
         )
-        security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, description=f"{package}: HTTPS out", allow_all_outbound=False
-        )
-        security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the VPC endpoints and, via its gateway, S3"
-        )
+        security_groups: list[ec2.ISecurityGroup] = []
+        if vpc is not None:
+            security_group = ec2.SecurityGroup(
+                self, "SecurityGroup", vpc=vpc, description=f"{package}: HTTPS out", allow_all_outbound=False
+            )
+            security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the VPC endpoints and, via its gateway, S3"
+            )
+            security_groups.append(security_group)
         dead_letter_queue: sqs.Queue | None = None
         if dead_letters_key is not None:
             dead_letter_queue = sqs.Queue(
@@ -112,8 +121,8 @@ class PlatformFunction(Construct):
             dead_letter_queue=dead_letter_queue,
             log_group=log_group,
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
-            security_groups=[security_group],
+            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)) if vpc is not None else None,
+            security_groups=security_groups or None,
             environment=dict(environment),
             description=description[:256],
         )
@@ -140,22 +149,26 @@ class PlatformFunction(Construct):
         self.function.node.default_child.add_metadata(  # type: ignore[union-attr]
             "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
         )
-        self.policy.add_statements(
-            # Lambda attaches the function to the subnets through its role.
-            iam.PolicyStatement(
-                sid="VpcNetworkInterfaces",
-                actions=[
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                resources=["*"],
+        if vpc is not None:
+            self.policy.add_statements(
+                # Lambda attaches the function to the subnets through its role.
+                iam.PolicyStatement(
+                    sid="VpcNetworkInterfaces",
+                    actions=[
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                )
             )
-        )
         # With its own role, the function gets no logging grant from CDK.
         log_group.grant_write(self.policy)
+        if vpc is None:
+            acknowledge(self.function, "NIST.800.53.R5-LambdaInsideVPC", outside_vpc_reason or "")
+            return
         acknowledge_wildcard_resource(
             self.policy,
             "*",

@@ -13,7 +13,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 import pipeline_defs
-from constructs_lib.disposable_cleanup import CleanupNetwork, DisposableCleanup
+from constructs_lib.disposable_cleanup import DisposableCleanup
 from constructs_lib.job_guardrails import JobNetwork
 from constructs_lib.job_security_group import JobSecurityGroup
 from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
@@ -55,7 +55,7 @@ class PipelinesStack(Stack):
         subnets: Sequence[ec2.ISubnet],
         removal_policy: RemovalPolicy,
         mlflow_tracking_server_arn: str | None = None,
-        cleanup: CleanupNetwork | None = None,
+        cleanup_logs_key: kms.IKey | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -141,11 +141,9 @@ class PipelinesStack(Stack):
                 )
                 # The rules target the pipeline by its ARN (from configuration): it must exist first.
                 triggers.node.add_dependency(self.pipelines[config.name])
-        if cleanup is not None and self.pipelines:
+        if cleanup_logs_key is not None and self.pipelines:
             # A disposable environment: SageMaker deletes a pipeline only once no execution runs.
-            clearing = DisposableCleanup(
-                self, "Cleanup", vpc=cleanup.vpc, subnets=cleanup.subnets, logs_key=cleanup.logs_key
-            )
+            clearing = DisposableCleanup(self, "Cleanup", logs_key=cleanup_logs_key)
             for name, pipeline in self.pipelines.items():
                 clearing.stop_pipeline_executions(pipeline, name)
         if self.pipelines:

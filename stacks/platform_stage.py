@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
-from constructs_lib.disposable_cleanup import CleanupNetwork
 from constructs_lib.model_endpoint import VARIANT_NAME
 from constructs_lib.platform_dashboard import DashboardEndpoint
 from constructs_lib.role_guardrails import RoleGuardrails
@@ -140,14 +140,10 @@ class PlatformStage(cdk.Stage):
                 description=f"SageMaker platform {environment.name}: image builds (CodeBuild)",
             )
         # Disposable environments clear what blocks deletion (versions, running executions) on destroy.
-        cleanup = (
-            None
-            if retain
-            else CleanupNetwork(
-                vpc=self.network.vpc, subnets=self.network.subnets, logs_key=self.data.logs_key
-            )
+        cleanup_logs_key = None if retain else self.data.logs_key
+        self._add_promotion_path(
+            environment, served, trusted, removal_policy, retain, cleanup_logs_key=cleanup_logs_key
         )
-        self._add_promotion_path(environment, served, trusted, removal_policy, retain, cleanup=cleanup)
         # Derived from configuration: its clients are granted it without a reference to its stack.
         mlflow_arn = naming.mlflow_tracking_server_arn(environment) if environment.experiments else None
         self.pipelines: PipelinesStack | None = None
@@ -164,7 +160,7 @@ class PlatformStage(cdk.Stage):
                 subnets=self.network.subnets,
                 removal_policy=removal_policy,
                 mlflow_tracking_server_arn=mlflow_arn,
-                cleanup=cleanup,
+                cleanup_logs_key=cleanup_logs_key,
                 description=f"SageMaker platform {environment.name}: pipelines from pipeline_defs/",
             )
             if self.registry is not None:
@@ -201,6 +197,7 @@ class PlatformStage(cdk.Stage):
                     artifact_bucket_name=artifact_bucket_name(environment),
                     data_key=self.data.data_key,
                     studio_key=self.data.studio_key,
+                    logs_key=self.data.logs_key,
                     image_build=ImageBuildNames(
                         parameter_path=naming.image_build_parameter(environment.name, "").rstrip("/"),
                         source_bucket=naming.build_source_bucket_name(environment),
@@ -331,7 +328,7 @@ class PlatformStage(cdk.Stage):
         removal_policy: cdk.RemovalPolicy,
         retain: bool,
         *,
-        cleanup: CleanupNetwork | None,
+        cleanup_logs_key: kms.IKey | None,
     ) -> None:
         """The registry and promotion side (where models come from) and the serving side (where they go)."""
         name = environment.name
@@ -356,7 +353,7 @@ class PlatformStage(cdk.Stage):
                 ],
                 served_accounts=[other.account_id for other in served],
                 removal_policy=removal_policy,
-                cleanup=cleanup,
+                cleanup_logs_key=cleanup_logs_key,
                 termination_protection=retain,
                 description=f"SageMaker platform {name}: model registry (stateful)",
             )

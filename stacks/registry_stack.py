@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ram as ram
 from constructs import Construct
 
-from constructs_lib.disposable_cleanup import CleanupNetwork, DisposableCleanup
+from constructs_lib.disposable_cleanup import DisposableCleanup
 from constructs_lib.model_package_group import ModelPackageGroup
 from platform_config.models import ModelRegistryConfig
 
@@ -18,7 +19,7 @@ class RegistryStack(Stack):
     """Model package groups from configuration, each with a resource policy that lets the served
     environments' deployment and serving roles describe and use its packages, and an AWS RAM share with
     those accounts where configured. Retained and termination-protected unless the environment is
-    disposable; there (`cleanup` given) deleting the stack first deletes every group's versions.
+    disposable; there (`cleanup_logs_key` given) deleting the stack first deletes every group's versions.
     Exposes `groups` by name.
     """
 
@@ -31,7 +32,7 @@ class RegistryStack(Stack):
         reader_role_arns: Sequence[str],
         served_accounts: Sequence[str],
         removal_policy: RemovalPolicy,
-        cleanup: CleanupNetwork | None = None,
+        cleanup_logs_key: kms.IKey | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -47,11 +48,9 @@ class RegistryStack(Stack):
             )
             for group in registry.groups
         }
-        if cleanup is not None:
+        if cleanup_logs_key is not None:
             # A disposable registry: SageMaker deletes a group only once its versions are gone.
-            clearing = DisposableCleanup(
-                self, "Cleanup", vpc=cleanup.vpc, subnets=cleanup.subnets, logs_key=cleanup.logs_key
-            )
+            clearing = DisposableCleanup(self, "Cleanup", logs_key=cleanup_logs_key)
             for name, group in self.groups.items():
                 clearing.clear_model_package_versions(group.resource, name)
         shared = [self.groups[group.name] for group in registry.groups if group.share_with_ram]

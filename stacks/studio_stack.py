@@ -26,6 +26,7 @@ from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
 from constructs_lib.studio_security_group import StudioSecurityGroup
 from constructs_lib.studio_sign_in_policy import StudioSignInPolicy
 from constructs_lib.studio_space import StudioSpace
+from constructs_lib.studio_teardown import StudioTeardown
 from constructs_lib.studio_user_profile import StudioUserProfile
 from platform_config import DomainConfig, PersonaConfig, naming
 
@@ -46,9 +47,11 @@ class StudioStack(Stack):
     """A domain per stack, so a change to one user or space changes one template.
 
     Stateful (space volumes, team file systems): the domain, profiles, spaces and file systems are retained
-    and the stack termination-protected unless the environment is disposable. Exposes `domain`,
-    `persona_roles`, `file_systems`, `user_profiles` and `spaces`; outputs the domain id and URL, and for
-    IAM domains the sign-in policy.
+    and the stack termination-protected unless the environment is disposable. A disposable environment's
+    stack also tears down what users started and what SageMaker leaves in the VPC when it is deleted
+    (constructs_lib/studio_teardown.py). Exposes `domain`, `persona_roles`, `file_systems`, `user_profiles`,
+    `spaces` and `teardown` (None when retained); outputs the domain id and URL, and for IAM domains the
+    sign-in policy.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class StudioStack(Stack):
         artifact_bucket_name: str,
         data_key: kms.IKey,
         studio_key: kms.IKey,
+        logs_key: kms.IKey,
         custom_images: Sequence[tuple[str, str]] = (),
         image_build: ImageBuildNames | None = None,
         mlflow_tracking_server_arn: str | None = None,
@@ -218,6 +222,17 @@ class StudioStack(Stack):
             )
             for space in domain.spaces
         }
+
+        self.teardown: StudioTeardown | None = None
+        if removal_policy == RemovalPolicy.DESTROY:
+            self.teardown = StudioTeardown(
+                self,
+                "Teardown",
+                domain=self.domain,
+                vpc=vpc,
+                studio_resources=[*self.user_profiles.values(), *self.spaces.values()],
+                logs_key=logs_key,
+            )
 
         CfnOutput(self, "DomainId", value=self.domain.domain_id, description=f"Studio domain {domain.name}")
         CfnOutput(self, "DomainUrl", value=self.domain.resource.attr_url, description="Studio sign-in URL")

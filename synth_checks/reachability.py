@@ -37,6 +37,7 @@ class ComputeKind(StrEnum):
     DISPOSABLE_CLEANUP = "function:disposable_cleanup"
     MODEL_PACKAGE_BASELINE = "function:model_package_baseline"
     PROMOTION_NOTIFIER = "function:promotion_notifier"
+    STUDIO_TEARDOWN = "function:studio_teardown"
     PROVIDER_ON_EVENT = "CDK provider framework onEvent"
     PROVIDER_IS_COMPLETE = "CDK provider framework isComplete"
     PROVIDER_ON_TIMEOUT = "CDK provider framework onTimeout"
@@ -66,6 +67,9 @@ LAMBDA = "lambda"
 SNS = "sns"
 SSM = "ssm"
 STATES = "states"
+EC2 = "ec2"
+EFS = "elasticfilesystem"
+CLOUDFORMATION = "cloudformation"
 
 # Which AWS APIs each kind of compute calls from inside its subnets: the one definition the check reads.
 # Lambda writes a function's logs and decrypts its environment itself (not through the function's network
@@ -76,13 +80,17 @@ STATES = "states"
 COMPUTE_CALLS: Mapping[ComputeKind, frozenset[str]] = {
     # functions/approval_guard/handler.py: boto3 sagemaker, s3 (metrics reports) and sns clients.
     ComputeKind.APPROVAL_GUARD: frozenset({SAGEMAKER_API, S3, SNS}),
-    # functions/disposable_cleanup/handler.py: boto3 sagemaker client only (versions, pipeline executions).
-    ComputeKind.DISPOSABLE_CLEANUP: frozenset({SAGEMAKER_API}),
+    # functions/disposable_cleanup/handler.py: sagemaker (versions, pipeline executions) and cloudformation
+    # (its own stack's status). Deployed outside the VPC (constructs_lib/disposable_cleanup.py).
+    ComputeKind.DISPOSABLE_CLEANUP: frozenset({SAGEMAKER_API, CLOUDFORMATION}),
     # functions/model_package_baseline/handler.py: DescribeModelPackage only (the package is in another
     # account; the call still goes to this region's SageMaker API, through its endpoint).
     ComputeKind.MODEL_PACKAGE_BASELINE: frozenset({SAGEMAKER_API}),
     # functions/promotion_notifier/handler.py: boto3 sns client only.
     ComputeKind.PROMOTION_NOTIFIER: frozenset({SNS}),
+    # functions/studio_teardown/handler.py: sagemaker, ec2, efs and cloudformation clients. Deployed outside
+    # the VPC (constructs_lib/studio_teardown.py), so the check sees it only if it ever moves into subnets.
+    ComputeKind.STUDIO_TEARDOWN: frozenset({SAGEMAKER_API, EC2, EFS, CLOUDFORMATION}),
     # The provider framework invokes the user function through the Lambda API and answers CloudFormation
     # by a PUT to a pre-signed S3 URL; with an isComplete handler it also starts a Step Functions waiter.
     ComputeKind.PROVIDER_ON_EVENT: frozenset({LAMBDA, S3}),

@@ -143,6 +143,8 @@ CUSTOM_RESOURCE_ACTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "Custom::DisposableCleanup": ("lambda:InvokeFunction",),
     # CDK's bucket emptying before deletion (auto_delete_objects, disposable environments).
     "Custom::S3AutoDeleteObjects": ("lambda:InvokeFunction",),
+    # The Studio teardown's provider framework (constructs_lib/studio_teardown.py), disposable environments.
+    "Custom::StudioTeardown": ("lambda:InvokeFunction",),
 }
 
 # Beyond the resources: the bootstrap-version rule of every CDK template resolves the SSM parameter

@@ -15,8 +15,6 @@ from constructs_lib.disposable_cleanup import QUERY_INTERVAL, TOTAL_TIMEOUT, Dis
 from constructs_lib.platform_key import PlatformKey
 from tests.constructs.support import (
     bare_stack,
-    imported_subnets,
-    imported_vpc,
     logical_id,
     synthesize,
 )
@@ -49,9 +47,7 @@ def cleanup(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
         role_arn="arn:aws:iam::123456789012:role/p",
         pipeline_definition={"PipelineDefinitionBody": "{}"},
     )
-    construct = DisposableCleanup(
-        stack, "Cleanup", vpc=imported_vpc(stack), subnets=imported_subnets(stack), logs_key=logs_key.key
-    )
+    construct = DisposableCleanup(stack, "Cleanup", logs_key=logs_key.key)
     construct.clear_model_package_versions(group, GROUP)
     construct.stop_pipeline_executions(pipeline, PIPELINE)
     synthesized = synthesize(stack, outdir)

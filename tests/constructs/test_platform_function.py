@@ -312,6 +312,28 @@ def test_a_package_without_a_handler_is_refused(cdk_context: dict[str, Any], pac
         )
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_vpc_or_a_reason_to_stay_outside_it_exactly(cdk_context: dict[str, Any], inside: bool) -> None:
+    # Both given, or neither: a function in the VPC needs no excuse, one outside it needs one.
+    stack = bare_stack(cdk_context)
+    with pytest.raises(ValueError, match="give either a vpc, or outside_vpc_reason for one outside it"):
+        PlatformFunction(
+            stack,
+            "Function",
+            package="model_package_baseline",
+            description="nothing",
+            environment={},
+            vpc=imported_vpc(stack) if inside else None,
+            subnets=imported_subnets(stack) if inside else (),
+            outside_vpc_reason="Calls only public AWS APIs, and no VPC resource." if inside else None,
+            logs_key=kms.Key.from_key_arn(
+                stack,
+                "LogsKey",
+                f"arn:aws:kms:{REGION}:123456789012:key/22222222-2222-2222-2222-222222222222",
+            ),
+        )
+
+
 def test_passes_the_compliance_packs_without_dead_letters(synchronous: Built) -> None:
     assert synchronous.nag_errors == []
 

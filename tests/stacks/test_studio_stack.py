@@ -12,6 +12,7 @@ import pytest
 import yaml
 from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
+from aws_cdk.aws_iam import CfnRole
 
 from platform_config import PlatformConfig, naming
 from platform_config.models import DomainConfig
@@ -398,7 +399,21 @@ def test_source_identity_is_on_and_every_execution_role_allows_it(synthesized: S
         template = Template.from_stack(stack)
         _, domain = _only(template, "AWS::SageMaker::Domain")
         assert domain["Properties"]["DomainSettings"]["ExecutionRoleIdentityConfig"] == "USER_PROFILE_NAME"
-        roles = template.find_resources("AWS::IAM::Role")
+        # The roles of the persona execution roles; a disposable environment's teardown has its own.
+        teardown_roles = (
+            {
+                stack.get_logical_id(child)
+                for child in stack.teardown.node.find_all()
+                if isinstance(child, CfnRole)
+            }
+            if stack.teardown is not None
+            else set()
+        )
+        roles = {
+            logical_id: role
+            for logical_id, role in template.find_resources("AWS::IAM::Role").items()
+            if logical_id not in teardown_roles
+        }
         assert len(roles) == len(stack.persona_roles)
         for role in roles.values():
             (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]

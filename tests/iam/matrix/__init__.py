@@ -27,6 +27,7 @@ class Matrix(StudioRequests, EnvironmentRequests, ServingRequests):
                 found.extend(self._persona_requests(domain))
                 found.extend(self._domain_isolation_requests(domain))
                 found.extend(self._sign_in_requests(domain))
+                found.extend(self._teardown_requests(domain))
             found.extend(self._pipeline_role_requests(environment))
             found.extend(self._image_build_requests(environment))
             found.extend(self._approval_guard_requests(environment))

@@ -25,6 +25,7 @@ GROUP_KINDS = (
     "persona",
     "domain isolation",
     "sign-in",
+    "studio teardown",
     "pipeline role",
     "pipeline steps",
     "image builds",

@@ -20,9 +20,98 @@ from tests.iam.matrix.base import (
     unlisted,
 )
 
+# SageMaker's tag on the home EFS and NFS security groups it creates for a domain.
+SAGEMAKER_CREATED_TAG = "aws:ResourceTag/ManagedByAmazonSageMakerResource"
+
 
 class StudioRequests(MatrixBase):
     """Requests of the Studio personas and the people who sign in."""
+
+    # --- teardown (disposable environments) -------------------------------------------------------
+
+    def _teardown_requests(self, domain: Domain) -> Iterator[Request]:
+        """The teardown deletes this domain's apps, spaces and profiles, and in the VPC what SageMaker tagged
+        for a domain; nothing else, and never the domain (CloudFormation does)."""
+        environment = domain.environment
+        phases = {
+            properties["Phase"]: properties
+            for stack, _, properties in self.templates.resources("Custom::StudioTeardown")
+            if stack.environment == environment.name
+            and properties.get("DomainId", domain.domain_id) == domain.domain_id
+        }
+        if environment.retain_stateful_resources:
+            assert not phases, f"{environment.name} is retained: no teardown may be deployed"
+            return
+        assert set(phases) == {"Contents", "Leftovers"}, f"{domain.name}: teardown phases {sorted(phases)}"
+        account = environment.account_id
+        # The role that may delete SageMaker's file systems and this domain's apps (personas delete apps too).
+        teardown_roles = [
+            role.arn
+            for role in self.accounts.roles.values()
+            if role.environment == environment.name
+            and {"elasticfilesystem:DeleteFileSystem", "sagemaker:DeleteApp"}
+            <= {
+                action
+                for _, document in role.identity_policies
+                for statement in document.get("Statement", [])
+                if "elasticfilesystem:" in str(statement)
+                or domain.domain_id in str(statement.get("Resource"))
+                for action in actions_of(statement)
+            }
+        ]
+        assert len(teardown_roles) == 1, f"{domain.name}: teardown roles {teardown_roles}"
+        request = Asker(
+            group=f"studio teardown {environment.name}/{domain.name}",
+            principal=teardown_roles[0],
+            account=account,
+        )
+        region = environment.region
+        vpc_arn = f"arn:aws:ec2:{region}:{account}:vpc/{phases['Leftovers']['VpcId']}"
+        other_vpc = f"arn:aws:ec2:{region}:{account}:vpc/vpc-0f0f0f0f0f0f0f0f0"
+        group = f"arn:aws:ec2:{region}:{account}:security-group/sg-0a0a0a0a0a0a0a0a0"
+        file_system = f"arn:aws:elasticfilesystem:{region}:{account}:file-system/fs-0a0a0a0a0a0a0a0a0"
+        tagged = {SAGEMAKER_CREATED_TAG: domain.arn}
+        app = f"{domain.arn.replace(':domain/', ':app/')}/alice/JupyterLab/default"
+        other_domain_app = f"arn:aws:sagemaker:{region}:{account}:app/d-0f0f0f0f0f0f/alice/JupyterLab/default"
+        yield request("deletes an app of its domain", "sagemaker:DeleteApp", app, allowed=True)
+        yield request(
+            "cannot delete another domain's app", "sagemaker:DeleteApp", other_domain_app, allowed=False
+        )
+        yield request("cannot delete the domain", "sagemaker:DeleteDomain", domain.arn, allowed=False)
+        yield request(
+            "deletes SageMaker's NFS security group in the VPC",
+            "ec2:DeleteSecurityGroup",
+            group,
+            allowed=True,
+            context={"ec2:Vpc": vpc_arn, **tagged},
+        )
+        yield request(
+            "cannot delete a security group SageMaker did not tag",
+            "ec2:DeleteSecurityGroup",
+            group,
+            allowed=False,
+            context={"ec2:Vpc": vpc_arn},
+        )
+        yield request(
+            "cannot delete a security group in another VPC",
+            "ec2:DeleteSecurityGroup",
+            group,
+            allowed=False,
+            context={"ec2:Vpc": other_vpc, **tagged},
+        )
+        yield request(
+            "deletes SageMaker's home EFS",
+            "elasticfilesystem:DeleteFileSystem",
+            file_system,
+            allowed=True,
+            context=tagged,
+        )
+        yield request(
+            "cannot delete a file system SageMaker did not tag",
+            "elasticfilesystem:DeleteFileSystem",
+            file_system,
+            allowed=False,
+        )
 
     # --- personas ---------------------------------------------------------------------------------
 
