@@ -1,0 +1,239 @@
+"""The local runner executes the rendered definition body (as the pipeline stack deploys it), step by step.
+
+Each full run of the model build DAG takes a few seconds (two step scripts in subprocesses, an XGBoost
+training), so the runs are module fixtures and each test asserts on their reports and files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xgboost
+
+from pipeline_defs.__main__ import main
+from pipeline_defs.runner import (
+    RunError,
+    RunReport,
+    parse_parameter_assignments,
+    render_for_run,
+    run_definition,
+)
+from tests.pipeline_defs.datasets import write_churn
+
+MODEL_BUILD_STEPS = (
+    "Preprocess",
+    "DataQualityBaseline",
+    "Train",
+    "Evaluate",
+    "CheckAccuracy",
+    "Model-RegisterModel",
+    "Scoring-CreateModel",
+    "ScoreTest",
+    "AccuracyTooLow",
+)
+
+
+@pytest.fixture(scope="module")
+def body() -> str:
+    return render_for_run("model_build")
+
+
+@pytest.fixture(scope="module")
+def churn_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_churn(tmp_path_factory.mktemp("data") / "churn.csv")
+
+
+@pytest.fixture(scope="module")
+def churn_work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("churn-run")
+
+
+@pytest.fixture(scope="module")
+def churn_run(body: str, churn_csv: Path, churn_work_dir: Path) -> RunReport:
+    return run_definition(body, input_path=churn_csv, work_dir=churn_work_dir, pipeline="model-build")
+
+
+@pytest.fixture(scope="module")
+def churn_rerun_high_threshold(
+    churn_run: RunReport, body: str, churn_csv: Path, churn_work_dir: Path
+) -> RunReport:
+    """The same work directory again, with a threshold no model reaches: the other branch, from the cache."""
+    return run_definition(
+        body,
+        input_path=churn_csv,
+        work_dir=churn_work_dir,
+        parameters={"AccuracyThreshold": "1.01"},
+        pipeline="model-build",
+    )
+
+
+def _s3(work_dir: Path, uri: str) -> Path:
+    assert uri.startswith("s3://"), uri
+    return work_dir / "s3" / uri[len("s3://") :]
+
+
+def test_every_step_runs_in_dependency_order_and_the_if_branch_is_taken(churn_run: RunReport) -> None:
+    print("\n".join(churn_run.summary()))
+    assert churn_run.status == "Succeeded", churn_run.failure
+    assert [step.name for step in churn_run.steps] == list(MODEL_BUILD_STEPS)
+    statuses = {step.name: step.status for step in churn_run.steps}
+    assert statuses == dict.fromkeys(MODEL_BUILD_STEPS, "Succeeded") | {"AccuracyTooLow": "NotRun"}
+    assert churn_run.step("CheckAccuracy").outputs["outcome"] is True
+
+
+# xgboost guesses the format of a file without an extension (JSON here), as the algorithm's `xgboost-model`.
+@pytest.mark.filterwarnings("ignore:.*Unknown file format.*:UserWarning")
+def test_the_model_artifact_has_the_algorithm_layout_and_loads(
+    churn_run: RunReport, churn_work_dir: Path
+) -> None:
+    uri = churn_run.step("Train").outputs["model_artifacts"]
+    assert uri.startswith("s3://__ARTIFACT_BUCKET__/models/model-build/") and uri.endswith(
+        "/output/model.tar.gz"
+    )
+    archive = _s3(churn_work_dir, uri)
+    with tarfile.open(archive, "r:gz") as bundle:
+        assert bundle.getnames() == ["xgboost-model"]
+        bundle.extractall(churn_work_dir / "extracted", filter="data")
+    booster = xgboost.Booster()
+    booster.load_model(str(churn_work_dir / "extracted" / "xgboost-model"))
+    assert booster.num_boosted_rounds() > 0
+    assert "validation:auc" in churn_run.step("Train").outputs["final_metrics"]
+
+
+def test_the_evaluation_report_is_the_property_file_the_condition_read(churn_run: RunReport) -> None:
+    report = churn_run.step("Evaluate").outputs["property_files"]["EvaluationReport"]
+    accuracy = report["metrics"]["accuracy"]["value"]
+    assert 0.9 <= accuracy <= 1.0
+    (condition,) = churn_run.step("CheckAccuracy").outputs["conditions"]
+    assert condition == {"Type": "GreaterThanOrEqualTo", "LeftValue": accuracy, "RightValue": 0.9}
+
+
+def test_registration_is_recorded_with_the_trained_model_and_the_reports(churn_run: RunReport) -> None:
+    request = churn_run.step("Model-RegisterModel").request
+    assert request is not None
+    package = request["CreateModelPackage"]
+    (container,) = package["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl"] == churn_run.step("Train").outputs["model_artifacts"]
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert package["ModelPackageGroupName"] == "__MODEL_PACKAGE_GROUP__"
+    evaluation_uri = churn_run.step("Evaluate").outputs["evaluation"]
+    assert (
+        package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == f"{evaluation_uri}/evaluation.json"
+    )
+    statistics = package["ModelMetrics"]["ModelDataQuality"]["Statistics"]["S3Uri"]
+    assert statistics == churn_run.step("DataQualityBaseline").outputs["statistics"]
+    transform = churn_run.step("ScoreTest").request
+    assert transform is not None
+    assert (
+        transform["CreateTransformJob"]["ModelName"]
+        == churn_run.step("Scoring-CreateModel").outputs["model_name"]
+    )
+
+
+def test_the_report_is_written_as_json(churn_run: RunReport, churn_work_dir: Path) -> None:
+    written = json.loads((churn_work_dir / "run-report.json").read_text())
+    assert written["status"] == "Succeeded"
+    assert [step["name"] for step in written["steps"]] == list(MODEL_BUILD_STEPS)
+
+
+def test_a_rerun_hits_the_cache_and_a_threshold_above_the_accuracy_fails_with_the_message(
+    churn_run: RunReport, churn_rerun_high_threshold: RunReport
+) -> None:
+    rerun = churn_rerun_high_threshold
+    assert not any(step.would_hit_cache for step in churn_run.steps), "a fresh work directory has no cache"
+    hits = {step.name for step in rerun.steps if step.would_hit_cache}
+    # The steps upstream of the condition have the same arguments; the condition and Fail are not cached.
+    assert hits == {"Preprocess", "DataQualityBaseline", "Train", "Evaluate"}
+    assert rerun.status == "Failed"
+    assert rerun.step("AccuracyTooLow").status == "Failed"
+    assert rerun.step("Model-RegisterModel").status == "NotRun"
+    accuracy = churn_run.step("Evaluate").outputs["property_files"]["EvaluationReport"]["metrics"]["accuracy"]
+    assert rerun.failure == (
+        f"step AccuracyTooLow (Fail): Accuracy {accuracy['value']} is below the threshold 1.01 "
+        "(AccuracyThreshold): the model was not registered."
+    )
+
+
+def test_unknown_and_mistyped_parameters_are_refused(body: str, churn_csv: Path, tmp_path: Path) -> None:
+    with pytest.raises(RunError, match=r"unknown parameter\(s\) \['AccuracyTreshold'\]"):
+        run_definition(body, input_path=churn_csv, work_dir=tmp_path, parameters={"AccuracyTreshold": "0.5"})
+    with pytest.raises(RunError, match="AccuracyThreshold='high' is not a Float"):
+        run_definition(
+            body, input_path=churn_csv, work_dir=tmp_path, parameters={"AccuracyThreshold": "high"}
+        )
+    with pytest.raises(RunError, match="not one of"):
+        run_definition(
+            body, input_path=churn_csv, work_dir=tmp_path, parameters={"ModelApprovalStatus": "Maybe"}
+        )
+    with pytest.raises(RunError, match="is not NAME=VALUE"):
+        parse_parameter_assignments(["AccuracyThreshold"])
+
+
+def test_an_unsupported_step_type_is_an_error_naming_it(body: str, churn_csv: Path, tmp_path: Path) -> None:
+    document: dict[str, Any] = json.loads(body)
+    document["Steps"].append({"Name": "Cluster", "Type": "EMR", "Arguments": {}})
+    with pytest.raises(RunError, match=r"does not support step\(s\) Cluster \(EMR\)"):
+        run_definition(json.dumps(document), input_path=churn_csv, work_dir=tmp_path)
+
+
+def test_a_training_image_without_a_stand_in_is_an_error(body: str, churn_csv: Path, tmp_path: Path) -> None:
+    document: dict[str, Any] = json.loads(body)
+    (train,) = [step for step in document["Steps"] if step["Name"] == "Train"]
+    train["Arguments"]["AlgorithmSpecification"]["TrainingImage"] = (
+        "123.dkr.ecr.eu-west-1.amazonaws.com/own:1"
+    )
+    with pytest.raises(RunError, match=r"step Train \(Training\): no local stand-in for the training image"):
+        run_definition(json.dumps(document), input_path=churn_csv, work_dir=tmp_path)
+
+
+def test_batch_inference_needs_its_model_name_and_records_the_transform(tmp_path: Path) -> None:
+    data = tmp_path / "inference.csv"
+    data.write_text("1,2,3\n")
+    batch_body = render_for_run("batch_inference")
+    with pytest.raises(RunError, match="parameter ModelName has no default"):
+        run_definition(batch_body, input_path=data, work_dir=tmp_path / "run")
+    report = run_definition(
+        batch_body, input_path=data, work_dir=tmp_path / "run", parameters={"ModelName": "churn-model-3"}
+    )
+    assert report.status == "Succeeded"
+    request = report.step("Predict").request
+    assert request is not None
+    assert request["CreateTransformJob"]["ModelName"] == "churn-model-3"
+    assert request["CreateTransformJob"]["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == (
+        "s3://__DATA_BUCKET__/datasets/churn/inference.csv"
+    )
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=stdout, stderr=stderr)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
+    code, _, stderr = _cli(
+        "run", "model_build", "--input", str(tmp_path / "missing.csv"), "--work-dir", str(tmp_path)
+    )
+    assert code == 2
+    assert "does not exist" in stderr
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n")
+    code, _, stderr = _cli(
+        "run", "model_build", "--input", str(data), "--work-dir", str(tmp_path), "--param", "Nope=1"
+    )
+    assert code == 2
+    assert "unknown parameter(s) ['Nope']" in stderr
+
+
+def test_cli_a_failed_step_exits_1_with_its_error(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n1,2\n")
+    code, stdout, _ = _cli("run", "model_build", "--input", str(data), "--work-dir", str(tmp_path / "run"))
+    assert code == 1
+    assert "Preprocess [Processing]: Failed" in stdout
+    assert "target column 'churn' is not in the header" in stdout
