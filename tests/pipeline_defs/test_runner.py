@@ -23,7 +23,12 @@ from pipeline_defs.runner import (
     render_for_run,
     run_definition,
 )
-from tests.pipeline_defs.datasets import write_churn
+from tests.pipeline_defs.datasets import (
+    CHURN_FEATURE_COUNT,
+    LOANS_FEATURE_COUNT,
+    write_churn,
+    write_loans,
+)
 
 MODEL_BUILD_STEPS = (
     "Preprocess",
@@ -72,6 +77,51 @@ def churn_rerun_high_threshold(
     )
 
 
+@pytest.fixture(scope="module")
+def loans_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_loans(tmp_path_factory.mktemp("data") / "loans.csv")
+
+
+@pytest.fixture(scope="module")
+def loans_work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("loans-run")
+
+
+@pytest.fixture(scope="module")
+def loans_run(body: str, loans_csv: Path, loans_work_dir: Path) -> RunReport:
+    """Another shape: its own label name, an id column, a categorical column, missing values."""
+    return run_definition(
+        body,
+        input_path=loans_csv,
+        work_dir=loans_work_dir,
+        parameters={"TargetColumn": "defaulted", "DropColumns": "customer_id"},
+        pipeline="model-build",
+    )
+
+
+def _without_preprocess_arguments(body: str) -> str:
+    """The body as it deployed before the fix: the Preprocess job got no container arguments."""
+    document: dict[str, Any] = json.loads(body)
+    (preprocess,) = [step for step in document["Steps"] if step["Name"] == "Preprocess"]
+    del preprocess["Arguments"]["AppSpecification"]["ContainerArguments"]
+    document["Parameters"] = [
+        parameter
+        for parameter in document["Parameters"]
+        if parameter["Name"] not in ("TargetColumn", "DropColumns")
+    ]
+    return json.dumps(document)
+
+
+def _feature_columns(report: RunReport, work_dir: Path) -> list[str]:
+    schema_uri = report.step("Preprocess").outputs["schema"]
+    schema = json.loads((_s3(work_dir, schema_uri) / "schema.json").read_text())
+    columns: list[str] = schema["columns"]
+    train_uri = report.step("Preprocess").outputs["train"]
+    first_row = (_s3(work_dir, train_uri) / "train.csv").read_text().splitlines()[0]
+    assert len(first_row.split(",")) == 1 + len(columns)  # the label, then the features
+    return columns
+
+
 def _s3(work_dir: Path, uri: str) -> Path:
     assert uri.startswith("s3://"), uri
     return work_dir / "s3" / uri[len("s3://") :]
@@ -86,8 +136,66 @@ def test_every_step_runs_in_dependency_order_and_the_if_branch_is_taken(churn_ru
     assert churn_run.step("CheckAccuracy").outputs["outcome"] is True
 
 
-# xgboost guesses the format of a file without an extension (JSON here), as the algorithm's `xgboost-model`.
-@pytest.mark.filterwarnings("ignore:.*Unknown file format.*:UserWarning")
+def test_the_sample_is_encoded_without_its_identifier(churn_run: RunReport, churn_work_dir: Path) -> None:
+    columns = _feature_columns(churn_run, churn_work_dir)
+    assert len(columns) == CHURN_FEATURE_COUNT
+    assert not any(column.startswith("phone") for column in columns)
+    assert churn_run.step("DataQualityBaseline").outputs["columns"] == CHURN_FEATURE_COUNT
+
+
+def test_a_differently_shaped_dataset_runs_end_to_end_with_its_parameters(
+    loans_run: RunReport, loans_work_dir: Path
+) -> None:
+    print("\n".join(loans_run.summary()))
+    assert loans_run.status == "Succeeded", loans_run.failure
+    assert loans_run.parameters["TargetColumn"] == "defaulted"
+    columns = _feature_columns(loans_run, loans_work_dir)
+    assert columns == [
+        "segment=business",
+        "segment=private",
+        "segment=retail",
+        "income",
+        "tenure_months",
+    ]
+    assert len(columns) == LOANS_FEATURE_COUNT
+    # Missing incomes stay empty in the channels (XGBoost's missing value), not zero.
+    train_uri = loans_run.step("Preprocess").outputs["train"]
+    rows = (_s3(loans_work_dir, train_uri) / "train.csv").read_text().splitlines()
+    assert any(row.split(",")[4] == "" for row in rows)
+    accuracy = loans_run.step("Evaluate").outputs["property_files"]["EvaluationReport"]["metrics"]["accuracy"]
+    assert accuracy["value"] >= 0.9
+    assert loans_run.step("CheckAccuracy").outputs["outcome"] is True
+    request = loans_run.step("Model-RegisterModel").request
+    assert request is not None
+    (container,) = request["CreateModelPackage"]["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl"] == loans_run.step("Train").outputs["model_artifacts"]
+    assert _s3(loans_work_dir, container["ModelDataUrl"]).is_file()
+
+
+def test_without_the_preprocess_arguments_another_label_name_fails_clearly(
+    body: str, loans_csv: Path, tmp_path: Path
+) -> None:
+    report = run_definition(
+        _without_preprocess_arguments(body), input_path=loans_csv, work_dir=tmp_path, pipeline="model-build"
+    )
+    assert report.status == "Failed"
+    assert report.step("Preprocess").status == "Failed"
+    assert "target column 'churn' is not in the header" in report.failure
+    assert {step.status for step in report.steps[1:]} == {"NotRun"}
+
+
+def test_without_the_preprocess_arguments_an_identifier_column_fails_clearly(
+    body: str, churn_csv: Path, tmp_path: Path
+) -> None:
+    """The sample has the default label, so only the identifier shows what the missing arguments cost."""
+    report = run_definition(
+        _without_preprocess_arguments(body), input_path=churn_csv, work_dir=tmp_path, pipeline="model-build"
+    )
+    assert report.status == "Failed"
+    assert "column 'phone' has a different value in each of the 400 rows" in report.failure
+    assert "--drop-columns" in report.failure
+
+
 def test_the_model_artifact_has_the_algorithm_layout_and_loads(
     churn_run: RunReport, churn_work_dir: Path
 ) -> None:
@@ -99,8 +207,10 @@ def test_the_model_artifact_has_the_algorithm_layout_and_loads(
     with tarfile.open(archive, "r:gz") as bundle:
         assert bundle.getnames() == ["xgboost-model"]
         bundle.extractall(churn_work_dir / "extracted", filter="data")
+    # Loaded under a .json name: xgboost warns when it has to guess a format from the contents.
+    model_file = (churn_work_dir / "extracted" / "xgboost-model").rename(churn_work_dir / "model.json")
     booster = xgboost.Booster()
-    booster.load_model(str(churn_work_dir / "extracted" / "xgboost-model"))
+    booster.load_model(str(model_file))
     assert booster.num_boosted_rounds() > 0
     assert "validation:auc" in churn_run.step("Train").outputs["final_metrics"]
 
