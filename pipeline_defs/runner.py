@@ -16,7 +16,10 @@ What each step type does here:
   count, completeness, numeric range); Model Monitor's analyzer does not run here.
 - Condition: evaluated on parameters and property files (`Std:JsonGet`); only the branch taken runs.
 - Fail: the execution stops, failed, with the step's message.
-- RegisterModel, Model (CreateModel), Transform: the request they would send is recorded in the report.
+- RegisterModel, Model (CreateModel), Transform: the request they would send is recorded in the report. A
+  Transform whose model a Model step of this run created, on built-in XGBoost and text/csv lines, is also
+  scored here (input/output filters `$`, `$[a:b]`, `$[i,j]`; join with the input); otherwise the report
+  says why it was not.
 Any other step type, or a training image without a stand-in, is an error naming the step and its type.
 
 Cache (what `would_hit_cache` means): a step with `CacheConfig.Enabled` would be served from SageMaker's
@@ -194,6 +197,8 @@ class _Runner:
         self.properties: dict[str, dict[str, Any]] = {}
         self.property_files: dict[str, dict[str, Any]] = {}
         self.cache_index = self._load_cache_index()
+        # Models created by this run (Model steps): model name -> CreateModel request, for Transform steps.
+        self.models: dict[str, dict[str, Any]] = {}
 
     # Parameters -------------------------------------------------------------------------------------------
     def _resolve_parameters(self, overrides: dict[str, str]) -> dict[str, Any]:
@@ -227,6 +232,7 @@ class _Runner:
                 f"the local runner does not support step(s) {', '.join(unsupported)}; "
                 f"supported types: {', '.join(sorted(SUPPORTED_TYPES))}"
             )
+        self._preflight()
         self.parameters = self._resolve_parameters(overrides)
         if self.work_dir.exists():
             shutil.rmtree(self.work_dir / "s3", ignore_errors=True)
@@ -272,6 +278,31 @@ class _Runner:
         self._save_cache_index(report)
         (self.work_dir / REPORT_FILE).write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
         return report
+
+    def _preflight(self) -> None:
+        """Refuse, before anything runs, the steps of a supported type that have no local stand-in."""
+        problems: list[str] = []
+        for name, step_type in self.graph.steps.items():
+            arguments = self.bodies[name].get("Arguments", {})
+            if step_type == "Training":
+                image = arguments.get("AlgorithmSpecification", {}).get("TrainingImage")
+                if not (isinstance(image, str) and XGBOOST_IMAGE_MARKER in image):
+                    problems.append(
+                        f"step {name} (Training): no local stand-in for the training image {image!r} "
+                        "(only SageMaker's built-in XGBoost)"
+                    )
+            elif step_type == "Processing":
+                entrypoint = arguments.get("AppSpecification", {}).get("ContainerEntrypoint") or [None]
+                if not (isinstance(entrypoint[0], str) and Path(entrypoint[0]).name in ("python", "python3")):
+                    problems.append(
+                        f"step {name} (Processing): entrypoint {entrypoint} does not run a python3 script"
+                    )
+            elif step_type == "QualityCheck" and self.bodies[name].get("CheckType") != "DATA_QUALITY":
+                problems.append(
+                    f"step {name} (QualityCheck): no local stand-in for {self.bodies[name].get('CheckType')}"
+                )
+        if problems:
+            raise RunError("; ".join(problems))
 
     def _order(self) -> list[str]:
         """Dependency order (data, DependsOn and branch edges), ties broken by definition order."""
@@ -465,8 +496,6 @@ class _Runner:
                 self._download(s3_input["S3Uri"], destination)
         app = arguments["AppSpecification"]
         entrypoint = [str(part) for part in app.get("ContainerEntrypoint", [])]
-        if not entrypoint or Path(entrypoint[0]).name not in ("python", "python3"):
-            raise _StepFailedError(f"entrypoint {entrypoint} is not a python3 script: no local stand-in")
         command = [
             sys.executable,
             *(local_path(part) for part in entrypoint[1:]),
@@ -514,8 +543,6 @@ class _Runner:
         self, name: str, body: dict[str, Any], arguments: dict[str, Any], result: StepResult
     ) -> None:
         image = str(arguments["AlgorithmSpecification"].get("TrainingImage", ""))
-        if XGBOOST_IMAGE_MARKER not in image:
-            raise RunError(f"step {name} (Training): no local stand-in for the training image {image!r}")
         channels: dict[str, list[Path]] = {}
         for channel in arguments.get("InputDataConfig", []):
             source = self._local(channel["DataSource"]["S3DataSource"]["S3Uri"])
@@ -598,16 +625,63 @@ class _Runner:
     ) -> None:
         model_name = f"pipelines-{RUN_EXECUTION_ID}-{name}"
         self.properties[name] = {"ModelName": model_name}
+        self.models[model_name] = arguments
         result.request = {"CreateModel": arguments}
         result.outputs = {"model_name": model_name}
 
     def _step_transform(
         self, name: str, body: dict[str, Any], arguments: dict[str, Any], result: StepResult
     ) -> None:
-        output_path = arguments.get("TransformOutput", {}).get("S3OutputPath", "")
+        output_path = str(arguments.get("TransformOutput", {}).get("S3OutputPath", ""))
         self.properties[name] = {"TransformOutput.S3OutputPath": output_path}
         result.request = {"CreateTransformJob": arguments}
         result.outputs = {"output_path": output_path, "ran": False}
+        reason = self._transform_locally(arguments, output_path, result)
+        if reason:
+            result.message = f"recorded, not run here: {reason}"
+
+    def _transform_locally(self, arguments: dict[str, Any], output_path: str, result: StepResult) -> str:
+        """Score the input with a model this run created, when it is built-in XGBoost on text/csv lines.
+        Returns why not, or "" when it ran."""
+        model = self.models.get(str(arguments.get("ModelName")))
+        if model is None:
+            return f"model {arguments.get('ModelName')!r} is not one this run created"
+        container = model.get("PrimaryContainer", {})
+        transform_input = arguments.get("TransformInput", {})
+        processing = arguments.get("DataProcessing", {})
+        if XGBOOST_IMAGE_MARKER not in str(container.get("Image", "")):
+            return f"no local stand-in for the model image {container.get('Image')!r}"
+        if transform_input.get("ContentType") != "text/csv" or transform_input.get("SplitType") != "Line":
+            return "only text/csv split by line is scored locally"
+        try:
+            input_filter = _csv_filter(processing.get("InputFilter"))
+            output_filter = _csv_filter(processing.get("OutputFilter"))
+        except ValueError as error:
+            return str(error)
+        source = self._local(str(transform_input["DataSource"]["S3DataSource"]["S3Uri"]))
+        files = sorted(path for path in source.rglob("*") if path.is_file()) if source.is_dir() else [source]
+        with tempfile.TemporaryDirectory() as scratch:
+            archive = self._local(str(container["ModelDataUrl"]))
+            with tarfile.open(archive, "r:gz") as bundle:
+                member = bundle.extractfile(XGBOOST_MODEL_FILE)
+                if member is None:
+                    raise _StepFailedError(f"{container['ModelDataUrl']} holds no {XGBOOST_MODEL_FILE}")
+                model_file = Path(scratch) / "model.json"
+                model_file.write_bytes(member.read())
+            records = 0
+            for path in files:
+                rows = [line.split(",") for line in path.read_text().splitlines() if line.strip()]
+                predictions = predict_xgboost(model_file, [input_filter(row) for row in rows])
+                joined = [
+                    [*row, prediction] if processing.get("JoinSource") == "Input" else [prediction]
+                    for row, prediction in zip(rows, predictions, strict=True)
+                ]
+                target = self._local(f"{output_path.rstrip('/')}/{path.name}.out")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text("".join(",".join(output_filter(row)) + "\n" for row in joined))
+                records += len(rows)
+        result.outputs.update({"ran": True, "records": records})
+        return ""
 
 
 class _StepFailedError(Exception):
@@ -665,6 +739,33 @@ def train_xgboost(
         for channel, metrics in history.items()
         for metric, values in metrics.items()
     }
+
+
+def predict_xgboost(model_file: Path, rows: Sequence[Sequence[str]]) -> list[str]:
+    """The model's output for CSV feature rows (an empty field is missing), as the algorithm writes it."""
+    import numpy  # noqa: PLC0415  (dev-only dependencies, imported where the stand-in runs)
+    import xgboost  # noqa: PLC0415
+
+    booster = xgboost.Booster()
+    booster.load_model(str(model_file))
+    values = numpy.array([[float(v) if v.strip() else numpy.nan for v in row] for row in rows], dtype=float)
+    return [repr(float(value)) for value in booster.predict(xgboost.DMatrix(values, missing=numpy.nan))]
+
+
+def _csv_filter(expression: object) -> Callable[[Sequence[str]], list[str]]:
+    """A transform job's JSONPath filter on a CSV record: `$`, `$[a:b]` or `$[i,j,...]` (negative allowed)."""
+    if expression in (None, "", "$"):
+        return list
+    text = str(expression).replace(" ", "")
+    sliced = re.fullmatch(r"\$\[(-?\d*):(-?\d*)\]", text)
+    if sliced:
+        start, stop = (int(bound) if bound else None for bound in sliced.groups())
+        return lambda row: list(row[start:stop])
+    indices = re.fullmatch(r"\$\[(-?\d+(?:,-?\d+)*)\]", text)
+    if indices:
+        positions = [int(index) for index in indices.group(1).split(",")]
+        return lambda row: [row[position] for position in positions]
+    raise ValueError(f"the filter {expression!r} is not one the local runner applies ($, $[a:b], $[i,j])")
 
 
 def data_quality_baseline(paths: Sequence[Path]) -> tuple[dict[str, Any], dict[str, Any]]:

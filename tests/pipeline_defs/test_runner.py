@@ -245,6 +245,24 @@ def test_registration_is_recorded_with_the_trained_model_and_the_reports(churn_r
     )
 
 
+def test_the_test_channel_is_scored_with_the_created_model_as_the_transform_job_would(
+    churn_run: RunReport, churn_work_dir: Path
+) -> None:
+    """Input filter `$[1:]` (features only), joined with the input, output filter `$[0,-1]`: label, score."""
+    score = churn_run.step("ScoreTest")
+    assert score.outputs["ran"] is True
+    test_rows = (_s3(churn_work_dir, churn_run.step("Preprocess").outputs["test"]) / "test.csv").read_text()
+    scored = (_s3(churn_work_dir, score.outputs["output_path"]) / "test.csv.out").read_text().splitlines()
+    labels = [row.split(",")[0] for row in test_rows.splitlines()]
+    assert [line.split(",")[0] for line in scored] == labels
+    probabilities = [float(line.split(",")[1]) for line in scored]
+    assert all(0.0 <= probability <= 1.0 for probability in probabilities)
+    predicted = ["1" if probability >= 0.5 else "0" for probability in probabilities]
+    correct = sum(guess == label for guess, label in zip(predicted, labels, strict=True))
+    accuracy = churn_run.step("Evaluate").outputs["property_files"]["EvaluationReport"]["metrics"]["accuracy"]
+    assert correct / len(labels) == pytest.approx(accuracy["value"], abs=1e-6)
+
+
 def test_the_report_is_written_as_json(churn_run: RunReport, churn_work_dir: Path) -> None:
     written = json.loads((churn_work_dir / "run-report.json").read_text())
     assert written["status"] == "Succeeded"
@@ -299,6 +317,7 @@ def test_a_training_image_without_a_stand_in_is_an_error(body: str, churn_csv: P
     )
     with pytest.raises(RunError, match=r"step Train \(Training\): no local stand-in for the training image"):
         run_definition(json.dumps(document), input_path=churn_csv, work_dir=tmp_path)
+    assert not (tmp_path / "s3").exists(), "refused before anything ran"
 
 
 def test_batch_inference_needs_its_model_name_and_records_the_transform(tmp_path: Path) -> None:
@@ -314,6 +333,8 @@ def test_batch_inference_needs_its_model_name_and_records_the_transform(tmp_path
     request = report.step("Predict").request
     assert request is not None
     assert request["CreateTransformJob"]["ModelName"] == "churn-model-3"
+    assert report.step("Predict").outputs["ran"] is False
+    assert "model 'churn-model-3' is not one this run created" in report.step("Predict").message
     assert request["CreateTransformJob"]["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == (
         "s3://__DATA_BUCKET__/datasets/churn/inference.csv"
     )
