@@ -368,3 +368,21 @@ def test_cli_a_failed_step_exits_1_with_its_error(tmp_path: Path) -> None:
     assert code == 1
     assert "Preprocess [Processing]: Failed" in stdout
     assert "target column 'churn' is not in the header" in stdout
+
+
+def test_cli_json_report_and_an_explicit_definition_file(body: str, tmp_path: Path) -> None:
+    """`--definition` runs a body as given (here the pre-fix one); `--json` prints the report written."""
+    definition_file = tmp_path / "definition.json"
+    definition_file.write_text(_without_preprocess_arguments(body))
+    data = tmp_path / "data.csv"
+    data.write_text("label,x\n1,2\n")
+    work_dir = tmp_path / "run"
+    code, stdout, _ = _cli(
+        "run", "model_build", "--input", str(data), "--work-dir", str(work_dir),
+        "--definition", str(definition_file), "--json",
+    )  # fmt: skip
+    assert code == 1
+    printed = json.loads(stdout)
+    assert printed == json.loads((work_dir / "run-report.json").read_text())
+    assert "TargetColumn" not in printed["parameters"]
+    assert printed["steps"][0]["status"] == "Failed"
