@@ -270,7 +270,7 @@ class _Runner:
             pipeline=self.pipeline,
             status="Failed" if failure else "Succeeded",
             parameters=self.parameters,
-            steps=[results[name] for name in self.graph.steps],
+            steps=list(results.values()),  # in the order they ran (or were passed over)
             failure=failure,
             seconds=time.perf_counter() - started,
             work_dir=str(self.work_dir),

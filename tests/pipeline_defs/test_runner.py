@@ -386,3 +386,89 @@ def test_cli_json_report_and_an_explicit_definition_file(body: str, tmp_path: Pa
     assert printed == json.loads((work_dir / "run-report.json").read_text())
     assert "TargetColumn" not in printed["parameters"]
     assert printed["steps"][0]["status"] == "Failed"
+
+
+def test_the_cache_key_is_the_resolved_arguments(body: str, churn_csv: Path, tmp_path: Path) -> None:
+    """Preprocess alone (a body cut down to it): the same arguments hit, another parameter value misses,
+    and the data's contents are not part of the key (as in SageMaker)."""
+    document: dict[str, Any] = json.loads(body)
+    document["Steps"] = [step for step in document["Steps"] if step["Name"] == "Preprocess"]
+    only_preprocess = json.dumps(document)
+
+    def hit(parameters: dict[str, str], data: Path = churn_csv) -> bool:
+        report = run_definition(only_preprocess, input_path=data, work_dir=tmp_path, parameters=parameters)
+        assert report.status == "Succeeded", report.failure
+        return report.step("Preprocess").would_hit_cache
+
+    assert not hit({})
+    assert hit({})
+    assert hit({"DropColumns": "phone"}), "the default, given explicitly: the same resolved arguments"
+    assert not hit({"DropColumns": "phone,state"})
+    assert hit({"ProcessingInstanceType": "ml.m5.xlarge"})
+    assert not hit({"ProcessingInstanceType": "ml.m5.2xlarge"})
+    assert hit({}, write_churn(tmp_path / "other.csv", rows=200, seed=3))
+
+
+def test_dependency_order_conditions_and_fail_on_a_hand_written_body(churn_csv: Path, tmp_path: Path) -> None:
+    """Steps listed out of order run after what they depend on; a condition picks its branch; Fail stops."""
+    document = {
+        "Version": "2020-12-01",
+        "Parameters": [
+            {"Name": "InputDataBucket", "Type": "String", "DefaultValue": "data"},
+            {"Name": "InputDataKey", "Type": "String", "DefaultValue": "in.csv"},
+            {"Name": "Mode", "Type": "String", "DefaultValue": "register"},
+        ],
+        "Steps": [
+            {
+                "Name": "Decide",
+                "Type": "Condition",
+                "DependsOn": ["Prepare"],
+                "Arguments": {
+                    "Conditions": [
+                        {
+                            "Type": "Or",
+                            "Conditions": [
+                                {
+                                    "Type": "Equals",
+                                    "LeftValue": {"Get": "Parameters.Mode"},
+                                    "RightValue": "x",
+                                },
+                                {
+                                    "Type": "In",
+                                    "QueryValue": {"Get": "Parameters.Mode"},
+                                    "Values": ["register", "both"],
+                                },
+                            ],
+                        }
+                    ],
+                    "IfSteps": [{"Name": "Keep", "Type": "Model", "Arguments": {"PrimaryContainer": {}}}],
+                    "ElseSteps": [
+                        {
+                            "Name": "Stop",
+                            "Type": "Fail",
+                            "Arguments": {
+                                "ErrorMessage": {
+                                    "Std:Join": {"On": " ", "Values": ["mode", {"Get": "Parameters.Mode"}]}
+                                }
+                            },
+                        }
+                    ],
+                },
+            },
+            {"Name": "Prepare", "Type": "Model", "Arguments": {"PrimaryContainer": {}}},
+        ],
+    }
+    body = json.dumps(document)
+    report = run_definition(body, input_path=churn_csv, work_dir=tmp_path / "a")
+    assert report.status == "Succeeded"
+    assert [step.name for step in report.steps] == ["Prepare", "Decide", "Keep", "Stop"]
+    assert {step.name: step.status for step in report.steps} == {
+        "Prepare": "Succeeded",
+        "Decide": "Succeeded",
+        "Keep": "Succeeded",
+        "Stop": "NotRun",
+    }
+    failed = run_definition(body, input_path=churn_csv, work_dir=tmp_path / "b", parameters={"Mode": "none"})
+    assert failed.status == "Failed"
+    assert failed.failure == "step Stop (Fail): mode none"
+    assert failed.step("Keep").status == "NotRun"
