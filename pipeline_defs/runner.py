@@ -263,9 +263,13 @@ class _Runner:
             if result.status == "Succeeded" and step_type == "Condition":
                 taken.update(result.outputs["branch_steps"])
             if result.status != "Succeeded":
-                failure = f"step {name} ({step_type}) failed: {result.message.strip().splitlines()[-1:]!s}"
-                if step_type == "Fail":
-                    failure = f"step {name} (Fail): {result.message}"
+                # A script's last line is its error (a traceback ends with the exception).
+                last_line = (result.message.strip().splitlines() or ["(no output)"])[-1]
+                failure = (
+                    f"step {name} (Fail): {result.message}"
+                    if step_type == "Fail"
+                    else f"step {name} ({step_type}) failed: {last_line}"
+                )
         report = RunReport(
             pipeline=self.pipeline,
             status="Failed" if failure else "Succeeded",
