@@ -137,7 +137,8 @@ def placeholder_code_uris(name: str) -> dict[str, str]:
 
 
 def render_for_run(name: str) -> str:
-    """DAG `name` rendered as the pipeline stack renders it: placeholders where CDK tokens go."""
+    """DAG `name` rendered as the pipeline stack renders it: placeholders where CDK tokens go, including a
+    KMS key and a VPC (the stack always sets both; here they only show in the recorded requests)."""
     context = RenderContext(
         region=REGION,
         role_arn=PLACEHOLDER_ROLE_ARN,
@@ -146,6 +147,9 @@ def render_for_run(name: str) -> str:
         code_uris=placeholder_code_uris(name),
         model_package_group=PLACEHOLDER_MODEL_PACKAGE_GROUP if name == "model_build" else None,
         cache_expire_after="P30D",
+        kms_key_id=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/__DATA_KEY__",
+        subnet_ids=("subnet-__PIPELINE_SUBNET_0__", "subnet-__PIPELINE_SUBNET_1__"),
+        security_group_ids=("sg-__PIPELINE_SECURITY_GROUP__",),
     )
     return render(name, context, pipeline_name=definition(name).default_pipeline_name)
 

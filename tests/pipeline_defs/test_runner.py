@@ -237,6 +237,10 @@ def test_registration_is_recorded_with_the_trained_model_and_the_reports(churn_r
     )
     statistics = package["ModelMetrics"]["ModelDataQuality"]["Statistics"]["S3Uri"]
     assert statistics == churn_run.step("DataQualityBaseline").outputs["statistics"]
+    create_model = churn_run.step("Scoring-CreateModel").request
+    assert create_model is not None
+    # Rendered as the stack renders it: the VPC placeholders are in the request the step would send.
+    assert create_model["CreateModel"]["VpcConfig"]["SecurityGroupIds"] == ["sg-__PIPELINE_SECURITY_GROUP__"]
     transform = churn_run.step("ScoreTest").request
     assert transform is not None
     assert (
