@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy constraints clean
+.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy run-pipeline constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -107,6 +107,12 @@ destroy: bootstrap
 	@test -n "$(ENV)" || { echo "make destroy needs ENV, e.g. make destroy ENV=dev" >&2; exit 2; }
 	$(PYTHON) -m platform_cli.destroy_check --env '$(ENV)'
 	PLATFORM_ENVIRONMENTS='$(ENV)' $(CDK) destroy '$(ENV)/*' $(if $(FORCE),--force)
+
+## run-pipeline: run the rendered definition of PIPELINE (model_build, batch_inference) on this machine on
+## INPUT (a CSV file or folder); PARAMS="Name=value ..." overrides parameters; report in .pipeline-runs/
+run-pipeline: bootstrap
+	@test -n "$(PIPELINE)" -a -n "$(INPUT)" || { echo "make run-pipeline needs PIPELINE and INPUT, e.g. make run-pipeline PIPELINE=model_build INPUT=data.csv" >&2; exit 2; }
+	$(PYTHON) -m pipeline_defs run '$(PIPELINE)' --input '$(INPUT)' $(foreach param,$(PARAMS),--param '$(param)')
 
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:

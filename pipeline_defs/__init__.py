@@ -3,6 +3,7 @@
 The pipeline stack calls `render(name, context)` with placeholder strings in the context (artifact bucket,
 role ARN, code bucket, KMS key, subnets) and replaces them with CDK tokens. Importing this package imports
 the SageMaker SDK (about two seconds) and sets the offline guards' environment variables; see `_sdk`.
+`pipeline_defs.runner` runs a rendered definition body on this machine (`python -m pipeline_defs run`).
 """
 
 from __future__ import annotations

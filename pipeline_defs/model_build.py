@@ -9,9 +9,10 @@ Preprocess -> DataQualityBaseline (beside Train and Evaluate; Model-RegisterMode
 (`python -m pipeline_defs render model_build --region eu-west-1 --graph` lists every edge.)
 
 - Preprocess (scikit-learn container, `steps/preprocess.py`): reads the CSV at `s3://InputDataBucket/
-  InputDataKey` and writes train/validation/test channels (label first, no header, as SageMaker's XGBoost
-  reads CSV), the `baseline` channel (the train features only, no label, no header: what an endpoint
-  receives as text/csv) and the feature schema.
+  InputDataKey`, labels from the column `TargetColumn`, leaves out the comma-separated `DropColumns`
+  (identifiers: one-hot encoded they would each add a feature per row) and writes train/validation/test
+  channels (label first, no header, as SageMaker's XGBoost reads CSV), the `baseline` channel (the train
+  features only, no label, no header: what an endpoint receives as text/csv) and the feature schema.
 - DataQualityBaseline (a QualityCheckStep, Model Monitor's image): statistics and constraints of the
   baseline channel, written under `models/` (`s3://<bucket>/models/<pipeline>/<execution id>/data-quality/`)
   because the serving accounts may read exactly that prefix. The check itself is skipped and the new
@@ -58,6 +59,9 @@ SKLEARN_VERSION: Final = "1.2-1"
 XGBOOST_VERSION: Final = "1.7-1"
 
 DEFAULT_INPUT_KEY: Final = "datasets/churn/latest.csv"
+# The sample churn data: its label column, and its identifier column (a phone number per customer).
+DEFAULT_TARGET_COLUMN: Final = "churn"
+DEFAULT_DROP_COLUMNS: Final = "phone"
 DEFAULT_INSTANCE_TYPE: Final = "ml.m5.xlarge"
 # A fixed, small type for scoring the test channel; the deployment chooses its own types.
 TRANSFORM_INSTANCE_TYPE: Final = "ml.m5.large"
@@ -140,6 +144,9 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
 
     input_bucket = _sdk.ParameterString(name="InputDataBucket", default_value=context.input_bucket)
     input_key = _sdk.ParameterString(name="InputDataKey", default_value=DEFAULT_INPUT_KEY)
+    target_column = _sdk.ParameterString(name="TargetColumn", default_value=DEFAULT_TARGET_COLUMN)
+    # Comma-separated; empty drops nothing (hence `--drop-columns=<value>`, one argument even when empty).
+    drop_columns = _sdk.ParameterString(name="DropColumns", default_value=DEFAULT_DROP_COLUMNS)
     processing_instance_type = _sdk.ParameterString(
         name="ProcessingInstanceType", default_value=DEFAULT_INSTANCE_TYPE
     )
@@ -171,6 +178,11 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         name="Preprocess",
         step_args=preprocessor.run(
             code=context.code_uris[PREPROCESS_SCRIPT],
+            arguments=[
+                "--target-column",
+                target_column,
+                _sdk.Join(on="", values=["--drop-columns=", drop_columns]),
+            ],
             inputs=[
                 _sdk.ProcessingInput(
                     input_name="dataset",
@@ -411,6 +423,8 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         parameters=[
             input_bucket,
             input_key,
+            target_column,
+            drop_columns,
             processing_instance_type,
             training_instance_type,
             accuracy_threshold,

@@ -15,7 +15,9 @@ holds a binary label (1/0, true/false, yes/no, "True."/"False." ...). Writes:
   whoever prepares data for batch inference must follow.
 
 Numeric columns are kept as they are (empty means missing); other columns are one-hot encoded over their
-sorted values. The split is stratified by label and deterministic for a given seed.
+sorted values, except that a text column with a different value in every row (an identifier left in) is
+refused: the pipeline passes the columns to leave out as `--drop-columns`. The split is stratified by label
+and deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ SCHEMA_FILE = "schema.json"
 # The features of the train channel, as an endpoint receives them: the data-quality baseline's dataset.
 BASELINE_CHANNEL = "baseline"
 BASELINE_SOURCE = "train"
+
+# A text column with a different value in every row, over at least this many rows, is an identifier (a
+# customer id, a phone number): one-hot encoded it would add a feature per row and teach the model nothing.
+IDENTIFIER_MIN_ROWS = 20
 
 TRUE_LABELS = frozenset({"1", "1.0", "true", "t", "yes", "y"})
 FALSE_LABELS = frozenset({"0", "0.0", "false", "f", "no", "n"})
@@ -126,8 +132,15 @@ def infer_schema(
         present = [value for value in (row[column].strip() for row in rows) if value]
         if present and all(is_number(value) for value in present):
             features.append(Feature(column))
-        else:
-            features.append(Feature(column, tuple(sorted(set(present)))))
+            continue
+        categories = tuple(sorted(set(present)))
+        if len(rows) >= IDENTIFIER_MIN_ROWS and len(categories) == len(rows):
+            raise ValueError(
+                f"column {column!r} has a different value in each of the {len(rows)} rows (an identifier?): "
+                f"one-hot encoded it would add {len(categories)} features; leave it out with --drop-columns "
+                "(the pipeline parameter DropColumns)"
+            )
+        features.append(Feature(column, categories))
     if not features:
         raise ValueError("no feature columns left")
     return Schema(target=target, features=tuple(features))

@@ -148,6 +148,8 @@ def test_parameters_and_defaults(document: dict[str, Any]) -> None:
             "Type": "String",
             "DefaultValue": "datasets/churn/latest.csv",
         },
+        "TargetColumn": {"Name": "TargetColumn", "Type": "String", "DefaultValue": "churn"},
+        "DropColumns": {"Name": "DropColumns", "Type": "String", "DefaultValue": "phone"},
         "ProcessingInstanceType": {
             "Name": "ProcessingInstanceType",
             "Type": "String",
@@ -179,6 +181,18 @@ def test_the_dataset_uri_is_joined_from_bucket_and_key(steps: dict[str, dict[str
         "s3:/",
         {"Get": "Parameters.InputDataBucket"},
         {"Get": "Parameters.InputDataKey"},
+    ]
+
+
+def test_preprocess_gets_the_target_and_the_columns_to_drop_as_parameters(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    """Without them the deployed job used the script's defaults: a fixed target, identifiers one-hot encoded.
+    The columns to drop are one argument even when the parameter is empty (`--drop-columns=`)."""
+    assert steps["Preprocess"]["Arguments"]["AppSpecification"]["ContainerArguments"] == [
+        "--target-column",
+        {"Get": "Parameters.TargetColumn"},
+        {"Std:Join": {"On": "", "Values": ["--drop-columns=", {"Get": "Parameters.DropColumns"}]}},
     ]
 
 

@@ -197,3 +197,21 @@ def test_files_with_different_columns_are_refused(tmp_path: Path) -> None:
     (tmp_path / "input" / "b.csv").write_text("y,churn\n1,0\n")
     with pytest.raises(ValueError, match=r"b\.csv has columns"):
         preprocess.main(["--root", str(tmp_path)])
+
+
+def test_an_identifier_column_left_in_is_refused_with_the_way_out() -> None:
+    """One-hot encoding a column with a different value per row adds a feature per row (a deployed run with
+    a phone number column got 602 features instead of 33)."""
+    rows = _rows(preprocess.IDENTIFIER_MIN_ROWS)
+    with pytest.raises(
+        ValueError, match=r"column 'phone' has a different value in each of the 20 rows.*DropColumns"
+    ):
+        infer_schema(rows, HEADER, "churn")
+    assert [feature.name for feature in infer_schema(rows, HEADER, "churn", drop=["phone"]).features] == [
+        "state",
+        "account_length",
+        "intl_plan",
+        "day_minutes",
+    ]
+    # Too few rows to tell an identifier from a rare category: kept.
+    assert "phone" in [feature.name for feature in infer_schema(_rows(12), HEADER, "churn").features]
