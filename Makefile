@@ -8,7 +8,7 @@ PYTHON := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CDK := node_modules/.bin/cdk
-PY_DIRS := platform_config stacks constructs_lib synth_checks platform_cli functions containers tests bench tools
+PY_DIRS := platform_config stacks constructs_lib synth_checks pipeline_defs platform_cli functions containers tests bench tools
 # Folders that hold Python (mypy refuses a folder without any).
 PY_SOURCES := app.py $(foreach dir,$(PY_DIRS),$(if $(shell find $(dir) -name '*.py' 2>/dev/null | head -n 1),$(dir)))
 

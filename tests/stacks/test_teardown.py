@@ -23,7 +23,12 @@ TEARDOWN: Mapping[str, str] = {
     "AWS::SageMaker::ModelPackageGroup": "its versions deleted by the disposable cleanup resource first",
     "AWS::SageMaker::Pipeline": "its running executions stopped by the disposable cleanup resource first",
     "AWS::KMS::Key": "scheduled for deletion after its pending window",
+    **dict.fromkeys(
+        ("AWS::SageMaker::Domain", "AWS::SageMaker::UserProfile", "AWS::SageMaker::Space"),
+        "their apps (and what users made in Studio) deleted by the Studio teardown resource first",
+    ),
     "Custom::DisposableCleanup": "its Delete clears the resource it depends on",
+    "Custom::StudioTeardown": "its Delete removes apps, spaces and profiles, or SageMaker's leftovers",
     "Custom::S3AutoDeleteObjects": "its Delete empties its bucket",
     "Custom::VpcRestrictDefaultSG": "its Delete restores nothing and succeeds",
     **dict.fromkeys(
@@ -65,10 +70,6 @@ TEARDOWN: Mapping[str, str] = {
             "AWS::SageMaker::MlflowTrackingServer",
             "AWS::SageMaker::StudioLifecycleConfig",
             "AWS::StepFunctions::StateMachine",
-            # Users create apps in them; the Studio teardown resource deletes those first (see its tests).
-            "AWS::SageMaker::Domain",
-            "AWS::SageMaker::UserProfile",
-            "AWS::SageMaker::Space",
         ),
         CLOUDFORMATION,
     ),
@@ -150,6 +151,10 @@ def _cleared_by(
             lambda r: (
                 r["Type"] == "Custom::DisposableCleanup" and r["Properties"]["Kind"] == "ModelPackageVersions"
             ),
+        ),
+        *(
+            (kind, lambda r: r["Type"] == "Custom::StudioTeardown" and r["Properties"]["Phase"] == "Contents")
+            for kind in ("AWS::SageMaker::Domain", "AWS::SageMaker::UserProfile", "AWS::SageMaker::Space")
         ),
         (
             "AWS::SageMaker::Pipeline",
