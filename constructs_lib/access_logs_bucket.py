@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
+from constructs_lib.encrypted_bucket import quiet_auto_delete_provider
 
 
 class AccessLogsBucket(Construct):
@@ -44,6 +45,8 @@ class AccessLogsBucket(Construct):
             # A disposable environment only (needs DESTROY): CDK's provider empties every version first.
             auto_delete_objects=auto_delete_objects,
         )
+        if auto_delete_objects:
+            quiet_auto_delete_provider(Stack.of(self))
         reason_loop = "This bucket is the access-log destination; logging it into itself would loop."
         acknowledge(self.bucket, "AwsSolutions-S1", reason_loop)
         acknowledge(self.bucket, "NIST.800.53.R5-S3BucketLoggingEnabled", reason_loop)

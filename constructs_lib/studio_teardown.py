@@ -13,8 +13,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.compliance import acknowledge_wildcard_resource
 from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.provider_framework import acknowledge_provider_framework
 from constructs_lib.studio_domain import StudioDomain
 
 # SageMaker tags the domain's home EFS and its NFS security groups with the domain's ARN under this key.
@@ -284,79 +285,4 @@ class StudioTeardown(Construct):
     def _acknowledge_provider_findings(
         self, provider: cr.Provider, user_functions: Sequence[lambda_.IFunction]
     ) -> None:
-        frameworks = {
-            name: provider.node.find_child(name)
-            for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout")
-        }
-        for framework in frameworks.values():
-            # CDK makes the function depend on its role's policy, which also names the role: not an error.
-            framework.node.default_child.add_metadata(  # type: ignore[union-attr]
-                "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
-            )
-            for rule, reason in (
-                (
-                    "NIST.800.53.R5-LambdaConcurrency",
-                    "CDK's provider framework runs only when the stack changes.",
-                ),
-                (
-                    "NIST.800.53.R5-LambdaDLQ",
-                    "CDK's provider framework reports every failure to CloudFormation.",
-                ),
-                (
-                    "AwsSolutions-L1",
-                    "CDK's provider framework chooses its Node.js runtime; updated with aws-cdk-lib.",
-                ),
-                (
-                    "NIST.800.53.R5-LambdaInsideVPC",
-                    "CDK's provider framework invokes the teardown functions, runs its waiter and answers "
-                    "CloudFormation; it reaches no VPC resource.",
-                ),
-                (
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                    "CDK's provider framework role: logging only, for functions that run during deployments.",
-                ),
-            ):
-                acknowledge(framework, rule, reason)
-            policy = framework.node.find_child("ServiceRole").node.find_child("DefaultPolicy")
-            acknowledge(
-                policy,
-                "NIST.800.53.R5-IAMNoInlinePolicy",
-                "CDK's provider framework writes its grants (invoke the teardown functions, start its "
-                "waiter) inline on its own role.",
-            )
-            for function in user_functions:
-                acknowledge_wildcard_resource(
-                    policy,
-                    f"{function.function_arn}:*",
-                    "CDK's provider framework invokes any version of the teardown functions, nothing else.",
-                )
-        waiter = provider.node.find_child("waiter-state-machine")
-        # CDK makes the state machine depend on its role's policy, which also names the role: not an error.
-        waiter.node.default_child.add_metadata(  # type: ignore[union-attr]
-            "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
-        )
-        waiter_policy = waiter.node.find_child("Role").node.find_child("DefaultPolicy")
-        for name in ("framework-isComplete", "framework-onTimeout"):
-            acknowledge_wildcard_resource(
-                waiter_policy,
-                f"{frameworks[name].function_arn}:*",  # type: ignore[attr-defined]
-                "CDK's waiter invokes any version of its provider's isComplete and onTimeout functions only.",
-            )
-        acknowledge(
-            waiter,
-            "AwsSolutions-SF1",
-            "CDK's waiter only loops the teardown function, which logs every step to its encrypted log "
-            "group; the execution data holds CloudFormation's pre-signed response URL, which no log should "
-            "keep.",
-        )
-        acknowledge(
-            waiter_policy,
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "CDK's waiter writes its one grant (invoke its provider's functions) inline on its own role.",
-        )
-        acknowledge(
-            waiter,
-            "AwsSolutions-SF2",
-            "CDK's waiter is a retry loop around one function, run once per stack deletion; X-Ray adds "
-            "nothing to the teardown function's own log.",
-        )
+        acknowledge_provider_framework(provider, [function.function_arn for function in user_functions])
