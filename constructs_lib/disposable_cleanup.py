@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
-from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from constructs_lib.compliance import acknowledge_wildcard_resource
 from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.provider_framework import acknowledge_provider_framework
+from constructs_lib.provider_framework import TOTAL_TIMEOUT, polling_provider
 
-# How often the waiter asks whether the cleanup is done, and when it gives up: stopping a pipeline execution
-# waits for its running step (a training job stops within minutes); an hour leaves room for several.
-QUERY_INTERVAL = Duration.seconds(30)
-TOTAL_TIMEOUT = Duration.hours(1)
 OUTSIDE_VPC = (
     "The cleanup calls the SageMaker and CloudFormation APIs and reaches nothing only the VPC reaches; in "
     "the isolated subnets it would need a CloudFormation interface endpoint (paid per AZ, per environment) "
@@ -59,20 +53,12 @@ class DisposableCleanup(Construct):
             for name, entry_point in (("OnEvent", "on_event"), ("IsComplete", "is_complete"))
         }
         self._policies = [function.policy for function in functions.values()]
-        self.provider = cr.Provider(
+        self.provider = polling_provider(
             self,
             "Provider",
-            on_event_handler=functions["on_event"].function,
-            is_complete_handler=functions["is_complete"].function,
-            query_interval=QUERY_INTERVAL,
-            total_timeout=TOTAL_TIMEOUT,
-            log_group=logs.LogGroup(
-                self,
-                "ProviderLogs",
-                encryption_key=logs_key,
-                retention=logs.RetentionDays.ONE_YEAR,
-                removal_policy=RemovalPolicy.DESTROY,
-            ),
+            on_event=functions["on_event"].function,
+            is_complete=functions["is_complete"].function,
+            logs_key=logs_key,
         )
         self._grants: set[str] = set()
         stack = Stack.of(self)
@@ -95,7 +81,6 @@ class DisposableCleanup(Construct):
                 ),
                 "The stack's id ends in a UUID CloudFormation assigns: this stack's status, nothing else.",
             )
-        acknowledge_provider_framework(self.provider, [f.function.function_arn for f in functions.values()])
 
     def clear_model_package_versions(self, group: IConstruct, group_name: str) -> CustomResource:
         """Delete every version of the group before CloudFormation deletes the group."""

@@ -4,12 +4,53 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
 
 _FRAMEWORK_FUNCTIONS = ("framework-onEvent", "framework-isComplete", "framework-onTimeout")
+
+# CloudFormation waits at most 3,600 s for a custom resource (ServiceTimeout's maximum), and CDK's provider
+# framework documents one hour as the longest total timeout: waiting longer would only make CloudFormation
+# fail the resource without a word. Polls every 30 s: 120 polls, a few List calls each, against deletions
+# (apps, pipeline steps) that take minutes.
+TOTAL_TIMEOUT = Duration.hours(1)
+QUERY_INTERVAL = Duration.seconds(30)
+
+
+def polling_provider(
+    scope: Construct,
+    construct_id: str,
+    *,
+    on_event: lambda_.IFunction,
+    is_complete: lambda_.IFunction,
+    logs_key: kms.IKey,
+) -> cr.Provider:
+    """CDK's provider framework with an isComplete waiter (`QUERY_INTERVAL`, `TOTAL_TIMEOUT`), outside the
+    VPC (it invokes the functions through the Lambda API, starts its waiter in Step Functions and answers
+    CloudFormation through S3), logging to an encrypted group, its findings acknowledged."""
+    provider = cr.Provider(
+        scope,
+        construct_id,
+        on_event_handler=on_event,
+        is_complete_handler=is_complete,
+        query_interval=QUERY_INTERVAL,
+        total_timeout=TOTAL_TIMEOUT,
+        log_group=logs.LogGroup(
+            scope,
+            f"{construct_id}Logs",
+            encryption_key=logs_key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.DESTROY,
+        ),
+    )
+    acknowledge_provider_framework(provider, [on_event.function_arn, is_complete.function_arn])
+    return provider
 
 
 def acknowledge_provider_framework(provider: cr.Provider, invoked_function_arns: Sequence[str]) -> None:

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from constructs_lib.compliance import acknowledge_wildcard_resource
 from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.provider_framework import acknowledge_provider_framework
+from constructs_lib.provider_framework import TOTAL_TIMEOUT, polling_provider
 from constructs_lib.studio_domain import StudioDomain
 
 # SageMaker tags the domain's home EFS and its NFS security groups with the domain's ARN under this key.
 SAGEMAKER_TAG = "ManagedByAmazonSageMakerResource"
-# CloudFormation waits at most 3,600 s for a custom resource (ServiceTimeout's maximum), and CDK's provider
-# framework documents one hour as the longest total timeout: waiting longer would only make CloudFormation
-# fail the resource without a word. Polls every 30 s: 120 polls, a few List calls each, against app
-# deletions that take minutes.
-TOTAL_TIMEOUT = Duration.hours(1)
-QUERY_INTERVAL = Duration.seconds(30)
 # The handler stops with an error naming what is left before the framework's silent "Operation timed out":
 # two polls plus the start-up of the Delete before the hour.
 GIVE_UP_AFTER = Duration.minutes(55)
@@ -108,22 +99,8 @@ class StudioTeardown(Construct):
         # must not depend on the domain through it.
         self._grant_leftovers(teardown.policy, stack, vpc=vpc)
         contents_policy = self._contents_policy(teardown.role, stack, domain_id=domain.domain_id)
-        provider = cr.Provider(
-            self,
-            "Provider",
-            on_event_handler=recorder.function,
-            is_complete_handler=teardown.function,
-            query_interval=QUERY_INTERVAL,
-            total_timeout=TOTAL_TIMEOUT,
-            # Outside the VPC, as its functions: it invokes them through the Lambda API, starts its waiter in
-            # Step Functions and answers CloudFormation through S3.
-            log_group=logs.LogGroup(
-                self,
-                "ProviderLogs",
-                encryption_key=logs_key,
-                retention=logs.RetentionDays.ONE_YEAR,
-                removal_policy=RemovalPolicy.DESTROY,
-            ),
+        provider = polling_provider(
+            self, "Provider", on_event=recorder.function, is_complete=teardown.function, logs_key=logs_key
         )
         give_up = str(int(GIVE_UP_AFTER.to_seconds()))
         self.contents = CustomResource(
@@ -156,7 +133,6 @@ class StudioTeardown(Construct):
         )
         # Deleted after the domain, when SageMaker has left its home EFS and security groups.
         domain.node.add_dependency(self.leftovers)
-        self._acknowledge_provider_findings(provider, [recorder.function, teardown.function])
 
     def _contents_policy(self, role: iam.IRole, stack: Stack, *, domain_id: str) -> iam.ManagedPolicy:
         def arn(resource: str) -> str:
@@ -281,8 +257,3 @@ class StudioTeardown(Construct):
             ),
         ):
             acknowledge_wildcard_resource(policy, wildcard, reason)
-
-    def _acknowledge_provider_findings(
-        self, provider: cr.Provider, user_functions: Sequence[lambda_.IFunction]
-    ) -> None:
-        acknowledge_provider_framework(provider, [function.function_arn for function in user_functions])
