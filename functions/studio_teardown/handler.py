@@ -284,42 +284,40 @@ def delete_apps(sagemaker: SageMakerClient, domain_id: str) -> list[App]:
     return apps
 
 
-def delete_spaces(sagemaker: SageMakerClient, domain_id: str) -> list[str]:
-    spaces = _names(
-        iter(sagemaker.get_paginator("list_spaces").paginate(DomainIdEquals=domain_id)),
-        "Spaces",
-        "SpaceName",
+# Per kind of domain member: its List operation, the list's key, the name key and the Delete operation.
+_MEMBERS: Final = {
+    "space": ("list_spaces", "Spaces", "SpaceName", "delete_space"),
+    "user profile": ("list_user_profiles", "UserProfiles", "UserProfileName", "delete_user_profile"),
+}
+
+
+def _delete_members(sagemaker: SageMakerClient, domain_id: str, kind: str) -> list[str]:
+    """Ask SageMaker to delete every space (or user profile) of the domain; the names still listed."""
+    list_operation, list_key, name_key, delete_operation = _MEMBERS[kind]
+    members = _names(
+        iter(sagemaker.get_paginator(list_operation).paginate(DomainIdEquals=domain_id)),  # type: ignore[call-overload]
+        list_key,
+        name_key,
     )
-    _raise_for_failed_deletes("space", domain_id, spaces)
-    for name, status in sorted(spaces.items()):
+    _raise_for_failed_deletes(kind, domain_id, members)
+    for name, status in sorted(members.items()):
         if status == DELETING:
             continue
         _delete_ignoring_not_found(
-            functools.partial(sagemaker.delete_space, DomainId=domain_id, SpaceName=name),
-            "deleting space",
+            functools.partial(getattr(sagemaker, delete_operation), DomainId=domain_id, **{name_key: name}),
+            f"deleting {kind}",
             domain_id=domain_id,
-            space=name,
+            **{kind.replace(" ", "_"): name},
         )
-    return sorted(spaces)
+    return sorted(members)
+
+
+def delete_spaces(sagemaker: SageMakerClient, domain_id: str) -> list[str]:
+    return _delete_members(sagemaker, domain_id, "space")
 
 
 def delete_user_profiles(sagemaker: SageMakerClient, domain_id: str) -> list[str]:
-    profiles = _names(
-        iter(sagemaker.get_paginator("list_user_profiles").paginate(DomainIdEquals=domain_id)),
-        "UserProfiles",
-        "UserProfileName",
-    )
-    _raise_for_failed_deletes("user profile", domain_id, profiles)
-    for name, status in sorted(profiles.items()):
-        if status == DELETING:
-            continue
-        _delete_ignoring_not_found(
-            functools.partial(sagemaker.delete_user_profile, DomainId=domain_id, UserProfileName=name),
-            "deleting user profile",
-            domain_id=domain_id,
-            user_profile=name,
-        )
-    return sorted(profiles)
+    return _delete_members(sagemaker, domain_id, "user profile")
 
 
 def _delete_ignoring_not_found(call: Callable[[], object], message: str, **fields: object) -> None:
