@@ -64,10 +64,12 @@ cfn-lint: bootstrap
 pytest: bootstrap
 	$(VENV)/bin/pytest
 
-## bench: full synth against an empty CDK app's synth, pytest, pipeline rendering, the container's /invocations
+## bench: full synth against an empty CDK app's synth, pytest, pipeline rendering, the local pipeline runner,
+## the container's /invocations
 bench: bootstrap
 	$(PYTHON) bench/synth_bench.py
 	$(PYTHON) bench/pipeline_bench.py
+	$(PYTHON) -m bench.runner_bench
 	$(PYTHON) -m bench.container_bench
 
 ## diff: what the working tree changes against BASE (default origin/main), per environment and stack,
@@ -109,10 +111,11 @@ destroy: bootstrap
 	PLATFORM_ENVIRONMENTS='$(ENV)' $(CDK) destroy '$(ENV)/*' $(if $(FORCE),--force)
 
 ## run-pipeline: run the rendered definition of PIPELINE (model_build, batch_inference) on this machine on
-## INPUT (a CSV file or folder); PARAMS="Name=value ..." overrides parameters; report in .pipeline-runs/
+## INPUT (a CSV file or folder); PARAMS="Name=value ..." overrides parameters; MODELS="name=model.tar.gz ..."
+## stands in for deployed models (batch_inference's ModelName); report in .pipeline-runs/
 run-pipeline: bootstrap
 	@test -n "$(PIPELINE)" -a -n "$(INPUT)" || { echo "make run-pipeline needs PIPELINE and INPUT, e.g. make run-pipeline PIPELINE=model_build INPUT=data.csv" >&2; exit 2; }
-	$(PYTHON) -m pipeline_defs run '$(PIPELINE)' --input '$(INPUT)' $(foreach param,$(PARAMS),--param '$(param)')
+	$(PYTHON) -m pipeline_defs run '$(PIPELINE)' --input '$(INPUT)' $(foreach param,$(PARAMS),--param '$(param)') $(foreach model,$(MODELS),--model '$(model)')
 
 ## constraints: re-pin every transitive Python package after a requirements change
 constraints:

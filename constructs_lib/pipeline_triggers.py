@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -10,8 +12,9 @@ from constructs import Construct
 
 class PipelineTriggers(Construct):
     """EventBridge rules that start one pipeline: on an object created under `data_prefix` of the data
-    bucket (passing its bucket and key as the pipeline parameters `InputDataBucket` and `InputDataKey`),
-    and on a schedule. The rules' role may start executions of that pipeline only.
+    bucket, passing `event_parameters` (pipeline parameter name -> JSON path in the S3 "Object Created"
+    event: the object's bucket, key, version id and ETag), and on a schedule, with the definition's
+    defaults. The rules' role may start executions of that pipeline only.
     """
 
     def __init__(
@@ -24,6 +27,7 @@ class PipelineTriggers(Construct):
         data_bucket: s3.IBucket,
         data_prefix: str | None,
         schedule: str | None,
+        event_parameters: Mapping[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
         if data_prefix is None and schedule is None:
@@ -58,12 +62,8 @@ class PipelineTriggers(Construct):
                         role_arn=role.role_arn,
                         sage_maker_pipeline_parameters=events.CfnRule.SageMakerPipelineParametersProperty(
                             pipeline_parameter_list=[
-                                events.CfnRule.SageMakerPipelineParameterProperty(
-                                    name="InputDataBucket", value="$.detail.bucket.name"
-                                ),
-                                events.CfnRule.SageMakerPipelineParameterProperty(
-                                    name="InputDataKey", value="$.detail.object.key"
-                                ),
+                                events.CfnRule.SageMakerPipelineParameterProperty(name=name, value=path)
+                                for name, path in event_parameters.items()
                             ]
                         ),
                     )

@@ -17,9 +17,11 @@ from pipeline_defs.definitions import (
     script_paths,
 )
 from pipeline_defs.graph import PipelineGraph, pipeline_graph
+from pipeline_defs.input_data import TRIGGER_PARAMETERS
 
 __all__ = [
     "DEFINITIONS",
+    "TRIGGER_PARAMETERS",
     "Definition",
     "PipelineGraph",
     "RenderContext",

@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.add_argument(
         "--definition", type=Path, help="run this definition JSON instead of rendering NAME"
     )
+    run_command.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=ARCHIVE",
+        help="a SageMaker model the DAG names (e.g. batch_inference's ModelName) as its built-in XGBoost "
+        "model.tar.gz, so its transform is scored here (repeatable)",
+    )
     run_command.add_argument("--json", action="store_true", help="print the run report as JSON")
     return parser
 
@@ -153,6 +161,10 @@ def _run(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             work_dir=arguments.work_dir or DEFAULT_RUNS_DIR / name,
             parameters=parse_parameter_assignments(arguments.param),
             pipeline=definition(name).default_pipeline_name,
+            existing_models={
+                model: Path(archive)
+                for model, archive in parse_parameter_assignments(arguments.model, option="--model").items()
+            },
         )
     except (RunError, OSError, ValueError) as error:
         print(f"{PROGRAM} run: error: {error}", file=err)

@@ -173,6 +173,7 @@ with offline():
     from sagemaker.workflow.steps import CacheConfig, ProcessingStep, Step, TrainingStep, TransformStep
 
 __all__ = [
+    "EXECUTION_ARN",
     "EXECUTION_ID",
     "CacheConfig",
     "CheckJobConfig",
@@ -221,6 +222,7 @@ __all__ = [
 
 # Where the execution id goes in output paths: each execution writes under its own prefix.
 EXECUTION_ID: Final = ExecutionVariables.PIPELINE_EXECUTION_ID
+EXECUTION_ARN: Final = ExecutionVariables.PIPELINE_EXECUTION_ARN
 
 
 def _no_telemetry(*_args: object, **_kwargs: object) -> None:

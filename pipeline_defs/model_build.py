@@ -9,7 +9,9 @@ Preprocess -> DataQualityBaseline (beside Train and Evaluate; Model-RegisterMode
 (`python -m pipeline_defs render model_build --region eu-west-1 --graph` lists every edge.)
 
 - Preprocess (scikit-learn container, `steps/preprocess.py`): reads the CSV at `s3://InputDataBucket/
-  InputDataKey`, labels from the column `TargetColumn`, leaves out the comma-separated `DropColumns`
+  InputDataKey` (its version `InputDataVersionId` and `InputDataETag`, as a data trigger passes them, are
+  in the step's arguments: a new upload to the same key is a new cache key, and they are its lineage),
+  labels from the column `TargetColumn`, leaves out the comma-separated `DropColumns`
   (identifiers: one-hot encoded they would each add a feature per row) and writes train/validation/test
   channels (label first, no header, as SageMaker's XGBoost reads CSV), the `baseline` channel (the train
   features only, no label, no header: what an endpoint receives as text/csv) and the feature schema.
@@ -27,12 +29,13 @@ Preprocess -> DataQualityBaseline (beside Train and Evaluate; Model-RegisterMode
 - CheckAccuracy: accuracy >= `AccuracyThreshold`. If so, register the model in the model package group
   (status `ModelApprovalStatus`; model metrics: the report as ModelQuality statistics, which the registry's
   approval guard reads, and the baseline as ModelDataQuality statistics and constraints; drift check
-  baselines: ModelDataQuality, which the serving side's monitoring reads) and create a model to batch-score
+  baselines: ModelDataQuality, which the serving side's monitoring reads; customer metadata: the input's
+  URI, version id and ETag and the execution's ARN) and create a model to batch-score
   the test channel; if not, fail with the accuracy.
 
 With `RenderContext.mlflow_tracking_server_arn`, the Preprocess, Train and Evaluate jobs get the
 environment variables MLFLOW_TRACKING_ARN (the tracking server) and MLFLOW_EXPERIMENT_NAME (the pipeline
-name); the evaluate script logs its metrics there.
+name); the evaluate script logs its metrics and the data's lineage there.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from pipeline_defs._naming import (
     require_code,
 )
 from pipeline_defs.context import RenderContext
+from pipeline_defs.input_data import input_data_parameters
 
 PREPROCESS_SCRIPT: Final = "preprocess.py"
 EVALUATE_SCRIPT: Final = "evaluate.py"
@@ -111,6 +115,14 @@ EVALUATION_OUTPUT: Final = "evaluation"
 EVALUATION_FILE: Final = "evaluation.json"
 ACCURACY_PATH: Final = "metrics.accuracy.value"
 
+# The model package's customer metadata: lineage record field -> metadata key.
+LINEAGE_METADATA: Final = {
+    "uri": "InputDataUri",
+    "version_id": "InputDataVersionId",
+    "etag": "InputDataETag",
+    "execution": "PipelineExecutionArn",
+}
+
 
 def get_pipeline(*, context: RenderContext, name: str) -> _sdk.Pipeline:
     """The model build pipeline `name` for `context`. Pure: no AWS calls, no uploads."""
@@ -142,8 +154,7 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         else None
     )
 
-    input_bucket = _sdk.ParameterString(name="InputDataBucket", default_value=context.input_bucket)
-    input_key = _sdk.ParameterString(name="InputDataKey", default_value=DEFAULT_INPUT_KEY)
+    input_data = input_data_parameters(default_bucket=context.input_bucket, default_key=DEFAULT_INPUT_KEY)
     target_column = _sdk.ParameterString(name="TargetColumn", default_value=DEFAULT_TARGET_COLUMN)
     # Comma-separated; empty drops nothing (hence `--drop-columns=<value>`, one argument even when empty).
     drop_columns = _sdk.ParameterString(name="DropColumns", default_value=DEFAULT_DROP_COLUMNS)
@@ -182,11 +193,18 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
                 "--target-column",
                 target_column,
                 _sdk.Join(on="", values=["--drop-columns=", drop_columns]),
+                # Lineage, and part of this step's cache key: a new version of the same key misses.
+                "--input-uri",
+                input_data.uri,
+                "--input-version-id",
+                input_data.version_id,
+                "--input-etag",
+                input_data.etag,
             ],
             inputs=[
                 _sdk.ProcessingInput(
                     input_name="dataset",
-                    source=_sdk.s3_uri(input_bucket, input_key),
+                    source=input_data.uri,
                     destination=f"{PROCESSING_ROOT}/input",
                 )
             ],
@@ -297,6 +315,12 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
                 _sdk.ProcessingInput(
                     input_name="test", source=channel_uri("test"), destination=f"{PROCESSING_ROOT}/test"
                 ),
+                # The schema channel holds the data's lineage record, which the report carries.
+                _sdk.ProcessingInput(
+                    input_name="lineage",
+                    source=channel_uri("schema"),
+                    destination=f"{PROCESSING_ROOT}/lineage",
+                ),
             ],
             outputs=[
                 _sdk.ProcessingOutput(
@@ -362,8 +386,15 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
             ),
             description=(
                 "Built by the model build pipeline; metrics: its evaluation report; data quality: "
-                "the baseline of its training features."
+                "the baseline of its training features; metadata: the data it was trained on."
             ),
+            # Which object version the model came from, beside the execution that built it.
+            customer_metadata_properties={
+                LINEAGE_METADATA["uri"]: input_data.uri,
+                LINEAGE_METADATA["version_id"]: input_data.version_id,
+                LINEAGE_METADATA["etag"]: input_data.etag,
+                LINEAGE_METADATA["execution"]: _sdk.EXECUTION_ARN,
+            },
         ),
     )
     create_model = _sdk.ModelStep(
@@ -421,8 +452,7 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
     return _sdk.new_pipeline(
         name=name,
         parameters=[
-            input_bucket,
-            input_key,
+            *input_data.parameters,
             target_column,
             drop_columns,
             processing_instance_type,

@@ -2,8 +2,8 @@
 
 The input is the definition JSON itself (the body the pipeline stack deploys, with its parameters, property
 references, conditions and placeholders), not the Python step objects, so what is tested is what deploys.
-Storage is a directory that stands in for S3 (`<work dir>/s3/<bucket>/<key>`); every job gets a temporary
-tree in place of its container's `/opt/ml/...` paths.
+Storage is a directory that stands in for S3 (`<work dir>/s3/<bucket>/<key>`, kept across runs); every job
+gets a temporary tree in place of its container's `/opt/ml/...` paths.
 
 What each step type does here:
 - Processing: the step script, in a subprocess of this interpreter. `ContainerEntrypoint` and
@@ -16,27 +16,36 @@ What each step type does here:
   count, completeness, numeric range); Model Monitor's analyzer does not run here.
 - Condition: evaluated on parameters and property files (`Std:JsonGet`); only the branch taken runs.
 - Fail: the execution stops, failed, with the step's message.
-- RegisterModel, Model (CreateModel), Transform: the request they would send is recorded in the report. A
-  Transform whose model a Model step of this run created, on built-in XGBoost and text/csv lines, is also
-  scored here (input/output filters `$`, `$[a:b]`, `$[i,j]`; join with the input); otherwise the report
-  says why it was not.
+- RegisterModel, Model (CreateModel), Transform: the request they would send is recorded in the report,
+  after a check of its strings against the API's input shape in botocore's service model (lengths, and the
+  patterns where a value holds no placeholder): CreateModelPackage refuses, for example, an empty metadata
+  value. A Transform of built-in XGBoost on text/csv lines is also scored here (input/output filters `$`,
+  `$[a:b]`, `$[i,j]`; join with the input) when a Model step of this run created its model or the run was
+  given the model's archive (`existing_models`, for a DAG that names a deployed model); otherwise the
+  report says why it was not.
 Any other step type, or a training image without a stand-in, is an error naming the step and its type.
 
 Cache (what `would_hit_cache` means): a step with `CacheConfig.Enabled` would be served from SageMaker's
-cache when an earlier successful run recorded in the same work directory ran it with the same resolved
-arguments, within `ExpireAfter` (not checked here: the index keeps no times). As in SageMaker, the key is
-the arguments, not the data: a changed input file at the same key still "hits". The execution id is left
-out of the key (it is in every output path), so a re-run with the same parameters hits step by step.
+cache when an earlier successful run recorded in the same work directory had the same cache key, within
+`ExpireAfter` (not checked here: the index keeps no times). The key is SageMaker's: the step type's key
+attributes (`CACHE_KEY_ATTRIBUTES`, from "Default cache key attributes by pipeline step type"), resolved.
+A reference to an earlier step resolves as SageMaker's would: to the cached job's value where that step
+would hit, else to this execution's, whose output paths hold this execution's id; so a step whose input
+changed misses, and so does everything downstream of it. As in SageMaker, the key is arguments, not data:
+a new file at the same key hits unless its version is among the arguments (the DAGs pass the S3 version
+id and ETag, see `pipeline_defs.input_data`). Each run is a new execution with its own id.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import operator
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -61,9 +70,41 @@ from pipeline_defs.graph import pipeline_graph
 
 PROCESSING_ROOT: Final = "/opt/ml/processing"
 REGION: Final = "eu-west-1"
-RUN_EXECUTION_ID: Final = "local-run"
-CACHE_KEY_EXECUTION_ID: Final = "<execution-id>"
 ACCOUNT: Final = "000000000000"
+# Where the archives of `existing_models` are put, as if the deployment had uploaded them.
+EXISTING_MODELS_BUCKET: Final = "__EXISTING_MODELS__"
+# SageMaker's cache key attributes per step type (for QualityCheck, the step's own fields and the
+# processing job's key attributes); steps of other types are never cached.
+CACHE_KEY_ATTRIBUTES: Final = {
+    "Processing": ("AppSpecification", "Environment", "ProcessingInputs"),
+    "Training": (
+        "AlgorithmSpecification",
+        "CheckpointConfig",
+        "DebugHookConfig",
+        "DebugRuleConfigurations",
+        "Environment",
+        "HyperParameters",
+        "InputDataConfig",
+    ),
+    "Transform": ("DataProcessing", "Environment", "ModelName", "TransformInput"),
+    "QualityCheck": ("AppSpecification", "Environment", "ProcessingInputs"),
+}
+QUALITY_CHECK_KEY_FIELDS: Final = (
+    "CheckType",
+    "SkipCheck",
+    "RegisterNewBaseline",
+    "ModelPackageGroupName",
+    "SuppliedBaselineStatistics",
+    "SuppliedBaselineConstraints",
+)
+# The SageMaker API operation whose input shape a recorded request must fit.
+REQUEST_OPERATIONS: Final = {
+    "RegisterModel": "CreateModelPackage",
+    "Model": "CreateModel",
+    "Transform": "CreateTransformJob",
+}
+# A value with one of these is a placeholder for a CDK token: its pattern is checked after the splice.
+PLACEHOLDER_MARK: Final = "__"
 REPORT_FILE: Final = "run-report.json"
 CACHE_INDEX_FILE: Final = "cache-index.json"
 XGBOOST_IMAGE_MARKER: Final = "sagemaker-xgboost"
@@ -100,6 +141,7 @@ class RunReport:
     parameters: dict[str, Any]
     steps: list[StepResult]
     failure: str = ""
+    execution_id: str = ""
     seconds: float = 0.0
     work_dir: str = ""
 
@@ -114,7 +156,8 @@ class RunReport:
 
     def summary(self) -> list[str]:
         lines = [
-            f"pipeline {self.pipeline}: {self.status} in {self.seconds:.1f} s (work dir {self.work_dir})"
+            f"pipeline {self.pipeline}: {self.status} in {self.seconds:.1f} s "
+            f"(execution {self.execution_id}, work dir {self.work_dir})"
         ]
         for result in self.steps:
             cache = " (would hit cache)" if result.would_hit_cache else ""
@@ -154,12 +197,12 @@ def render_for_run(name: str) -> str:
     return render(name, context, pipeline_name=definition(name).default_pipeline_name)
 
 
-def parse_parameter_assignments(assignments: Sequence[str]) -> dict[str, str]:
+def parse_parameter_assignments(assignments: Sequence[str], option: str = "--param") -> dict[str, str]:
     values: dict[str, str] = {}
     for assignment in assignments:
         name, separator, value = assignment.partition("=")
         if not separator or not name:
-            raise RunError(f"--param {assignment!r} is not NAME=VALUE")
+            raise RunError(f"{option} {assignment!r} is not NAME=VALUE")
         values[name] = value
     return values
 
@@ -171,15 +214,20 @@ def run_definition(
     work_dir: Path,
     parameters: Mapping[str, str] | None = None,
     pipeline: str = "pipeline",
+    existing_models: Mapping[str, Path] | None = None,
 ) -> RunReport:
     """Run definition `body` on `input_path` (a file or folder, put at s3://InputDataBucket/InputDataKey).
 
+    `existing_models` maps the names of SageMaker models the DAG expects to exist (a ModelName parameter)
+    to their built-in XGBoost `model.tar.gz`, so a Transform of them is scored here.
     Raises RunError before any step runs for a bad parameter or an unsupported step type; a step that fails
     ends the run, recorded in the report (status Failed) rather than raised.
     """
     document = json.loads(body)
     runner = _Runner(document, work_dir=work_dir, pipeline=pipeline)
-    return runner.run(input_path=input_path, overrides=dict(parameters or {}))
+    return runner.run(
+        input_path=input_path, overrides=dict(parameters or {}), existing_models=dict(existing_models or {})
+    )
 
 
 # --- the run ------------------------------------------------------------------------------------------
@@ -201,7 +249,11 @@ class _Runner:
         self.properties: dict[str, dict[str, Any]] = {}
         self.property_files: dict[str, dict[str, Any]] = {}
         self.cache_index = self._load_cache_index()
-        # Models created by this run (Model steps): model name -> CreateModel request, for Transform steps.
+        # Each run is a new execution: SageMaker's ids are 12 lowercase letters and digits.
+        self.execution_id = secrets.token_hex(6)
+        # Per step, the properties a cache key sees: the cached job's where the step would hit.
+        self.cache_view: dict[str, dict[str, Any]] = {}
+        # Models a Transform may score: model name -> CreateModel request (Model steps, existing models).
         self.models: dict[str, dict[str, Any]] = {}
 
     # Parameters -------------------------------------------------------------------------------------------
@@ -224,7 +276,9 @@ class _Runner:
         return values
 
     # The run ----------------------------------------------------------------------------------------------
-    def run(self, *, input_path: Path, overrides: dict[str, str]) -> RunReport:
+    def run(
+        self, *, input_path: Path, overrides: dict[str, str], existing_models: dict[str, Path]
+    ) -> RunReport:
         started = time.perf_counter()
         unsupported = [
             f"{name} ({step_type})"
@@ -238,11 +292,21 @@ class _Runner:
             )
         self._preflight()
         self.parameters = self._resolve_parameters(overrides)
-        if self.work_dir.exists():
-            shutil.rmtree(self.work_dir / "s3", ignore_errors=True)
-            shutil.rmtree(self.work_dir / "jobs", ignore_errors=True)
+        # The stand-in S3 persists across runs, as S3 does: a cache hit names an earlier execution's
+        # outputs, and every execution writes under its own id.
+        shutil.rmtree(self.work_dir / "jobs", ignore_errors=True)
         self.s3_root.mkdir(parents=True, exist_ok=True)
         self._upload_input(input_path)
+        for model_name, archive in sorted(existing_models.items()):
+            if not archive.is_file():
+                raise RunError(f"existing model {model_name}: {archive} is not a file")
+            uri = f"s3://{EXISTING_MODELS_BUCKET}/{model_name}/{MODEL_ARCHIVE}"
+            self._local(uri).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(archive, self._local(uri))
+            self.models[model_name] = {
+                "PrimaryContainer": {"Image": XGBOOST_IMAGE_MARKER, "ModelDataUrl": uri},
+                "ExistingModel": str(archive),
+            }
 
         results: dict[str, StepResult] = {}
         taken: set[str] = set()  # branch steps whose condition chose them
@@ -282,6 +346,7 @@ class _Runner:
             failure=failure,
             seconds=time.perf_counter() - started,
             work_dir=str(self.work_dir),
+            execution_id=self.execution_id,
         )
         self._save_cache_index(report)
         (self.work_dir / REPORT_FILE).write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
@@ -329,11 +394,21 @@ class _Runner:
         result = StepResult(name, step_type, "Succeeded")
         try:
             arguments = self._resolve(_without_branches(body).get("Arguments", {}), for_cache=False)
-            if body.get("CacheConfig", {}).get("Enabled"):
-                result.cache_key = self._cache_key(name, body)
-                result.would_hit_cache = result.cache_key in self.cache_index.get(name, [])
+            cached: dict[str, Any] | None = None
+            if body.get("CacheConfig", {}).get("Enabled") and step_type in CACHE_KEY_ATTRIBUTES:
+                result.cache_key = self._cache_key(body)
+                cached = self.cache_index.get(name, {}).get(result.cache_key)
+                result.would_hit_cache = cached is not None
+            operation = REQUEST_OPERATIONS.get(step_type)
+            if operation is not None:
+                problems = request_shape_problems(operation, arguments)
+                if problems:
+                    raise _StepFailedError(
+                        f"SageMaker would refuse the {operation} request: {'; '.join(problems)}"
+                    )
             handler = getattr(self, f"_step_{step_type.lower()}")
             handler(name, body, arguments, result)
+            self.cache_view[name] = cached if cached is not None else self.properties.get(name, {})
         except _StepFailedError as failed:
             result.status = "Failed"
             result.message = str(failed)
@@ -363,7 +438,7 @@ class _Runner:
                 raise RunError(f"reference {reference!r}: no such parameter")
             return self.parameters[path]
         if kind == "Execution":
-            execution_id = CACHE_KEY_EXECUTION_ID if for_cache else RUN_EXECUTION_ID
+            execution_id = self.execution_id
             return {
                 "PipelineExecutionId": execution_id,
                 "PipelineName": self.pipeline,
@@ -374,15 +449,12 @@ class _Runner:
         if kind == "Steps":
             step = re.split(r"[.\[]", path, maxsplit=1)[0]
             attribute = path[len(step) :].lstrip(".")
-            properties = self.properties.get(step)
+            properties = (self.cache_view if for_cache else self.properties).get(step)
             if properties is None or attribute not in properties:
                 raise _StepFailedError(
                     f"reference {reference!r} does not resolve (step {step} has not produced it)"
                 )
-            value = properties[attribute]
-            if for_cache and isinstance(value, str):
-                value = value.replace(RUN_EXECUTION_ID, CACHE_KEY_EXECUTION_ID)
-            return value
+            return properties[attribute]
         raise RunError(f"reference {reference!r}: unknown kind {kind!r}")
 
     def _json_get(self, spec: dict[str, Any], *, for_cache: bool) -> Json:
@@ -408,27 +480,42 @@ class _Runner:
                 )
         return value
 
-    def _cache_key(self, name: str, body: dict[str, Any]) -> str:
-        arguments = self._resolve(_without_branches(body).get("Arguments", {}), for_cache=True)
-        canonical = json.dumps({"Type": body["Type"], "Arguments": arguments}, sort_keys=True, default=str)
+    def _cache_key(self, body: dict[str, Any]) -> str:
+        step_type = body["Type"]
+        arguments = body.get("Arguments", {})
+        attributes = {
+            attribute: self._resolve(arguments[attribute], for_cache=True)
+            for attribute in CACHE_KEY_ATTRIBUTES[step_type]
+            if attribute in arguments
+        }
+        if step_type == "QualityCheck":
+            attributes |= {
+                field: self._resolve(body[field], for_cache=True)
+                for field in QUALITY_CHECK_KEY_FIELDS
+                if field in body
+            }
+        canonical = json.dumps({"Type": step_type, "Key": attributes}, sort_keys=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def _load_cache_index(self) -> dict[str, list[str]]:
+    def _load_cache_index(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Step name -> cache key -> the properties of the job that had that key."""
         try:
             loaded = json.loads((self.work_dir / CACHE_INDEX_FILE).read_text())
         except (OSError, ValueError):
             return {}
-        return loaded if isinstance(loaded, dict) else {}
+        if not isinstance(loaded, dict):
+            return {}
+        return {name: keys for name, keys in loaded.items() if isinstance(keys, dict)}
 
     def _save_cache_index(self, report: RunReport) -> None:
-        index = {name: list(keys) for name, keys in self.cache_index.items()}
+        index = {name: dict(keys) for name, keys in self.cache_index.items()}
         for result in report.steps:
             if (
                 result.status == "Succeeded"
                 and result.cache_key
-                and result.cache_key not in index.get(result.name, [])
+                and result.cache_key not in index.get(result.name, {})
             ):
-                index.setdefault(result.name, []).append(result.cache_key)
+                index.setdefault(result.name, {})[result.cache_key] = self.properties.get(result.name, {})
         self.work_dir.mkdir(parents=True, exist_ok=True)
         (self.work_dir / CACHE_INDEX_FILE).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
@@ -561,7 +648,7 @@ class _Runner:
         hyperparameters = {
             key: _as_text(value) for key, value in arguments.get("HyperParameters", {}).items()
         }
-        job_name = f"pipelines-{RUN_EXECUTION_ID}-{name}"
+        job_name = f"pipelines-{self.execution_id}-{name}"
         output_path = str(arguments["OutputDataConfig"]["S3OutputPath"]).rstrip("/")
         artifact_uri = f"{output_path}/{job_name}/output/{MODEL_ARCHIVE}"
         metrics = train_xgboost(channels, hyperparameters, self._local(artifact_uri))
@@ -631,7 +718,7 @@ class _Runner:
     def _step_model(
         self, name: str, body: dict[str, Any], arguments: dict[str, Any], result: StepResult
     ) -> None:
-        model_name = f"pipelines-{RUN_EXECUTION_ID}-{name}"
+        model_name = f"pipelines-{self.execution_id}-{name}"
         self.properties[name] = {"ModelName": model_name}
         self.models[model_name] = arguments
         result.request = {"CreateModel": arguments}
@@ -653,7 +740,7 @@ class _Runner:
         Returns why not, or "" when it ran."""
         model = self.models.get(str(arguments.get("ModelName")))
         if model is None:
-            return f"model {arguments.get('ModelName')!r} is not one this run created"
+            return f"model {arguments.get('ModelName')!r} is not one this run created or was given"
         container = model.get("PrimaryContainer", {})
         transform_input = arguments.get("TransformInput", {})
         processing = arguments.get("DataProcessing", {})
@@ -805,6 +892,64 @@ def data_quality_baseline(paths: Sequence[Path]) -> tuple[dict[str, Any], dict[s
         {"version": 0.0, "dataset": {"item_count": len(rows)}, "features": features},
         {"version": 0.0, "features": constraints},
     )
+
+
+# --- request shapes ----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _sagemaker_model() -> Any:
+    import botocore.session  # noqa: PLC0415  (only runs that record requests need the service model)
+
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+@functools.cache
+def _pattern(expression: str) -> Any:
+    # botocore's patterns use \p{..} classes, which `re` lacks.
+    import regex  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    # Some of botocore's patterns end in a stray `${min,max}`; the length is checked on its own.
+    return regex.compile(re.sub(r"\$\{\d+,\d+\}$", "", expression))
+
+
+def request_shape_problems(operation: str, request: Mapping[str, Any]) -> list[str]:
+    """Where `request` breaks the string lengths, collection sizes or patterns of `operation`'s input shape
+    (members it does not know are left to the schema checks of the rendered definition)."""
+    shape = _sagemaker_model().operation_model(operation).input_shape
+    problems: list[str] = []
+    _check_shape(shape, request, operation, problems)
+    return problems
+
+
+def _check_shape(shape: Any, value: Any, path: str, problems: list[str]) -> None:
+    metadata = shape.metadata
+    if shape.type_name == "structure" and isinstance(value, dict):
+        for member, item in value.items():
+            if member in shape.members:
+                _check_shape(shape.members[member], item, f"{path}.{member}", problems)
+    elif shape.type_name == "list" and isinstance(value, list):
+        _check_size(metadata, len(value), path, problems)
+        for index, item in enumerate(value):
+            _check_shape(shape.member, item, f"{path}[{index}]", problems)
+    elif shape.type_name == "map" and isinstance(value, dict):
+        _check_size(metadata, len(value), path, problems)
+        for key, item in value.items():
+            _check_shape(shape.key, key, f"{path} key {key!r}", problems)
+            _check_shape(shape.value, item, f"{path}[{key!r}]", problems)
+    elif shape.type_name == "string" and isinstance(value, str):
+        _check_size(metadata, len(value), path, problems)
+        pattern = metadata.get("pattern")
+        if pattern and PLACEHOLDER_MARK not in value and not _pattern(pattern).fullmatch(value):
+            problems.append(f"{path} {value!r} does not match the pattern {pattern}")
+
+
+def _check_size(metadata: Mapping[str, Any], size: int, path: str, problems: list[str]) -> None:
+    low, high = metadata.get("min"), metadata.get("max")
+    if low is not None and size < low:
+        problems.append(f"{path} has length {size}, under the minimum {low}")
+    if high is not None and size > high:
+        problems.append(f"{path} has length {size}, over the maximum {high}")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------

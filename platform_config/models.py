@@ -1071,7 +1071,7 @@ class PipelineConfig(FrozenModel):
     cache_expire_after: StrictStr | None = Field(
         default=None,
         description="ISO 8601 duration steps are cached for. Caching is keyed on a step's arguments, not on "
-        "the data behind them: turn it on only where input keys are versioned",
+        "the data behind them: a data trigger passes the object's version, a schedule does not (refused)",
     )
     trigger: PipelineTriggerConfig = PipelineTriggerConfig()
 
@@ -1445,6 +1445,22 @@ class EnvironmentConfig(FrozenModel):
             f"model_registry; groups: {', '.join(sorted(groups)) or 'none'}"
             for index, pipeline in enumerate(self.pipelines)
             if pipeline.model_package_group is not None and pipeline.model_package_group not in groups
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _scheduled_runs_are_never_cached(self) -> EnvironmentConfig:
+        # The data trigger passes the object's version id and ETag, which are in the first step's cache key;
+        # a schedule passes nothing, so each run has the same arguments whatever the data at the key holds.
+        problems = [
+            f"pipelines[{index}].cache_expire_after: '{pipeline.cache_expire_after}' with trigger.schedule "
+            f"'{pipeline.trigger.schedule}': a scheduled run starts with the same parameters every time, so "
+            "its steps would be served from the cache whatever data is at the input key; remove "
+            "cache_expire_after, or start runs from new data with trigger.data_prefix instead of a schedule"
+            for index, pipeline in enumerate(self.pipelines)
+            if pipeline.trigger.schedule is not None and pipeline.cache_expire_after is not None
         ]
         if problems:
             raise ValueError("\n".join(problems))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,19 @@ ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
 CODE_BUCKET_PLACEHOLDER = "__CODE_BUCKET__"
 KEY_PLACEHOLDER = "arn:aws:kms:__REGION__:000000000000:key/__DATA_KEY__"
 SECURITY_GROUP_PLACEHOLDER = "sg-__PIPELINE_SECURITY_GROUP__"
+
+
+def _require_trigger_parameters(config: PipelineConfig, body: str) -> None:
+    """A data trigger passes every TRIGGER_PARAMETERS entry, and StartPipelineExecution fails on a
+    parameter the definition does not declare: refuse that at synth, not at the first upload."""
+    declared = {parameter["Name"] for parameter in json.loads(body).get("Parameters", [])}
+    missing = sorted(set(pipeline_defs.TRIGGER_PARAMETERS) - declared)
+    if missing:
+        raise ValueError(
+            f"pipelines[{config.name}].trigger.data_prefix: the {config.definition} definition does not "
+            f"declare {', '.join(missing)}, which a new-data trigger passes; remove trigger.data_prefix or "
+            "declare them (pipeline_defs.input_data)"
+        )
 
 
 def _subnet_placeholder(index: int) -> str:
@@ -129,6 +143,8 @@ class PipelinesStack(Stack):
             )
             # SageMaker checks the role's permissions when the pipeline is created: its policy first.
             self.pipelines[config.name].node.add_dependency(role.policy)
+            if config.trigger.data_prefix is not None:
+                _require_trigger_parameters(config, body)
             if config.trigger.data_prefix or config.trigger.schedule:
                 triggers = PipelineTriggers(
                     self,
@@ -138,6 +154,7 @@ class PipelinesStack(Stack):
                     data_bucket=data_bucket,
                     data_prefix=config.trigger.data_prefix,
                     schedule=config.trigger.schedule,
+                    event_parameters=pipeline_defs.TRIGGER_PARAMETERS,
                 )
                 # The rules target the pipeline by its ARN (from configuration): it must exist first.
                 triggers.node.add_dependency(self.pipelines[config.name])

@@ -9,16 +9,21 @@ Reads /opt/ml/processing/model/model.tar.gz (with the file `xgboost-model`) and 
 /opt/ml/processing/test (label first, no header). Writes /opt/ml/processing/evaluation/evaluation.json:
 
     {"metrics": {"accuracy": {"value": 0.93}, "precision": {...}, "recall": {...}, "f1": {...}, "auc": {...}},
-     "sample_count": 500, "decision_threshold": 0.5}
+     "sample_count": 500, "decision_threshold": 0.5,
+     "data": {"uri": "s3://...", "version_id": "...", "etag": "...", "sha256": "...", "rows": 5000}}
+
+`data` is the lineage record the Preprocess step wrote (/opt/ml/processing/lineage/lineage.json): the report
+is the model package's ModelQuality statistics, so the registry shows which data version a model came from.
 
 The pipeline's condition reads `metrics.accuracy.value` (property file `EvaluationReport`), and the model
 registry's approval guard reads the same report as the package's ModelQuality statistics.
 
 Experiment tracking, optional: when MLFLOW_TRACKING_ARN is set (a SageMaker managed MLflow tracking server's
 ARN), the metrics are also logged to MLflow, in the experiment MLFLOW_EXPERIMENT_NAME, as a run named after
-the processing job. mlflow (with the sagemaker-mlflow plugin, which accepts the ARN as tracking URI) comes
-from the container if it has it; if it does not, or tracking fails, the step says so in one line and
-succeeds all the same: the report is what the pipeline needs.
+the processing job, with the data's lineage as run parameters (`input_data_uri`, `input_data_version_id`,
+`input_data_etag`, `input_data_sha256`). mlflow (with the sagemaker-mlflow plugin, which accepts the ARN as
+tracking URI) comes from the container if it has it; if it does not, or tracking fails, the step says so in
+one line and succeeds all the same: the report is what the pipeline needs.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ PROCESSING_ROOT = Path("/opt/ml/processing")
 MODEL_ARCHIVE = "model.tar.gz"
 MODEL_FILE = "xgboost-model"
 REPORT_FILE = "evaluation.json"
+LINEAGE_FILE = "lineage.json"
 DECISION_THRESHOLD = 0.5
 # Where a processing container finds its own job's description (ProcessingJobName among it).
 PROCESSING_JOB_CONFIG = Path("/opt/ml/config/processingjobconfig.json")
@@ -121,17 +127,36 @@ def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
 
 
 def evaluation_report(
-    metrics: Mapping[str, float], *, sample_count: int, threshold: float = DECISION_THRESHOLD
+    metrics: Mapping[str, float],
+    *,
+    sample_count: int,
+    threshold: float = DECISION_THRESHOLD,
+    data: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
-    """The report: each metric as `{"value": x}` under `metrics` (SageMaker's model quality shape)."""
+    """The report: each metric as `{"value": x}` under `metrics` (SageMaker's model quality shape), and
+    the data's lineage record under `data` when there is one."""
     for name, value in metrics.items():
         if not math.isfinite(value):
             raise ValueError(f"metric {name} is {value}")
-    return {
+    report: dict[str, object] = {
         "metrics": {name: {"value": round(float(value), 6)} for name, value in sorted(metrics.items())},
         "sample_count": sample_count,
         "decision_threshold": threshold,
     }
+    if data is not None:
+        report["data"] = dict(data)
+    return report
+
+
+def read_lineage(path: Path) -> dict[str, object] | None:
+    """The Preprocess step's lineage record, or None when the job was given none (a run by hand)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    return record
 
 
 def extract_model(archive: Path, target_dir: Path) -> Path:
@@ -203,10 +228,16 @@ def track_with_mlflow(
             mlflow.set_experiment(experiment)
         with mlflow.start_run(run_name=run_name):
             mlflow.log_metrics(values)
+            data = report.get("data")
             mlflow.log_params(
                 {
                     "sample_count": report.get("sample_count"),
                     "decision_threshold": report.get("decision_threshold"),
+                    **{
+                        f"input_data_{name}": value
+                        for name, value in (data.items() if isinstance(data, dict) else ())
+                        if name != "rows"
+                    },
                 }
             )
     except Exception as error:  # tracking is a side channel: the step must not fail for it
@@ -232,7 +263,12 @@ def main(argv: Sequence[str]) -> int:
         model_file = extract_model(root / "model" / MODEL_ARCHIVE, Path(work_dir))
         probabilities = predict_probabilities(model_file, features)
     metrics = binary_classification_metrics(labels, probabilities, arguments.decision_threshold)
-    report = evaluation_report(metrics, sample_count=len(labels), threshold=arguments.decision_threshold)
+    report = evaluation_report(
+        metrics,
+        sample_count=len(labels),
+        threshold=arguments.decision_threshold,
+        data=read_lineage(root / "lineage" / LINEAGE_FILE),
+    )
     output = root / "evaluation" / REPORT_FILE
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -12,7 +12,12 @@ holds a binary label (1/0, true/false, yes/no, "True."/"False." ...). Writes:
   exactly what an endpoint receives as text/csv: the dataset Model Monitor's data-quality baseline is
   computed from;
 - /opt/ml/processing/schema/schema.json: the feature columns in order and how each was encoded, which
-  whoever prepares data for batch inference must follow.
+  whoever prepares data for batch inference must follow;
+- /opt/ml/processing/schema/lineage.json: where the data came from (`--input-uri`, and the S3 object's
+  `--input-version-id` and `--input-etag` as the data trigger passed them) and the SHA-256 of what was read.
+  The pipeline registers the same values as the model package's customer metadata, so each is checked here,
+  before training, against SageMaker's limits for metadata values (1 to 256 letters, digits, spaces and
+  `_.:/=+-@`): an object key outside them fails this step, not the registration after training.
 
 Numeric columns are kept as they are (empty means missing); other columns are one-hot encoded over their
 sorted values, except that a text column with a different value in every row (an identifier left in) is
@@ -24,10 +29,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import random
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +42,11 @@ from pathlib import Path
 PROCESSING_ROOT = Path("/opt/ml/processing")
 CHANNELS = ("train", "validation", "test")
 SCHEMA_FILE = "schema.json"
+LINEAGE_FILE = "lineage.json"
+# SageMaker's model package customer metadata values: 1 to 256 characters, letters (L), separators (Z),
+# numbers (N) and these symbols (CreateModelPackage's CustomerMetadataValue pattern).
+METADATA_VALUE_MAX_LENGTH = 256
+METADATA_SYMBOLS = frozenset("_.:/=+-@")
 # The features of the train channel, as an endpoint receives them: the data-quality baseline's dataset.
 BASELINE_CHANNEL = "baseline"
 BASELINE_SOURCE = "train"
@@ -175,9 +187,49 @@ def stratified_split(
     return {channel: sorted(indices) for channel, indices in channels.items()}
 
 
+def metadata_value_problem(value: str) -> str | None:
+    """Why SageMaker would refuse `value` as a model package metadata value, or None."""
+    if not 1 <= len(value) <= METADATA_VALUE_MAX_LENGTH:
+        return f"{len(value)} characters (SageMaker takes 1 to {METADATA_VALUE_MAX_LENGTH})"
+    refused = sorted(
+        {
+            character
+            for character in value
+            if character not in METADATA_SYMBOLS and unicodedata.category(character)[0] not in "LNZ"
+        }
+    )
+    if refused:
+        return f"the character(s) {' '.join(refused)} (SageMaker takes letters, digits, spaces and _.:/=+-@)"
+    return None
+
+
+def lineage(arguments: argparse.Namespace, input_dir: Path) -> dict[str, object]:
+    """The lineage record of the input: as the pipeline passed it, and the SHA-256 of the files read."""
+    given = {
+        "uri": arguments.input_uri,
+        "version_id": arguments.input_version_id,
+        "etag": arguments.input_etag,
+    }
+    for name, value in given.items():
+        problem = metadata_value_problem(value)
+        if problem:
+            raise ValueError(
+                f"the input's {name} {value!r} cannot be recorded in the model package's metadata: it has "
+                f"{problem}; rename the object (or shorten its key) and upload it again"
+            )
+    digest = hashlib.sha256()
+    for path in csv_files(input_dir):
+        digest.update(path.read_bytes())
+    return {**given, "sha256": digest.hexdigest()}
+
+
+def csv_files(input_dir: Path) -> list[Path]:
+    return sorted(path for path in input_dir.rglob("*.csv") if path.is_file())
+
+
 def read_dataset(input_dir: Path) -> tuple[list[str], list[dict[str, str]]]:
     """The header and rows of every CSV file under `input_dir`, in file name order."""
-    files = sorted(path for path in input_dir.rglob("*.csv") if path.is_file())
+    files = csv_files(input_dir)
     if not files:
         raise ValueError(f"no .csv files under {input_dir}")
     header: list[str] = []
@@ -226,6 +278,10 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--validation-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=7)
+    # Lineage, recorded as given (the defaults say the run was started without them).
+    parser.add_argument("--input-uri", default="unrecorded", help="s3:// URI of the input data")
+    parser.add_argument("--input-version-id", default="unrecorded", help="the S3 object's version id")
+    parser.add_argument("--input-etag", default="unrecorded", help="the S3 object's ETag")
     parser.add_argument("--root", type=Path, default=PROCESSING_ROOT, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -233,6 +289,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
     root: Path = arguments.root
+    source = lineage(arguments, root / "input")
     columns, rows = read_dataset(root / "input")
     drop = [name.strip() for name in arguments.drop_columns.split(",") if name.strip()]
     schema = infer_schema(rows, columns, arguments.target_column, drop)
@@ -254,6 +311,9 @@ def main(argv: Sequence[str]) -> int:
     schema_path = root / "schema" / SCHEMA_FILE
     schema_path.parent.mkdir(parents=True, exist_ok=True)
     schema_path.write_text(json.dumps(schema.to_json(), indent=2) + "\n", encoding="utf-8")
+    source["rows"] = len(rows)
+    (schema_path.parent / LINEAGE_FILE).write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
+    print(f"lineage: {json.dumps(source)}")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from platform_config import load_platform
 from tests.config.conftest import EditConfig, append, check_problem, only_problem, set_value
 
 PIPELINE = ("pipelines", 0)
@@ -62,3 +63,23 @@ def test_bad_pipeline_settings(
     config_dir = config_copy("dev", set_value(*PIPELINE, *field, value=value))
     problem = only_problem(config_dir)
     assert f"pipelines[0].{'.'.join(field)}" in problem and words in problem, problem
+
+
+def test_a_scheduled_pipeline_with_caching_is_refused_naming_the_field(config_copy: EditConfig) -> None:
+    """A schedule starts each run with the same arguments: cached steps would ignore new data at the key."""
+    config_dir = config_copy("dev", set_value(*PIPELINE, "trigger", "schedule", value="rate(1 day)"))
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "pipelines[0].cache_expire_after",
+        "with trigger.schedule 'rate(1 day)'",
+        "remove cache_expire_after",
+    )
+
+
+def test_a_scheduled_pipeline_without_caching_is_accepted(config_copy: EditConfig) -> None:
+    config_copy("dev", set_value(*PIPELINE, "trigger", "schedule", value="rate(1 day)"))
+    config_dir = config_copy("dev", set_value(*PIPELINE, "cache_expire_after", value=None))
+    pipeline = load_platform(config_dir).environments["dev"].pipelines[0]
+    assert (pipeline.trigger.schedule, pipeline.cache_expire_after) == ("rate(1 day)", None)

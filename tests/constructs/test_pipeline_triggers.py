@@ -18,6 +18,11 @@ PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/churn-training"
 BUCKET = "platform-data-dev"
 PREFIX = "incoming/churn/"
 SCHEDULE = "cron(0 3 * * ? *)"
+EVENT_PARAMETERS = {
+    "SourceBucket": "$.detail.bucket.name",
+    "SourceKey": "$.detail.object.key",
+    "SourceVersion": "$.detail.object.version-id",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ def add_triggers(stack: cdk.Stack, *, data_prefix: str | None, schedule: str | N
         data_bucket=s3.Bucket.from_bucket_name(stack, "Data", BUCKET),
         data_prefix=data_prefix,
         schedule=schedule,
+        event_parameters=EVENT_PARAMETERS,
     )
 
 
@@ -88,8 +94,9 @@ def data_rule(triggers: Triggers) -> dict[str, Any]:
                 **triggers.target,
                 "SageMakerPipelineParameters": {
                     "PipelineParameterList": [
-                        {"Name": "InputDataBucket", "Value": "$.detail.bucket.name"},
-                        {"Name": "InputDataKey", "Value": "$.detail.object.key"},
+                        {"Name": "SourceBucket", "Value": "$.detail.bucket.name"},
+                        {"Name": "SourceKey", "Value": "$.detail.object.key"},
+                        {"Name": "SourceVersion", "Value": "$.detail.object.version-id"},
                     ]
                 },
             }
@@ -105,7 +112,7 @@ def schedule_rule(triggers: Triggers) -> dict[str, Any]:
     }
 
 
-def test_new_data_under_the_prefix_starts_the_pipeline_with_its_bucket_and_key(on_data: Triggers) -> None:
+def test_new_data_under_the_prefix_starts_the_pipeline_with_the_event_parameters(on_data: Triggers) -> None:
     assert list(on_data.rules().values()) == [data_rule(on_data)]
 
 

@@ -31,6 +31,9 @@ def test_parameters(full: dict[str, Rendered]) -> None:
             "Type": "String",
             "DefaultValue": "datasets/churn/inference.csv",
         },
+        # Declared because a data trigger passes them (StartPipelineExecution refuses undeclared ones).
+        "InputDataVersionId": {"Name": "InputDataVersionId", "Type": "String", "DefaultValue": "unrecorded"},
+        "InputDataETag": {"Name": "InputDataETag", "Type": "String", "DefaultValue": "unrecorded"},
         "TransformInstanceType": {
             "Name": "TransformInstanceType",
             "Type": "String",
@@ -59,6 +62,17 @@ def test_the_transform(full: dict[str, Rendered]) -> None:
         {"Get": "Execution.PipelineExecutionId"},
     ]
     assert arguments["TransformOutput"]["KmsKeyId"] == KMS_KEY
+    # Which object version the job scored, in its description.
+    assert arguments["Environment"] == {
+        "INPUT_DATA_URI": {
+            "Std:Join": {
+                "On": "/",
+                "Values": ["s3:/", {"Get": "Parameters.InputDataBucket"}, {"Get": "Parameters.InputDataKey"}],
+            }
+        },
+        "INPUT_DATA_VERSION_ID": {"Get": "Parameters.InputDataVersionId"},
+        "INPUT_DATA_ETAG": {"Get": "Parameters.InputDataETag"},
+    }
     assert arguments["TransformResources"]["VolumeKmsKeyId"] == KMS_KEY
 
 

@@ -216,6 +216,28 @@ def test_metrics_are_logged_to_the_tracking_server(
     )
 
 
+def test_the_data_lineage_is_logged_as_run_parameters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _FakeMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", fake)
+    lineage = {"uri": "s3://data/in/a.csv", "version_id": "v2", "etag": "e1", "sha256": "ab", "rows": 3}
+    report = evaluation_report({"accuracy": 0.9}, sample_count=40, data=lineage)
+    assert report["data"] == lineage
+
+    assert evaluate.track_with_mlflow(report, {"MLFLOW_TRACKING_ARN": ARN}, tmp_path / "none.json") is True
+
+    (params,) = [value for name, value in fake.calls if name == "log_params"]
+    assert params == {
+        "sample_count": 40,
+        "decision_threshold": 0.5,
+        "input_data_uri": "s3://data/in/a.csv",
+        "input_data_version_id": "v2",
+        "input_data_etag": "e1",
+        "input_data_sha256": "ab",
+    }
+
+
 def test_the_run_is_named_evaluate_outside_a_processing_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -137,7 +137,11 @@ def test_every_reference_points_at_an_existing_step_or_parameter(document: dict[
         elif kind == "Parameters":
             assert rest in names, reference
         else:
-            assert reference == "Execution.PipelineExecutionId", reference
+            assert reference in ("Execution.PipelineExecutionId", "Execution.PipelineExecutionArn"), reference
+
+
+INPUT_BUCKET = {"Get": "Parameters.InputDataBucket"}
+INPUT_KEY = {"Get": "Parameters.InputDataKey"}
 
 
 def test_parameters_and_defaults(document: dict[str, Any]) -> None:
@@ -148,6 +152,9 @@ def test_parameters_and_defaults(document: dict[str, Any]) -> None:
             "Type": "String",
             "DefaultValue": "datasets/churn/latest.csv",
         },
+        # Filled by the data trigger; a run by hand records that it was not told.
+        "InputDataVersionId": {"Name": "InputDataVersionId", "Type": "String", "DefaultValue": "unrecorded"},
+        "InputDataETag": {"Name": "InputDataETag", "Type": "String", "DefaultValue": "unrecorded"},
         "TargetColumn": {"Name": "TargetColumn", "Type": "String", "DefaultValue": "churn"},
         "DropColumns": {"Name": "DropColumns", "Type": "String", "DefaultValue": "phone"},
         "ProcessingInstanceType": {
@@ -188,11 +195,18 @@ def test_preprocess_gets_the_target_and_the_columns_to_drop_as_parameters(
     steps: dict[str, dict[str, Any]],
 ) -> None:
     """Without them the deployed job used the script's defaults: a fixed target, identifiers one-hot encoded.
-    The columns to drop are one argument even when the parameter is empty (`--drop-columns=`)."""
+    The columns to drop are one argument even when the parameter is empty (`--drop-columns=`). The input's
+    URI, version id and ETag follow: its lineage, and (in AppSpecification) part of the step's cache key."""
     assert steps["Preprocess"]["Arguments"]["AppSpecification"]["ContainerArguments"] == [
         "--target-column",
         {"Get": "Parameters.TargetColumn"},
         {"Std:Join": {"On": "", "Values": ["--drop-columns=", {"Get": "Parameters.DropColumns"}]}},
+        "--input-uri",
+        {"Std:Join": {"On": "/", "Values": ["s3:/", INPUT_BUCKET, INPUT_KEY]}},
+        "--input-version-id",
+        {"Get": "Parameters.InputDataVersionId"},
+        "--input-etag",
+        {"Get": "Parameters.InputDataETag"},
     ]
 
 
@@ -268,6 +282,32 @@ def test_registration(steps: dict[str, dict[str, Any]]) -> None:
     (container,) = arguments["InferenceSpecification"]["Containers"]
     assert container["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
     assert arguments["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv"]
+
+
+def test_the_model_package_records_the_data_version_and_the_execution(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    metadata = steps["Model-RegisterModel"]["Arguments"]["CustomerMetadataProperties"]
+    assert metadata == {
+        "InputDataUri": {"Std:Join": {"On": "/", "Values": ["s3:/", INPUT_BUCKET, INPUT_KEY]}},
+        "InputDataVersionId": {"Get": "Parameters.InputDataVersionId"},
+        "InputDataETag": {"Get": "Parameters.InputDataETag"},
+        "PipelineExecutionArn": {"Get": "Execution.PipelineExecutionArn"},
+    }
+
+
+def test_the_evaluation_reads_the_lineage_record_from_the_schema_channel(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    (lineage,) = [
+        channel
+        for channel in steps["Evaluate"]["Arguments"]["ProcessingInputs"]
+        if channel["InputName"] == "lineage"
+    ]
+    assert lineage["S3Input"]["S3Uri"] == {
+        "Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['schema'].S3Output.S3Uri"
+    }
+    assert lineage["S3Input"]["LocalPath"] == "/opt/ml/processing/lineage"
 
 
 def test_scoring_the_test_channel(steps: dict[str, dict[str, Any]]) -> None:

@@ -4,6 +4,7 @@ channel, the whole run."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -215,3 +216,38 @@ def test_an_identifier_column_left_in_is_refused_with_the_way_out() -> None:
     ]
     # Too few rows to tell an identifier from a rare category: kept.
     assert "phone" in [feature.name for feature in infer_schema(_rows(12), HEADER, "churn").features]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("s3://data/incoming/churn 2026-12-07.csv", None),
+        ("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo", None),
+        ("d41d8cd98f00b204e9800998ecf8427e-2", None),
+        ("", "0 characters (SageMaker takes 1 to 256)"),
+        ("s3://data/" + "k" * 247, "257 characters (SageMaker takes 1 to 256)"),
+        (
+            "s3://data/churn(1)!.csv",
+            "the character(s) ! ( ) (SageMaker takes letters, digits, spaces and _.:/=+-@)",
+        ),
+    ],
+)
+def test_lineage_values_are_checked_against_sagemakers_metadata_limits(
+    value: str, problem: str | None
+) -> None:
+    assert preprocess.metadata_value_problem(value) == problem
+
+
+def test_the_lineage_record_is_written_beside_the_schema(tmp_path: Path) -> None:
+    (tmp_path / "input").mkdir()
+    data = tmp_path / "input" / "data.csv"
+    with data.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(_rows(40))
+    arguments = ["--drop-columns=phone", "--input-uri", "s3://data/in/a.csv", "--input-version-id", "v9"]
+    assert preprocess.main([*arguments, "--root", str(tmp_path)]) == 0
+    lineage = json.loads((tmp_path / "schema" / "lineage.json").read_text())
+    assert lineage["uri"] == "s3://data/in/a.csv"
+    assert (lineage["version_id"], lineage["etag"], lineage["rows"]) == ("v9", "unrecorded", 40)
+    assert lineage["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()

@@ -6,6 +6,7 @@ training), so the runs are module fixtures and each test asserts on their report
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -20,7 +21,9 @@ from pipeline_defs.runner import (
     RunError,
     RunReport,
     parse_parameter_assignments,
+    predict_xgboost,
     render_for_run,
+    request_shape_problems,
     run_definition,
 )
 from tests.pipeline_defs.datasets import (
@@ -73,6 +76,20 @@ def churn_rerun_high_threshold(
         input_path=churn_csv,
         work_dir=churn_work_dir,
         parameters={"AccuracyThreshold": "1.01"},
+        pipeline="model-build",
+    )
+
+
+@pytest.fixture(scope="module")
+def churn_new_version_run(
+    churn_rerun_high_threshold: RunReport, body: str, churn_csv: Path, churn_work_dir: Path
+) -> RunReport:
+    """The same key again, as the data trigger starts it for a new upload: a new version id and ETag."""
+    return run_definition(
+        body,
+        input_path=churn_csv,
+        work_dir=churn_work_dir,
+        parameters={"InputDataVersionId": "3HL4kqtJlcpXroDTDmJ.rmSpXd3", "InputDataETag": "9b2cf535f27731c9"},
         pipeline="model-build",
     )
 
@@ -338,10 +355,144 @@ def test_batch_inference_needs_its_model_name_and_records_the_transform(tmp_path
     assert request is not None
     assert request["CreateTransformJob"]["ModelName"] == "churn-model-3"
     assert report.step("Predict").outputs["ran"] is False
-    assert "model 'churn-model-3' is not one this run created" in report.step("Predict").message
+    assert "model 'churn-model-3' is not one this run created or was given" in report.step("Predict").message
     assert request["CreateTransformJob"]["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == (
         "s3://__DATA_BUCKET__/datasets/churn/inference.csv"
     )
+
+
+@pytest.mark.parametrize("dataset", ["churn", "loans"])
+def test_batch_inference_scores_with_the_model_the_build_trained(
+    dataset: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Both DAGs end to end: the build's model, given as the deployed model, scores the build's baseline
+    channel (features only, in the schema's order: what batch inference is documented to take)."""
+    build: RunReport = request.getfixturevalue(f"{dataset}_run")
+    build_dir: Path = request.getfixturevalue(f"{dataset}_work_dir")
+    archive = _s3(build_dir, build.step("Train").outputs["model_artifacts"])
+    features = _s3(build_dir, build.step("Preprocess").outputs["baseline"]) / "baseline.csv"
+    report = run_definition(
+        render_for_run("batch_inference"),
+        input_path=features,
+        work_dir=tmp_path,
+        parameters={"ModelName": f"{dataset}-model-1", "InputDataVersionId": "v7", "InputDataETag": "e7"},
+        existing_models={f"{dataset}-model-1": archive},
+        pipeline="batch-inference",
+    )
+    assert report.status == "Succeeded", report.failure
+    predict = report.step("Predict")
+    assert predict.outputs["ran"] is True
+    rows = [line.split(",") for line in features.read_text().splitlines()]
+    scored = (_s3(tmp_path, predict.outputs["output_path"]) / "inference.csv.out").read_text().splitlines()
+    assert predict.outputs["records"] == len(rows) == len(scored)
+    # Each line: the input record, then the probability the model gives it (joined with the input).
+    assert [line.split(",")[:-1] for line in scored] == rows
+    with tarfile.open(archive, "r:gz") as bundle:
+        bundle.extractall(tmp_path / "model", filter="data")
+    model_file = (tmp_path / "model" / "xgboost-model").rename(tmp_path / "model.json")
+    assert [line.split(",")[-1] for line in scored] == predict_xgboost(model_file, rows)
+    request_sent = predict.request
+    assert request_sent is not None
+    assert request_sent["CreateTransformJob"]["Environment"] == {
+        "INPUT_DATA_URI": "s3://__DATA_BUCKET__/datasets/churn/inference.csv",
+        "INPUT_DATA_VERSION_ID": "v7",
+        "INPUT_DATA_ETAG": "e7",
+    }
+
+
+def test_the_lineage_record_and_the_registered_metadata(
+    churn_run: RunReport, churn_work_dir: Path, churn_csv: Path
+) -> None:
+    """A run started by hand: the defaults say no version was given; the SHA-256 is of what was read."""
+    schema_dir = _s3(churn_work_dir, churn_run.step("Preprocess").outputs["schema"])
+    lineage = json.loads((schema_dir / "lineage.json").read_text())
+    assert lineage == {
+        "uri": "s3://__DATA_BUCKET__/datasets/churn/latest.csv",
+        "version_id": "unrecorded",
+        "etag": "unrecorded",
+        "sha256": hashlib.sha256(churn_csv.read_bytes()).hexdigest(),
+        "rows": 400,
+    }
+    report = churn_run.step("Evaluate").outputs["property_files"]["EvaluationReport"]
+    assert report["data"] == lineage
+    request = churn_run.step("Model-RegisterModel").request
+    assert request is not None
+    assert request["CreateModelPackage"]["CustomerMetadataProperties"] == {
+        "InputDataUri": "s3://__DATA_BUCKET__/datasets/churn/latest.csv",
+        "InputDataVersionId": "unrecorded",
+        "InputDataETag": "unrecorded",
+        "PipelineExecutionArn": (
+            f"arn:aws:sagemaker:eu-west-1:000000000000:pipeline/model-build/execution/{churn_run.execution_id}"
+        ),
+    }
+
+
+def test_a_new_version_of_the_same_key_reruns_every_step_and_registers_its_version(
+    churn_run: RunReport, churn_rerun_high_threshold: RunReport, churn_new_version_run: RunReport
+) -> None:
+    """Caching on (P30D) and the same key: a new version misses Preprocess, and each step downstream
+    misses with it, since its inputs are the new execution's outputs (SageMaker's key attributes)."""
+    assert churn_new_version_run.status == "Succeeded", churn_new_version_run.failure
+    assert not any(step.would_hit_cache for step in churn_new_version_run.steps)
+    assert (
+        len(
+            {
+                churn_run.execution_id,
+                churn_rerun_high_threshold.execution_id,
+                churn_new_version_run.execution_id,
+            }
+        )
+        == 3
+    )
+    request = churn_new_version_run.step("Model-RegisterModel").request
+    assert request is not None
+    metadata = request["CreateModelPackage"]["CustomerMetadataProperties"]
+    assert (metadata["InputDataVersionId"], metadata["InputDataETag"]) == (
+        "3HL4kqtJlcpXroDTDmJ.rmSpXd3",
+        "9b2cf535f27731c9",
+    )
+
+
+def test_a_key_sagemaker_cannot_record_fails_in_preprocess_before_training(
+    body: str, churn_csv: Path, tmp_path: Path
+) -> None:
+    report = run_definition(
+        body,
+        input_path=churn_csv,
+        work_dir=tmp_path,
+        parameters={"InputDataKey": "incoming/churn (copy).csv"},
+        pipeline="model-build",
+    )
+    assert report.status == "Failed"
+    assert report.step("Preprocess").status == "Failed"
+    assert (
+        "the input's uri 's3://__DATA_BUCKET__/incoming/churn (copy).csv' cannot be recorded"
+        in report.failure
+    )
+    assert "the character(s) ( )" in report.failure
+    assert report.step("Train").status == "NotRun"
+
+
+def test_recorded_requests_are_checked_against_the_api_shape() -> None:
+    """The checks the runner applies before recording a request: lengths, sizes and patterns."""
+    good = {
+        "ModelPackageGroupName": "churn-model",
+        "CustomerMetadataProperties": {"InputDataVersionId": "v1", "InputDataUri": "s3://data/in/a b.csv"},
+    }
+    assert request_shape_problems("CreateModelPackage", good) == []
+    problems = request_shape_problems(
+        "CreateModelPackage",
+        {
+            "ModelPackageGroupName": "churn model",
+            "CustomerMetadataProperties": {"InputDataVersionId": "", "InputDataUri": "s3://data/(1).csv"},
+        },
+    )
+    assert [problem.split(" does not match the pattern ")[0] for problem in problems] == [
+        "CreateModelPackage.ModelPackageGroupName 'churn model'",
+        "CreateModelPackage.CustomerMetadataProperties['InputDataVersionId'] has length 0, "
+        "under the minimum 1",
+        "CreateModelPackage.CustomerMetadataProperties['InputDataUri'] 's3://data/(1).csv'",
+    ]
 
 
 def _cli(*argv: str) -> tuple[int, str, str]:
@@ -363,6 +514,20 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     )
     assert code == 2
     assert "unknown parameter(s) ['Nope']" in stderr
+
+
+def test_cli_models_must_be_name_equals_archive(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("1,2\n")
+    code, _, stderr = _cli("run", "batch_inference", "--input", str(data), "--model", "churn-model")
+    assert code == 2
+    assert "--model 'churn-model' is not NAME=VALUE" in stderr
+    code, _, stderr = _cli(
+        "run", "batch_inference", "--input", str(data), "--work-dir", str(tmp_path / "run"),
+        "--param", "ModelName=m", "--model", f"m={tmp_path / 'missing.tar.gz'}",
+    )  # fmt: skip
+    assert code == 2
+    assert "existing model m:" in stderr and "is not a file" in stderr
 
 
 def test_cli_a_failed_step_exits_1_with_its_error(tmp_path: Path) -> None:
@@ -408,9 +573,14 @@ def test_the_cache_key_is_the_resolved_arguments(body: str, churn_csv: Path, tmp
     assert hit({})
     assert hit({"DropColumns": "phone"}), "the default, given explicitly: the same resolved arguments"
     assert not hit({"DropColumns": "phone,state"})
-    assert hit({"ProcessingInstanceType": "ml.m5.xlarge"})
-    assert not hit({"ProcessingInstanceType": "ml.m5.2xlarge"})
+    # ProcessingResources is not among SageMaker's key attributes for a processing step.
+    assert hit({"ProcessingInstanceType": "ml.m5.2xlarge"})
+    # Other data at the same key, with nothing saying so: served from the cache, as SageMaker would.
     assert hit({}, write_churn(tmp_path / "other.csv", rows=200, seed=3))
+    # What the data trigger passes for a new upload: a new version id misses; the same one again hits.
+    assert not hit({"InputDataVersionId": "v2"})
+    assert hit({"InputDataVersionId": "v2"})
+    assert not hit({"InputDataVersionId": "v2", "InputDataETag": "other"})
 
 
 def test_dependency_order_conditions_and_fail_on_a_hand_written_body(churn_csv: Path, tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ from aws_cdk.assertions import Template
 
 import pipeline_defs
 from platform_config import PlatformConfig, load_platform, naming
-from platform_config.models import PipelineDefinitionName
+from platform_config.models import PipelineConfig, PipelineDefinitionName, PipelineTriggerConfig
+from stacks.pipelines_stack import _require_trigger_parameters
 from stacks.platform_stage import build_app
 from tests.conftest import SynthesizedApp
 
@@ -93,7 +94,7 @@ def test_step_scripts_are_shipped_as_assets_and_referenced_by_key(
         assert stack.resolve(asset.s3_object_key) in bodies
 
 
-def test_new_data_starts_the_pipeline_with_its_bucket_and_key(
+def test_new_data_starts_the_pipeline_with_the_objects_version_which_its_definition_declares(
     dev_pipelines: Template, sample_platform: PlatformConfig
 ) -> None:
     config = sample_platform.environments["dev"].pipelines[0]
@@ -106,8 +107,32 @@ def test_new_data_starts_the_pipeline_with_its_bucket_and_key(
     parameters = {
         p["Name"]: p["Value"] for p in target["SageMakerPipelineParameters"]["PipelineParameterList"]
     }
-    assert parameters == {"InputDataBucket": "$.detail.bucket.name", "InputDataKey": "$.detail.object.key"}
+    assert parameters == {
+        "InputDataBucket": "$.detail.bucket.name",
+        "InputDataKey": "$.detail.object.key",
+        "InputDataVersionId": "$.detail.object.version-id",
+        "InputDataETag": "$.detail.object.etag",
+    }
+    # StartPipelineExecution refuses parameters the pipeline does not declare.
+    properties = _pipelines(dev_pipelines)[config.name]
+    body = json.loads(_resolve(properties["PipelineDefinition"]["PipelineDefinitionBody"], {}))
+    assert set(parameters) <= {parameter["Name"] for parameter in body["Parameters"]}
     assert not [r for r in rules if "ScheduleExpression" in r]  # the sample has no schedule
+
+
+def test_a_data_trigger_on_a_definition_without_the_input_parameters_is_refused() -> None:
+    config = PipelineConfig(
+        name="scoring",
+        definition="batch_inference",
+        trigger=PipelineTriggerConfig(data_prefix="incoming/"),
+    )
+    body = json.dumps({"Parameters": [{"Name": "InputDataBucket"}, {"Name": "InputDataKey"}]})
+    with pytest.raises(
+        ValueError,
+        match=r"pipelines\[scoring\]\.trigger\.data_prefix: the batch_inference "
+        r"definition does not declare InputDataETag, InputDataVersionId",
+    ):
+        _require_trigger_parameters(config, body)
 
 
 def test_a_schedule_starts_the_pipeline(
