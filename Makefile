@@ -65,11 +65,13 @@ pytest: bootstrap
 	$(VENV)/bin/pytest
 
 ## bench: full synth against an empty CDK app's synth, pytest, pipeline rendering, the local pipeline runner,
+## the time app.py takes to report a bad configuration,
 ## the container's /invocations
 bench: bootstrap
 	$(PYTHON) bench/synth_bench.py
 	$(PYTHON) bench/pipeline_bench.py
 	$(PYTHON) -m bench.runner_bench
+	$(PYTHON) -m bench.config_bench
 	$(PYTHON) -m bench.container_bench
 
 ## diff: what the working tree changes against BASE (default origin/main), per environment and stack,

@@ -52,12 +52,24 @@ class PlatformConfig:
         return tuple(self.environments[name] for name in wanted)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML keeps the last of two equal keys silently; a reviewed config must not."""
+# Bounds that keep a broken or hostile file from hanging the loader. Environment files are a few kilobytes
+# and a few thousand values; aliases are shared when parsed but expanded by validation and error messages.
+MAX_FILE_BYTES = 1_048_576
+MAX_EXPANDED_VALUES = 100_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
+# Top-level keys with this prefix hold YAML anchors for merge keys (`<<: *defaults`) and are not settings.
+EXTENSION_PREFIX = "x-"
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses two equal keys in one mapping (PyYAML keeps the last silently; a reviewed
+    config must not) and takes merge keys (`<<: *defaults`), where the mapping's own keys win."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:
+                continue  # merged keys may be overridden; SafeLoader flattens them below
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, Hashable):
                 continue  # the base class reports an unhashable key as a YAML error
@@ -70,21 +82,97 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any] | None, list[str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return None, [f"{label}: not UTF-8 text; save the file as UTF-8"]
-    except OSError as error:
-        return None, [f"{label}: cannot be read ({error.strerror})"]
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as error:
-        return None, [f"{label}: not valid YAML: {' '.join(str(error).split())}"]
+    text, problem = _read_text(path)
+    if text is None:
+        return None, [f"{label}: {problem}"]
+    data, problem = _parse(text)
+    if problem:
+        return None, [f"{label}: {problem}"]
     if data is None:
         return None, [f"{label}: the file is empty; see config/dev.yaml for a complete example"]
     if not isinstance(data, dict):
         return None, [f"{label}: the top level must be a mapping of settings, not {type(data).__name__}"]
-    return data, []
+    return {key: value for key, value in data.items() if not _is_extension(key)}, []
+
+
+def _read_text(path: Path) -> tuple[str | None, str]:
+    """The file's text, or None and why it cannot be configuration."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        return None, f"cannot be read ({error.strerror})"
+    if len(raw) > MAX_FILE_BYTES:
+        return None, (
+            f"larger than {MAX_FILE_BYTES // 1024} KiB, which no environment needs; "
+            "split it or remove what is not configuration"
+        )
+    try:
+        return raw.decode("utf-8"), ""
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text; save the file as UTF-8"
+
+
+def _parse(text: str) -> tuple[Any, str]:
+    """The YAML document, or a problem: invalid YAML, aliases that expand without bound, deep nesting."""
+    loader = _ConfigLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, ""
+        problem = _expansion_problem(root)
+        return (None, problem) if problem else (loader.construct_document(root), "")
+    except yaml.YAMLError as error:
+        return None, f"not valid YAML: {' '.join(str(error).split())}"
+    except RecursionError:
+        return None, "nested too deeply to be configuration; flatten it"
+    finally:
+        loader.dispose()
+
+
+def _is_extension(key: object) -> bool:
+    return isinstance(key, str) and key.startswith(EXTENSION_PREFIX)
+
+
+def _expansion_problem(root: yaml.Node) -> str | None:
+    """Why the document's aliases expand too far (or into themselves), or None.
+
+    Counts the values of the document with every alias written out, sharing counts between repeated
+    aliases, so a billion-laughs file is measured in a few of its own nodes' time.
+    """
+    counts: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_counted = stack.pop()
+        children = _children(node)
+        if children_counted:
+            open_nodes.discard(id(node))
+            counts[id(node)] = min(MAX_EXPANDED_VALUES + 1, 1 + sum(counts[id(child)] for child in children))
+            continue
+        if id(node) in counts:
+            continue
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                return "an alias refers to a value that contains it; write the value out"
+            if id(child) not in counts:
+                stack.append((child, False))
+    if counts[id(root)] > MAX_EXPANDED_VALUES:
+        return (
+            f"its aliases expand to more than {MAX_EXPANDED_VALUES:,} values, far more than any environment "
+            "needs (an alias bomb?); write the values out or nest fewer aliases"
+        )
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
 
 
 def _strip_wrappers(annotation: Any) -> Any:
