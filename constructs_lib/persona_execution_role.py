@@ -191,7 +191,7 @@ class PersonaExecutionRole(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"SageMaker execution role of persona {persona_name}: {description}"[:1000],
+            description=description,
         )
         # The domains set the user profile name as source identity (ExecutionRoleIdentityConfig), so
         # CloudTrail names the person; SageMaker then needs this to assume the role for apps and jobs.

@@ -26,6 +26,7 @@ class StudioImage(Construct):
         construct_id: str,
         *,
         image_name: str,
+        app_image_config_name: str,
         repository: ecr.IRepository,
         image_reference: str,
         repository_key: kms.IKey,
@@ -70,7 +71,7 @@ class StudioImage(Construct):
         app_image_config = sagemaker.CfnAppImageConfig(
             self,
             "AppImageConfig",
-            app_image_config_name=f"{image_name}-jupyterlab",
+            app_image_config_name=app_image_config_name,
             jupyter_lab_app_image_config=sagemaker.CfnAppImageConfig.JupyterLabAppImageConfigProperty(),
         )
         self.image_name = image_name

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from platform_config.models import ENVIRONMENT_NAME_PATTERN, EnvironmentConfig
+from platform_config.spec_checks import spec_problems
 
 
 class ConfigError(Exception):
@@ -263,7 +264,7 @@ def load_environment(path: Path, *, label: str | None = None) -> EnvironmentConf
     if "name" in data:
         raise ConfigError([f"{label}: name: remove it; the environment is named after its file ('{name}')"])
     try:
-        return EnvironmentConfig.model_validate(
+        environment = EnvironmentConfig.model_validate(
             {"name": name, **data}, context={"config_dir": str(path.parent)}
         )
     except ValidationError as error:
@@ -274,6 +275,11 @@ def load_environment(path: Path, *, label: str | None = None) -> EnvironmentConf
             if not _echo(detail, details)
             for line in _describe(detail)
         ) from None
+    # Valid on its own terms; now every value as it reaches AWS, against AWS's published constraints.
+    problems = spec_problems(environment)
+    if problems:
+        raise ConfigError(f"{label}: {problem}" for problem in problems)
+    return environment
 
 
 def _cross_environment_problems(

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from platform_config.aws_constraints import constraint, value_problem
 from platform_config.aws_values import (
     AWS_REGIONS,
     STUDIO_APP_INSTANCE_TYPES,
@@ -48,8 +49,6 @@ ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH = 16384
 # SageMaker's tag limits, the strictest of the services tagged.
 RESERVED_TAG_KEYS = ("project", "environment")
-MAX_TAG_LENGTH = 128
-TAG_PATTERN = re.compile(r"[\w .:/=+\-@]*")
 MIN_IDLE_MINUTES = 60
 MAX_IDLE_MINUTES = 525600
 MIN_SPACE_STORAGE_GB = 5
@@ -138,12 +137,10 @@ def _valid_tag_map(value: dict[str, str]) -> dict[str, str]:
             raise ValueError(
                 f"tag key '{key}' is reserved (the platform sets {', '.join(RESERVED_TAG_KEYS)})"
             )
-        if not 1 <= len(key) <= MAX_TAG_LENGTH or len(tag_value) > MAX_TAG_LENGTH:
-            raise ValueError(
-                f"tag '{key}': keys need 1-{MAX_TAG_LENGTH} characters, values at most {MAX_TAG_LENGTH}"
-            )
-        if not TAG_PATTERN.fullmatch(key) or not TAG_PATTERN.fullmatch(tag_value):
-            raise ValueError(f"tag '{key}': use letters, digits, spaces and _ . : / = + - @ only")
+        for part, text, target in (("key", key, "tag key"), ("value", tag_value, "tag value")):
+            problem = value_problem(text, target)
+            if problem:
+                raise ValueError(f"tag '{key}': the {part} {text!r} {problem} ({constraint(target).source})")
     return value
 
 

@@ -195,6 +195,25 @@ def mlflow_tracking_server_arn(environment: EnvironmentConfig) -> str:
     )
 
 
+PROJECT_TAG = "sagemaker-mlops-platform"
+# IAM role descriptions are at most 1,000 characters.
+ROLE_DESCRIPTION_LENGTH = 1000
+
+
+def platform_tags(environment: EnvironmentConfig) -> dict[str, str]:
+    """Every tag the Stage puts on every resource: the platform's own, then the environment's `tags`."""
+    return {"project": PROJECT_TAG, "environment": environment.name, **environment.tags}
+
+
+def persona_role_description(persona_name: str, description: str) -> str:
+    return f"SageMaker execution role of persona {persona_name}: {description}"[:ROLE_DESCRIPTION_LENGTH]
+
+
+def app_image_config_name(image_name: str) -> str:
+    """The JupyterLab app image config of a Studio image."""
+    return f"{image_name}-jupyterlab"
+
+
 def monitoring_schedule_name(endpoint_name: str) -> str:
     """At most 63 characters for the 50-character endpoint names the configuration allows."""
     return f"{endpoint_name}-data-quality"

@@ -78,6 +78,7 @@ class ImagesStack(Stack):
                 self,
                 f"StudioImage-{name}",
                 image_name=name,
+                app_image_config_name=naming.app_image_config_name(name),
                 repository=self.repositories[name],
                 image_reference=config.studio_image.reference,
                 repository_key=key.key,

@@ -36,7 +36,6 @@ from stacks.studio_stack import ImageBuildNames, StudioStack
 from synth_checks.creation_order_plugin import CreationOrderChecks
 from synth_checks.reachability_plugin import ReachabilityChecks
 
-PROJECT_TAG = "sagemaker-mlops-platform"
 # The context key CDK's DefaultStackSynthesizer reads its qualifier from (not exported to Python).
 BOOTSTRAP_QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 
@@ -222,11 +221,7 @@ class PlatformStage(cdk.Stage):
                     # The domain names its images by name: their versions must exist first.
                     self.studio[domain.name].add_stack_dependency(self.images)
         self._apply_role_guardrails(environment)
-        for key, value in {
-            "project": PROJECT_TAG,
-            "environment": environment.name,
-            **environment.tags,
-        }.items():
+        for key, value in naming.platform_tags(environment).items():
             cdk.Tags.of(self).add(key, value)
 
     def _apply_role_guardrails(self, environment: EnvironmentConfig) -> None:

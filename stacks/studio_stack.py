@@ -92,7 +92,7 @@ class StudioStack(Stack):
                 self,
                 f"Persona-{name}",
                 persona_name=name,
-                description=personas[name].description,
+                description=naming.persona_role_description(name, personas[name].description),
                 capabilities=[PersonaCapability(capability) for capability in personas[name].capabilities],
                 artifact_bucket=artifact_bucket,
                 scratch_prefix=naming.persona_scratch_prefix(domain.name, name),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import typing
 from pathlib import Path
 
 from platform_config import aws_values
+from platform_config.aws_constraints import CONSTRAINTS_FILE, TARGETS
 from platform_config.aws_values import (
     AWS_REGIONS,
     STUDIO_APP_INSTANCE_TYPES,
@@ -13,14 +15,25 @@ from platform_config.aws_values import (
     STUDIO_ML_TOOLS,
 )
 from platform_config.models import StudioAppType
-from tools.generate_aws_values import TARGET, collect, render
+from tools.generate_aws_values import TARGET, collect, collect_constraints, render, render_constraints
 
-REGENERATE = "regenerate with `.venv/bin/python -m tools.generate_aws_values` after a cfn-lint upgrade"
+REGENERATE = (
+    "regenerate with `.venv/bin/python -m tools.generate_aws_values` after a cfn-lint or botocore upgrade"
+)
 
 
 def test_committed_module_matches_the_installed_schemas() -> None:
     assert TARGET.resolve() == Path(aws_values.__file__).resolve()
     assert TARGET.read_text() == render(collect()), f"platform_config/aws_values.py is stale: {REGENERATE}"
+
+
+def test_committed_constraints_match_the_installed_specifications() -> None:
+    """aws_constraints.json is what botocore's SageMaker model and cfn-lint's schemas say today."""
+    committed = CONSTRAINTS_FILE.read_text()
+    assert committed == render_constraints(collect_constraints()), (
+        f"aws_constraints.json is stale: {REGENERATE}"
+    )
+    assert set(json.loads(committed)["targets"]) == set(TARGETS)
 
 
 def test_imported_values_match_the_installed_schemas() -> None:

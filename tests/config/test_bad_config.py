@@ -1497,8 +1497,8 @@ def test_two_lifecycle_configs_run_by_default_for_one_app_type(config_copy: Edit
     [
         ({"project": "x"}, "tag key 'project' is reserved"),
         ({"aws:owner": "x"}, "tag key 'aws:owner' is reserved"),
-        ({"team": "x" * 129}, "values at most 128"),
-        ({"team": "a,b"}, "letters, digits, spaces"),
+        ({"team": "x" * 129}, "is 129 characters long; AWS takes at most 128"),
+        ({"team": "a,b"}, "the value 'a,b' does not match the pattern AWS requires"),
     ],
     ids=["platform-tag", "aws-prefix", "too-long", "bad-character"],
 )

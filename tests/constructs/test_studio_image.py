@@ -37,6 +37,7 @@ def studio_image(
         stack,
         construct_id,
         image_name=image_name,
+        app_image_config_name=f"{image_name}-jupyterlab",
         repository=repository
         or ecr.Repository.from_repository_name(stack, f"{construct_id}Repository", REPOSITORY_NAME),
         image_reference=image_reference,
@@ -110,7 +111,7 @@ def test_version_is_created_after_its_image(images: Images, image: str) -> None:
     assert images.logical(image, "Image") in version["DependsOn"]
 
 
-def test_jupyterlab_app_image_config_is_named_after_the_image(images: Images) -> None:
+def test_jupyterlab_app_image_config_has_the_name_given(images: Images) -> None:
     assert images.properties("tagged", "AppImageConfig") == {
         "AppImageConfigName": "data-science-jupyterlab",
         "JupyterLabAppImageConfig": {},

@@ -1,0 +1,254 @@
+"""Configuration values checked against the constraints AWS publishes, in the form they reach AWS.
+
+A value is checked where it ends up: a domain name against CreateDomain's `DomainName`, a persona's
+description inside the IAM role description the platform writes, a bucket name as the platform derives it
+from the environment name, account and region. The constraints come from the specifications
+(`platform_config.aws_constraints`); this module says which value goes where.
+
+`spec_problems(environment)` lists every violation as `<field path>: <problem>; <fix>`; the loader
+prefixes the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from platform_config import naming
+from platform_config.aws_constraints import availability_zones, constraint, instance_types, value_problem
+from platform_config.models import EnvironmentConfig
+
+# Tags the platform adds to every resource besides the environment's `tags` (project, environment), and
+# the most a construct adds of its own (a subnet's Name, aws-cdk:subnet-name and aws-cdk:subnet-type); a
+# test measures the latter on the synthesized templates.
+CONSTRUCT_TAGS_PER_RESOURCE: Final = 3
+# EventBridge cron: six fields, and one of day-of-month and day-of-week is `?` (EventBridge's rule; the
+# schema checks only the `cron(...)` shape).
+CRON_FIELDS: Final = 6
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One value as it reaches AWS: the field it comes from, the target, and how it was derived."""
+
+    field: str
+    value: str
+    target: str
+    derived: str = ""  # e.g. "the artifact bucket name": the value is not the field's own text
+
+    def problem(self) -> str | None:
+        found = value_problem(self.value, self.target)
+        if found is None:
+            return None
+        source = constraint(self.target).source.split(":", 1)[-1]
+        if self.derived:
+            return (
+                f"{self.field}: {self.derived} {self.value!r} {found} ({source}); "
+                f"change {self.field} so that what the platform derives from it fits"
+            )
+        return f"{self.field}: {self.value!r} {found} ({source}); use a value AWS accepts"
+
+
+def spec_problems(environment: EnvironmentConfig) -> list[str]:
+    """Every configured (or derived) value AWS would refuse, and every count over AWS's limit."""
+    problems = [problem for checked in _checked_values(environment) if (problem := checked.problem())]
+    problems.extend(_instance_type_problems(environment))
+    problems.extend(_zone_problems(environment))
+    problems.extend(_tag_count_problems(environment))
+    problems.extend(_schedule_problems(environment))
+    return problems
+
+
+def _checked_values(environment: EnvironmentConfig) -> Iterator[Checked]:  # noqa: PLR0912
+    yield from _bucket_names(environment)
+    yield Checked("iam.role_path", environment.iam.role_path, "role path")
+    # The environment's name is a tag value too (its own tags are checked as they are read).
+    yield Checked("name", environment.name, "tag value", "the environment tag")
+    if environment.experiments is not None:
+        yield Checked(
+            "name",
+            naming.mlflow_tracking_server_name(environment.name),
+            "tracking server name",
+            "the MLflow tracking server name",
+        )
+    if environment.studio is not None:
+        for name, persona in environment.studio.personas.items():
+            yield Checked(
+                f"studio.personas.{name}.description",
+                naming.persona_role_description(name, persona.description),
+                "role description",
+                "the persona role's description",
+            )
+        for d, domain in enumerate(environment.studio.domains):
+            where = f"studio.domains[{d}]"
+            yield Checked(f"{where}.name", domain.name, "domain name")
+            for u, user in enumerate(domain.users):
+                yield Checked(f"{where}.users[{u}].name", user.name, "user profile name")
+            for s, space in enumerate(domain.spaces):
+                yield Checked(f"{where}.spaces[{s}].name", space.name, "space name")
+                if space.display_name is not None:
+                    yield Checked(
+                        f"{where}.spaces[{s}].display_name", space.display_name, "space display name"
+                    )
+            for c, config in enumerate(domain.lifecycle_configs):
+                yield Checked(
+                    f"{where}.lifecycle_configs[{c}].name",
+                    config.deployed_name(domain.name),
+                    "lifecycle config name",
+                    "the deployed name (with the script's hash)",
+                )
+    if environment.images is not None:
+        for r, repository in enumerate(environment.images.repositories):
+            where = f"images.repositories[{r}]"
+            yield Checked(f"{where}.name", repository.name, "repository name")
+            image = repository.studio_image
+            if image is not None:
+                yield Checked(f"{where}.name", repository.name, "image name", "the SageMaker image name")
+                yield Checked(
+                    f"{where}.name",
+                    naming.app_image_config_name(repository.name),
+                    "app image config name",
+                    "the app image config name",
+                )
+                if image.display_name is not None:
+                    yield Checked(
+                        f"{where}.studio_image.display_name", image.display_name, "image display name"
+                    )
+    if environment.model_registry is not None:
+        for g, group in enumerate(environment.model_registry.groups):
+            where = f"model_registry.groups[{g}]"
+            yield Checked(f"{where}.name", group.name, "model package group name")
+            yield Checked(f"{where}.description", group.description, "model package group description")
+    for p, pipeline in enumerate(environment.pipelines):
+        yield Checked(f"pipelines[{p}].name", pipeline.name, "pipeline name")
+        yield Checked(f"pipelines[{p}].description", pipeline.description, "pipeline description")
+        if pipeline.trigger.schedule is not None:
+            yield Checked(
+                f"pipelines[{p}].trigger.schedule", pipeline.trigger.schedule, "schedule expression"
+            )
+    if environment.serving is not None:
+        for e, endpoint in enumerate(environment.serving.endpoints):
+            yield Checked(f"serving.endpoints[{e}].name", endpoint.name, "endpoint name")
+            if endpoint.monitoring is not None:
+                yield Checked(
+                    f"serving.endpoints[{e}].name",
+                    naming.monitoring_schedule_name(endpoint.name),
+                    "monitoring schedule name",
+                    "the monitoring schedule name",
+                )
+
+
+def _bucket_names(environment: EnvironmentConfig) -> Iterator[Checked]:
+    derived = {"the artifact bucket name": naming.artifact_bucket_name(environment)}
+    if environment.pipelines:
+        derived["the data bucket name"] = naming.data_bucket_name(environment)
+    if environment.images is not None:
+        derived["the image build source bucket name"] = naming.build_source_bucket_name(environment)
+    if environment.serving is not None:
+        derived["the capture bucket name"] = naming.capture_bucket_name(environment)
+    for what, value in derived.items():
+        yield Checked("name", value, "bucket name", what)
+
+
+def _instance_type_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    jobs = instance_types("TrainingInstanceType") | instance_types("ProcessingInstanceType")
+    offered: list[tuple[str, str, frozenset[str], str]] = []
+    if environment.studio is not None:
+        for name, persona in environment.studio.personas.items():
+            offered.extend(
+                (
+                    f"studio.personas.{name}.job_instance_types[{i}]",
+                    value,
+                    jobs,
+                    "training or processing jobs",
+                )
+                for i, value in enumerate(persona.job_instance_types)
+            )
+    if environment.serving is not None:
+        for e, endpoint in enumerate(environment.serving.endpoints):
+            where = f"serving.endpoints[{e}]"
+            if endpoint.instances is not None:
+                offered.append(
+                    (
+                        f"{where}.instances.instance_type",
+                        endpoint.instances.instance_type,
+                        instance_types("ProductionVariantInstanceType"),
+                        "endpoints",
+                    )
+                )
+            if endpoint.monitoring is not None:
+                offered.append(
+                    (
+                        f"{where}.monitoring.instance_type",
+                        endpoint.monitoring.instance_type,
+                        instance_types("ProcessingInstanceType"),
+                        "monitoring (processing) jobs",
+                    )
+                )
+    for field, value, allowed, purpose in offered:
+        if value not in allowed:
+            family = value.rsplit(".", 1)[0]
+            near = sorted(kind for kind in allowed if kind.startswith(f"{family}."))[:6]
+            hint = f"; {family} offers {', '.join(near)}" if near else ""
+            yield f"{field}: '{value}' is not an instance type SageMaker offers for {purpose}{hint}"
+
+
+def _zone_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    zones = availability_zones(environment.region)
+    if zones is None:
+        return
+    network = environment.network
+    configured: list[tuple[str, str]] = []
+    if network.new_vpc is not None:
+        configured.extend(
+            (f"network.new_vpc.availability_zones[{i}]", zone)
+            for i, zone in enumerate(network.new_vpc.availability_zones)
+        )
+    if network.existing_vpc is not None:
+        configured.extend(
+            (f"network.existing_vpc.subnets[{i}].availability_zone", subnet.availability_zone)
+            for i, subnet in enumerate(network.existing_vpc.subnets)
+        )
+    for field, zone in configured:
+        if zone not in zones:
+            yield (
+                f"{field}: '{zone}' is not an availability zone of {environment.region}; "
+                f"use one of {', '.join(zones)}"
+            )
+
+
+def _tag_count_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    limit = constraint("tags per resource").max_length
+    added = len(naming.platform_tags(environment)) - len(environment.tags) + CONSTRUCT_TAGS_PER_RESOURCE
+    if limit is not None and len(environment.tags) + added > limit:
+        yield (
+            f"tags: {len(environment.tags)} tags, and the platform adds {added} to each resource: AWS takes "
+            f"at most {limit} per resource; remove {len(environment.tags) + added - limit}"
+        )
+    if environment.model_registry is not None and limit is not None:
+        for g, group in enumerate(environment.model_registry.groups):
+            total = len(group.tags) + len(environment.tags) + added
+            if total > limit:
+                yield (
+                    f"model_registry.groups[{g}].tags: with the environment's tags and the platform's, the "
+                    f"group would carry {total} tags; AWS takes at most {limit}; remove {total - limit}"
+                )
+
+
+def _schedule_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    for p, pipeline in enumerate(environment.pipelines):
+        schedule = pipeline.trigger.schedule
+        if schedule is None or not schedule.startswith("cron("):
+            continue
+        fields = schedule[len("cron(") : -1].split()
+        if len(fields) != CRON_FIELDS:
+            yield (
+                f"pipelines[{p}].trigger.schedule: '{schedule}' has {len(fields)} fields; EventBridge's cron "
+                "has six (minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)"
+            )
+        elif "?" not in (fields[2], fields[4]):
+            yield (
+                f"pipelines[{p}].trigger.schedule: '{schedule}': EventBridge needs '?' in day-of-month or "
+                "day-of-week, e.g. cron(0 6 * * ? *)"
+            )
