@@ -24,6 +24,7 @@ def verdicts(synthesized: SynthesizedApp, sample_platform: PlatformConfig) -> li
         request
         for request in Matrix(sample_platform, accounts).requests()
         if request.group == f"pipeline steps dev/{job.name}"
+        or (request.group.startswith("persona dev/") and request.description.endswith(f"pipeline {job.name}"))
     ]
     role = naming.role_arn(environment, naming.notebook_job_role_name("dev"))
     other_role = naming.role_arn(environment, naming.pipeline_role_name("dev"))
@@ -80,3 +81,25 @@ def test_the_role_passes_itself_to_sagemaker_only(verdicts: list[Verdict]) -> No
         "passes the pipelines' role": False,
         "passes itself to another service": False,
     }
+
+
+def test_personas_with_the_pipelines_capability_run_the_notebook_on_demand(
+    verdicts: list[Verdict], sample_platform: PlatformConfig
+) -> None:
+    """A run started from Studio executes as the notebook job role, under its guardrails; who may start
+    one is the `pipelines` capability."""
+    environment = sample_platform.environments["dev"]
+    assert environment.studio is not None
+    starts = {
+        (v.request.group, v.allowed)
+        for v in verdicts
+        if v.request.action == "sagemaker:StartPipelineExecution"
+    }
+    personas = environment.studio.personas
+    expected = {
+        (f"persona dev/{domain.name}/{user.persona}", "pipelines" in personas[user.persona].capabilities)
+        for domain in environment.studio.domains
+        for user in domain.users
+    }
+    assert expected <= starts
+    assert {allowed for _, allowed in starts} == {True, False}
