@@ -293,7 +293,10 @@ class PlatformStage(cdk.Stage):
         serving = environment.serving
         # Endpoints whose pinned version is not approved yet wait for a later deploy (first-deploy plan).
         endpoints = serving.deployed_endpoints if serving else ()
-        pipeline_names = [pipeline.name for pipeline in environment.pipelines]
+        # Scheduled notebooks are pipelines too: their failures alarm and they show on the dashboard.
+        pipeline_names = [pipeline.name for pipeline in environment.pipelines] + [
+            job.name for job in environment.notebook_jobs
+        ]
         builds_models = any(pipeline.definition == "model_build" for pipeline in environment.pipelines)
         self.monitoring: MonitoringStack | None = None
         if not (endpoints or pipeline_names):

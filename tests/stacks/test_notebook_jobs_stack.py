@@ -184,3 +184,21 @@ def test_failed_runs_are_published(template: Template, job: NotebookJobConfig) -
     (failures,) = [r for r in rules if "currentPipelineExecutionStatus" in json.dumps(r.get("EventPattern"))]
     assert failures["EventPattern"]["detail"]["currentPipelineExecutionStatus"] == ["Failed"]
     assert f":pipeline/{job.name}" in json.dumps(failures["EventPattern"]["detail"]["pipelineArn"])
+
+
+def test_a_failed_run_alarms_to_the_environments_alarm_topic_and_shows_on_the_dashboard(
+    synthesized: SynthesizedApp, job: NotebookJobConfig
+) -> None:
+    monitoring = synthesized.template("dev/Monitoring")
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in monitoring.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    alarm = alarms[f"dev-{job.name}-failed"]
+    assert (alarm["MetricName"], alarm["Dimensions"]) == (
+        "ExecutionFailed",
+        [{"Name": "PipelineName", "Value": job.name}],
+    )
+    assert alarm["AlarmActions"] == [{"Ref": next(iter(monitoring.find_resources("AWS::SNS::Topic")))}]
+    (dashboard,) = monitoring.find_resources("AWS::CloudWatch::Dashboard").values()
+    assert f"{job.name}: executions" in json.dumps(dashboard["Properties"]["DashboardBody"])
