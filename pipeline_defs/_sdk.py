@@ -37,7 +37,7 @@ import os
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 # boto3 and botocore themselves read nothing on import; the SDK below does.
 import boto3
@@ -163,6 +163,7 @@ with offline():
     from sagemaker.workflow.fail_step import FailStep
     from sagemaker.workflow.functions import Join, JsonGet
     from sagemaker.workflow.model_step import ModelStep
+    from sagemaker.workflow.notebook_job_step import NotebookJobStep
     from sagemaker.workflow.parameters import ParameterFloat, ParameterString
     from sagemaker.workflow.pipeline import Pipeline
     from sagemaker.workflow.pipeline_context import PipelineSession
@@ -189,6 +190,7 @@ __all__ = [
     "ModelMetrics",
     "ModelStep",
     "NetworkConfig",
+    "NotebookJobStep",
     "ParameterFloat",
     "ParameterString",
     "Pipeline",
@@ -218,6 +220,7 @@ __all__ = [
     "offline",
     "pipeline_session",
     "s3_uri",
+    "staged_notebook_job_step",
 ]
 
 # Where the execution id goes in output paths: each execution writes under its own prefix.
@@ -356,3 +359,94 @@ def definition(pipeline: Pipeline) -> str:
     """The definition JSON. Offline, given the guards above and pipelines built only from s3:// URIs."""
     with offline():
         return str(pipeline.definition())
+
+
+class _StagedNotebookJobStep(NotebookJobStep):
+    """`NotebookJobStep` whose input is already in S3 (a content-hashed asset) instead of uploaded while
+    the definition is rendered.
+
+    The SDK's step uploads the notebook during `arguments` to `<s3 root>/<pipeline>/<step>/input-<timestamp>`
+    and points the job's one input channel there: the network at synth, and a definition that differs on
+    every render. Here the upload does nothing, and the channel and the notebook's file name are the
+    staged asset's; everything else (entry point, channel name, environment, tags, output path) is the
+    SDK's own request. Setting the two attributes after the SDK's constructor is what its own unit tests
+    do in spirit (they patch the uploader and the timestamp).
+    """
+
+    _staged_input_uri: str
+    _staged_notebook_name: str
+
+    def _upload_job_files(
+        self, s3_base_uri: object, paths_to_upload: object, kms_key: object, sagemaker_session: object
+    ) -> None:
+        """Nothing is uploaded at render: the notebook ships as an asset."""
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        # The SDK annotates a union of request shapes; a training step's is the mapping.
+        request: dict[str, Any] = cast(dict[str, Any], super().arguments)
+        (channel,) = request["InputDataConfig"]
+        channel["DataSource"]["S3DataSource"]["S3Uri"] = self._staged_input_uri
+        request["Environment"]["SM_INPUT_NOTEBOOK_NAME"] = self._staged_notebook_name
+        return request
+
+
+def staged_notebook_job_step(
+    *,
+    name: str,
+    notebook_job_name: str,
+    local_notebook: str,
+    staged_input_uri: str,
+    image_uri: str,
+    kernel_name: str,
+    role: str,
+    s3_root_uri: str,
+    instance_type: str,
+    volume_size_gb: int,
+    max_runtime_seconds: int,
+    parameters: dict[str, str | PipelineVariable],
+    environment_variables: dict[str, str | PipelineVariable],
+    tags: list[dict[str, str]],
+    kms_key_id: str | None,
+    subnet_ids: Sequence[str],
+    security_group_ids: Sequence[str],
+    display_name: str | None = None,
+    description: str | None = None,
+) -> NotebookJobStep:
+    """A notebook job step whose notebook is the object `staged_input_uri` (an s3:// URI ending in the
+    object's file name, which becomes the notebook's name in the job). `local_notebook` is the same
+    notebook in the repository: the SDK checks that it exists and names its tag after it; it is not read
+    or uploaded. The job's volume and output are encrypted with `kms_key_id`; with subnets it runs in them."""
+    staged_name = staged_input_uri.rsplit("/", 1)[-1]
+    if not staged_input_uri.startswith("s3://") or not staged_name.endswith(".ipynb"):
+        raise ValueError(
+            f"staged_input_uri {staged_input_uri!r} is not the s3:// URI of a notebook object "
+            "(ending in <name>.ipynb)"
+        )
+    step_class: Any = _StagedNotebookJobStep  # the SDK's constructor is decorated, unannotated
+    step: _StagedNotebookJobStep = step_class(
+        name=name,
+        display_name=display_name,
+        description=description,
+        notebook_job_name=notebook_job_name,
+        input_notebook=local_notebook,
+        image_uri=image_uri,
+        kernel_name=kernel_name,
+        role=role,
+        s3_root_uri=s3_root_uri,
+        parameters=dict(parameters) or None,
+        environment_variables=dict(environment_variables) or None,
+        s3_kms_key=kms_key_id,
+        volume_kms_key=kms_key_id,
+        instance_type=instance_type,
+        volume_size=volume_size_gb,
+        encrypt_inter_container_traffic=True,
+        subnets=list(subnet_ids) or None,
+        security_group_ids=list(security_group_ids) or None,
+        max_retry_attempts=1,
+        max_runtime_in_seconds=max_runtime_seconds,
+        tags=list(tags) or None,
+    )
+    step._staged_input_uri = staged_input_uri
+    step._staged_notebook_name = staged_name
+    return step

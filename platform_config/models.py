@@ -1096,6 +1096,132 @@ class PipelineConfig(FrozenModel):
         return self
 
 
+# --- notebook jobs -------------------------------------------------------------------------------
+
+# Scheduled notebooks live in this folder of the repository; the configuration names them relative to it.
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+# SageMaker Distribution image versions are tags such as 3.0.0 or 2.6-cpu.
+DISTRIBUTION_VERSION_PATTERN = re.compile(r"\d+(\.\d+){0,2}(-(cpu|gpu))?")
+# Training instance types (a notebook job is a training job): ml.<family>.<size>.
+TRAINING_INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+")
+# Papermill injects parameters as Python assignments; SageMaker pipeline parameter names allow the same.
+NOTEBOOK_PARAMETER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+KERNEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+class NotebookImageConfig(FrozenModel):
+    """What the notebook runs in: a SageMaker Distribution version, or one of the platform's Studio images
+    (a repository under images.repositories with a studio_image, whose kernel `kernel_name` is registered)."""
+
+    sagemaker_distribution: StrictStr | None = Field(
+        default=None, description="A SageMaker Distribution image version, e.g. 3.0.0 (CPU) or 3.0.0-gpu"
+    )
+    studio_image: StrictStr | None = Field(
+        default=None, description="A repository of images.repositories that has a studio_image"
+    )
+    kernel_name: StrictStr = Field(default="python3", description="A kernel registered in the image")
+
+    @model_validator(mode="after")
+    def _one_image(self) -> NotebookImageConfig:
+        if (self.sagemaker_distribution is None) == (self.studio_image is None):
+            raise ValueError(
+                "set exactly one of sagemaker_distribution (a version such as 3.0.0) or studio_image "
+                "(a repository of images.repositories with a studio_image)"
+            )
+        if self.sagemaker_distribution is not None and not DISTRIBUTION_VERSION_PATTERN.fullmatch(
+            self.sagemaker_distribution
+        ):
+            raise ValueError(
+                f"sagemaker_distribution '{self.sagemaker_distribution}' is not an image version such as "
+                "3.0.0, 3.0 or 3.0.0-gpu"
+            )
+        if not KERNEL_NAME_PATTERN.fullmatch(self.kernel_name):
+            raise ValueError(f"kernel_name '{self.kernel_name}' is not a kernel name such as python3")
+        return self
+
+
+class NotebookStudioViewConfig(FrozenModel):
+    """Where Studio's notebook-jobs view shows the job: the whole domain, or one user profile in it."""
+
+    domain: StrictStr = Field(description="A domain of studio.domains")
+    user_profile: StrictStr | None = Field(
+        default=None, description="A user of that domain; None: every user and space of the domain"
+    )
+
+
+class NotebookJobConfig(FrozenModel):
+    """A notebook from `notebooks/`, run with parameters as a SageMaker pipeline of one notebook job (a
+    training job started by the notebook scheduler's entry point), on a schedule and on demand."""
+
+    name: StrictStr = Field(min_length=1, max_length=52, description="The pipeline's name")
+    description: StrictStr = Field(default="", max_length=3072)
+    notebook: StrictStr = Field(description="The .ipynb file, relative to the repository's notebooks/ folder")
+    image: NotebookImageConfig
+    instance_type: StrictStr = "ml.m5.large"
+    parameters: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict,
+        description="Papermill parameters (strings); each is also a pipeline parameter a run may override",
+    )
+    schedule: StrictStr | None = Field(default=None, description="rate(...) or cron(...) (EventBridge)")
+    max_runtime_minutes: StrictInt = Field(default=120, ge=1, le=2 * 24 * 60)
+    volume_size_gb: StrictInt = Field(default=30, ge=1, le=512)
+    studio_view: NotebookStudioViewConfig | None = Field(
+        default=None, description="Tag the job so that Studio's notebook-jobs view lists it"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not PIPELINE_NAME_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not a pipeline name: letters, digits and hyphens, up to 52 (the job is "
+                "named <name>-notebook within 63)"
+            )
+        return value
+
+    @field_validator("notebook")
+    @classmethod
+    def _notebook(cls, value: str) -> str:
+        relative = Path(value)
+        if relative.is_absolute() or ".." in relative.parts or relative.suffix != ".ipynb":
+            raise ValueError(
+                f"'{value}' is not a notebook path relative to notebooks/ (no '..', no leading '/', "
+                "ending in .ipynb), e.g. churn-report/churn-report.ipynb"
+            )
+        if not (NOTEBOOKS_DIR / relative).is_file():
+            raise ValueError(f"notebook '{value}' not found: looked for {NOTEBOOKS_DIR / relative}")
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        if not TRAINING_INSTANCE_TYPE_PATTERN.fullmatch(value):
+            raise ValueError(f"'{value}' is not a SageMaker training instance type such as ml.m5.large")
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(name for name in value if not NOTEBOOK_PARAMETER_PATTERN.fullmatch(name))
+        if bad:
+            raise ValueError(
+                f"parameter names {', '.join(bad)} are not Python identifiers (letters, digits and _, "
+                "not starting with a digit, at most 64): papermill assigns them as variables"
+            )
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is not None and not SCHEDULE_PATTERN.fullmatch(value):
+            raise ValueError(f"'{value}' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)")
+        return value
+
+    @property
+    def notebook_path(self) -> Path:
+        return NOTEBOOKS_DIR / self.notebook
+
+
 # --- serving and monitoring ----------------------------------------------------------------------
 
 # SageMaker hosting instance types: ml.<family>.<size>.
@@ -1427,6 +1553,7 @@ class EnvironmentConfig(FrozenModel):
     serving: ServingConfig | None = None
     alarms: AlarmsConfig = AlarmsConfig()
     experiments: ExperimentsConfig | None = None
+    notebook_jobs: tuple[NotebookJobConfig, ...] = ()
 
     @field_validator("pipelines")
     @classmethod
@@ -1459,6 +1586,46 @@ class EnvironmentConfig(FrozenModel):
             for index, pipeline in enumerate(self.pipelines)
             if pipeline.trigger.schedule is not None and pipeline.cache_expire_after is not None
         ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _notebook_jobs_fit_the_environment(self) -> EnvironmentConfig:
+        # Messages start with their field path: the loader prints them as they are.
+        problems: list[str] = []
+        names = [pipeline.name for pipeline in self.pipelines]
+        studio_images = self.images.studio_images if self.images is not None else {}
+        domains = {domain.name: domain for domain in self.studio.domains} if self.studio else {}
+        for index, job in enumerate(self.notebook_jobs):
+            path = f"notebook_jobs[{index}]"
+            if job.name in names:
+                problems.append(
+                    f"{path}.name: '{job.name}' is already the name of a pipeline or notebook job here; "
+                    "each SageMaker pipeline needs a name of its own"
+                )
+            names.append(job.name)
+            image = job.image.studio_image
+            if image is not None and image not in studio_images:
+                problems.append(
+                    f"{path}.image.studio_image: '{image}' is not a repository with a studio_image under "
+                    f"images.repositories; Studio images here: {', '.join(sorted(studio_images)) or 'none'}"
+                )
+            view = job.studio_view
+            if view is None:
+                continue
+            if view.domain not in domains:
+                problems.append(
+                    f"{path}.studio_view.domain: '{view.domain}' is not a domain of studio.domains; "
+                    f"domains: {', '.join(sorted(domains)) or 'none'}"
+                )
+            elif view.user_profile is not None:
+                users = sorted(user.name for user in domains[view.domain].users)
+                if view.user_profile not in users:
+                    problems.append(
+                        f"{path}.studio_view.user_profile: '{view.user_profile}' is not a user of domain "
+                        f"'{view.domain}'; users: {', '.join(users) or 'none'}"
+                    )
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -91,6 +91,11 @@ def pipeline_role_name(environment_name: str) -> str:
     return f"{environment_name}-sagemaker-platform-pipelines"
 
 
+def notebook_job_role_name(environment_name: str) -> str:
+    """The role the environment's scheduled notebooks (notebook job pipelines) and their jobs run as."""
+    return f"{environment_name}-sagemaker-platform-notebook-jobs"
+
+
 def promotion_role_name(environment_name: str) -> str:
     """In an environment that serves others: the role its automation uses to deploy into them."""
     return f"{environment_name}-sagemaker-platform-promotion"

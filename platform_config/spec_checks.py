@@ -127,6 +127,11 @@ def _checked_values(environment: EnvironmentConfig) -> Iterator[Checked]:  # noq
             yield Checked(
                 f"pipelines[{p}].trigger.schedule", pipeline.trigger.schedule, "schedule expression"
             )
+    for n, job in enumerate(environment.notebook_jobs):
+        yield Checked(f"notebook_jobs[{n}].name", job.name, "pipeline name")
+        yield Checked(f"notebook_jobs[{n}].description", job.description, "pipeline description")
+        if job.schedule is not None:
+            yield Checked(f"notebook_jobs[{n}].schedule", job.schedule, "schedule expression")
     if environment.serving is not None:
         for e, endpoint in enumerate(environment.serving.endpoints):
             yield Checked(f"serving.endpoints[{e}].name", endpoint.name, "endpoint name")
@@ -165,6 +170,15 @@ def _instance_type_problems(environment: EnvironmentConfig) -> Iterator[str]:
                 )
                 for i, value in enumerate(persona.job_instance_types)
             )
+    offered.extend(
+        (
+            f"notebook_jobs[{n}].instance_type",
+            job.instance_type,
+            instance_types("TrainingInstanceType"),
+            "notebook jobs (training jobs)",
+        )
+        for n, job in enumerate(environment.notebook_jobs)
+    )
     if environment.serving is not None:
         for e, endpoint in enumerate(environment.serving.endpoints):
             where = f"serving.endpoints[{e}]"
@@ -237,18 +251,21 @@ def _tag_count_problems(environment: EnvironmentConfig) -> Iterator[str]:
 
 
 def _schedule_problems(environment: EnvironmentConfig) -> Iterator[str]:
-    for p, pipeline in enumerate(environment.pipelines):
-        schedule = pipeline.trigger.schedule
+    schedules = [
+        (f"pipelines[{p}].trigger.schedule", pipeline.trigger.schedule)
+        for p, pipeline in enumerate(environment.pipelines)
+    ] + [(f"notebook_jobs[{n}].schedule", job.schedule) for n, job in enumerate(environment.notebook_jobs)]
+    for field, schedule in schedules:
         if schedule is None or not schedule.startswith("cron("):
             continue
         fields = schedule[len("cron(") : -1].split()
         if len(fields) != CRON_FIELDS:
             yield (
-                f"pipelines[{p}].trigger.schedule: '{schedule}' has {len(fields)} fields; EventBridge's cron "
-                "has six (minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)"
+                f"{field}: '{schedule}' has {len(fields)} fields; EventBridge's cron has six (minutes hours "
+                "day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)"
             )
         elif "?" not in (fields[2], fields[4]):
             yield (
-                f"pipelines[{p}].trigger.schedule: '{schedule}': EventBridge needs '?' in day-of-month or "
-                "day-of-week, e.g. cron(0 6 * * ? *)"
+                f"{field}: '{schedule}': EventBridge needs '?' in day-of-month or day-of-week, "
+                "e.g. cron(0 6 * * ? *)"
             )

@@ -27,6 +27,7 @@ from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
+from stacks.notebook_jobs_stack import NotebookJobsStack
 from stacks.pipelines_stack import PipelinesStack
 from stacks.promotion_stack import PromotionStack
 from stacks.registry_stack import RegistryStack
@@ -94,7 +95,9 @@ class PlatformStage(cdk.Stage):
             model_writer_role_arns=[naming.role_arn(environment, naming.pipeline_role_name(environment.name))]
             if environment.pipelines
             else [],
-            data_bucket_name=naming.data_bucket_name(environment) if environment.pipelines else None,
+            data_bucket_name=naming.data_bucket_name(environment)
+            if environment.pipelines or environment.notebook_jobs
+            else None,
             capture_bucket_name=naming.capture_bucket_name(environment) if environment.serving else None,
             capture_retention_days=environment.serving.capture_retention_days if environment.serving else 90,
             termination_protection=retain,
@@ -220,9 +223,46 @@ class PlatformStage(cdk.Stage):
                 if self.images is not None and domain.custom_images:
                     # The domain names its images by name: their versions must exist first.
                     self.studio[domain.name].add_stack_dependency(self.images)
+        self._add_notebook_jobs(environment, removal_policy, cleanup_logs_key)
         self._apply_role_guardrails(environment)
         for key, value in naming.platform_tags(environment).items():
             cdk.Tags.of(self).add(key, value)
+
+    def _add_notebook_jobs(
+        self,
+        environment: EnvironmentConfig,
+        removal_policy: cdk.RemovalPolicy,
+        cleanup_logs_key: kms.IKey | None,
+    ) -> None:
+        """Scheduled notebooks, after Studio: Studio's notebook-jobs view lists a job by its domain's ARN."""
+        self.notebook_jobs: NotebookJobsStack | None = None
+        if not environment.notebook_jobs:
+            return
+        studio_images = environment.images.studio_images if environment.images is not None else {}
+        self.notebook_jobs = NotebookJobsStack(
+            self,
+            "NotebookJobs",
+            notebook_jobs=environment.notebook_jobs,
+            role_name=naming.notebook_job_role_name(environment.name),
+            artifact_bucket_name=naming.artifact_bucket_name(environment),
+            data_bucket_name=naming.data_bucket_name(environment),
+            data_key=self.data.data_key,
+            vpc=self.network.vpc,
+            subnets=self.network.subnets,
+            studio_image_uris={
+                name: f"{environment.account_id}.dkr.ecr.{environment.region}.amazonaws.com/{name}"
+                f"{repository.studio_image.reference}"
+                for name, repository in studio_images.items()
+                if repository.studio_image is not None
+            },
+            studio_domain_arns={name: stack.domain.domain_arn for name, stack in self.studio.items()},
+            removal_policy=removal_policy,
+            cleanup_logs_key=cleanup_logs_key,
+            description=f"SageMaker platform {environment.name}: scheduled notebooks (notebook jobs)",
+        )
+        if self.images is not None and any(job.image.studio_image for job in environment.notebook_jobs):
+            # A platform Studio image is pulled from the environment's ECR repository.
+            self.notebook_jobs.add_stack_dependency(self.images)
 
     def _apply_role_guardrails(self, environment: EnvironmentConfig) -> None:
         """Every role of the Stage, CDK's own included, gets the environment's path and boundary."""
@@ -248,7 +288,10 @@ class PlatformStage(cdk.Stage):
         serving = environment.serving
         # Endpoints whose pinned version is not approved yet wait for a later deploy (first-deploy plan).
         endpoints = serving.deployed_endpoints if serving else ()
-        pipeline_names = [pipeline.name for pipeline in environment.pipelines]
+        # Scheduled notebooks are pipelines too: their failures alarm and they show on the dashboard.
+        pipeline_names = [pipeline.name for pipeline in environment.pipelines] + [
+            job.name for job in environment.notebook_jobs
+        ]
         builds_models = any(pipeline.definition == "model_build" for pipeline in environment.pipelines)
         self.monitoring: MonitoringStack | None = None
         if not (endpoints or pipeline_names):

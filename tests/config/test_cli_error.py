@@ -16,7 +16,15 @@ import yaml
 from tests.config.conftest import CONFIG_DIR, ROOT
 
 APP_FILES = ("app.py", "cdk.json")
-APP_PACKAGES = ("platform_config", "stacks", "constructs_lib", "synth_checks", "pipeline_defs", "functions")
+APP_PACKAGES = (
+    "platform_config",
+    "stacks",
+    "constructs_lib",
+    "synth_checks",
+    "pipeline_defs",
+    "functions",
+    "notebooks",  # the scheduled notebooks the configuration names
+)
 
 
 def _copy_app(target: Path) -> Path:

@@ -87,6 +87,13 @@ CASES: list[tuple[str, str, Callable[[Data], None], Callable[[Data], str], tuple
         ("'ml.t9.large' is not an instance type SageMaker offers for endpoints",),
     ),
     (
+        "a notebook job instance type SageMaker does not offer",
+        "dev",
+        lambda data: data["notebook_jobs"][0].update(instance_type="ml.m5.huge"),
+        lambda data: "notebook_jobs[0].instance_type",
+        ("'ml.m5.huge' is not an instance type SageMaker offers for notebook jobs",),
+    ),
+    (
         "a five-field cron",
         "dev",
         lambda data: data["pipelines"][0].update(

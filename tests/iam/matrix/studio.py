@@ -233,11 +233,14 @@ class StudioRequests(MatrixBase):
             )
             yield from self._registry_requests(environment, capabilities, request)
             yield from self._experiment_requests(environment, capabilities, request)
-            for pipeline in environment.pipelines:
+            # Scheduled notebooks are pipelines too: the `pipelines` capability runs them on demand.
+            for pipeline_name in [p.name for p in environment.pipelines] + [
+                job.name for job in environment.notebook_jobs
+            ]:
                 yield request(
-                    f"{'starts' if 'pipelines' in capabilities else 'cannot start'} pipeline {pipeline.name}",
+                    f"{'starts' if 'pipelines' in capabilities else 'cannot start'} pipeline {pipeline_name}",
                     "sagemaker:StartPipelineExecution",
-                    self._arn(environment, "sagemaker", f"pipeline/{pipeline.name.lower()}"),
+                    self._arn(environment, "sagemaker", f"pipeline/{pipeline_name.lower()}"),
                     allowed="pipelines" in capabilities,
                 )
             if environment.images is not None:

@@ -1,0 +1,189 @@
+"""Scheduled notebooks of one environment: each a SageMaker pipeline of one notebook job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from constructs_lib.disposable_cleanup import DisposableCleanup
+from constructs_lib.job_guardrails import JobNetwork
+from constructs_lib.job_security_group import JobSecurityGroup
+from constructs_lib.notebook_job_schedule import NotebookJobSchedule
+from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
+from constructs_lib.pipeline_role import PipelineRole
+from constructs_lib.sagemaker_pipeline import SageMakerPipeline
+from pipeline_defs import RenderContext
+from pipeline_defs.notebook_job import NotebookJobSpec, render
+from platform_config.models import NotebookJobConfig
+from platform_config.sagemaker_images import sagemaker_distribution_image_uri
+
+# Placeholders rendered into the definitions and replaced by CDK tokens (which become Fn::Join).
+ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/__NOTEBOOK_JOB_ROLE__"
+CODE_BUCKET_PLACEHOLDER = "__NOTEBOOK_ASSETS_BUCKET__"
+KEY_PLACEHOLDER = "arn:aws:kms:__REGION__:000000000000:key/__NOTEBOOK_DATA_KEY__"
+SECURITY_GROUP_PLACEHOLDER = "sg-__NOTEBOOK_JOB_SECURITY_GROUP__"
+PLACEHOLDER_MARKERS = ("__NOTEBOOK_", "__REGION__", "__STUDIO_DOMAIN_")
+
+
+def _subnet_placeholder(index: int) -> str:
+    return f"subnet-__NOTEBOOK_JOB_SUBNET_{index}__"
+
+
+def _domain_placeholder(domain: str) -> str:
+    return f"arn:aws:sagemaker:__REGION__:000000000000:domain/__STUDIO_DOMAIN_{domain}__"
+
+
+class NotebookJobsStack(Stack):
+    """Each configured notebook job as `AWS::SageMaker::Pipeline` whose one step is a notebook job
+    (pipeline_defs.notebook_job): the notebook shipped as a content-hashed asset, run as the environment's
+    notebook job role in the platform's subnets and a security group of its own, volume and output under
+    the data key, the executed notebook written to the artifact bucket. Scheduled by EventBridge where
+    configured; failed executions published like the platform pipelines'. Replaceable. Exposes `pipelines`
+    by name and `role`.
+
+    `studio_domain_arns` maps a Studio domain's name to its ARN (a token of its Studio stack) for the jobs
+    that Studio's notebook-jobs view should list.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        notebook_jobs: Sequence[NotebookJobConfig],
+        role_name: str,
+        artifact_bucket_name: str,
+        data_bucket_name: str,
+        data_key: kms.IKey,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        studio_image_uris: Mapping[str, str],
+        studio_domain_arns: Mapping[str, str],
+        removal_policy: RemovalPolicy,
+        cleanup_logs_key: kms.IKey | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        if not notebook_jobs:
+            raise ValueError("NotebookJobsStack needs at least one notebook job")
+        artifact_bucket = s3.Bucket.from_bucket_attributes(
+            self, "ArtifactBucket", bucket_name=artifact_bucket_name, encryption_key=data_key
+        )
+        data_bucket = s3.Bucket.from_bucket_attributes(
+            self, "DataBucket", bucket_name=data_bucket_name, encryption_key=data_key
+        )
+        security_group = JobSecurityGroup(
+            self, "JobSecurityGroup", vpc=vpc, description="Scheduled notebook jobs"
+        ).security_group
+        # The pipeline role's guardrails, for a role of its own: training jobs only in the platform's
+        # subnets and security group, volumes and outputs under the data key, passing only itself.
+        role = PipelineRole(
+            self,
+            "Role",
+            role_name=role_name,
+            artifact_bucket=artifact_bucket,
+            data_bucket=data_bucket,
+            model_package_groups=[],
+            job_network=JobNetwork(
+                subnet_ids=[subnet.subnet_id for subnet in subnets],
+                security_group_id=security_group.security_group_id,
+            ),
+            data_key_arn=data_key.key_arn,
+        )
+        self.role = role.role
+        tokens = {
+            ROLE_PLACEHOLDER: role.role.role_arn,
+            KEY_PLACEHOLDER: data_key.key_arn,
+            SECURITY_GROUP_PLACEHOLDER: security_group.security_group_id,
+            **{_subnet_placeholder(index): subnet.subnet_id for index, subnet in enumerate(subnets)},
+            **{_domain_placeholder(domain): arn for domain, arn in studio_domain_arns.items()},
+        }
+        context = RenderContext(
+            region=self.region,
+            role_arn=ROLE_PLACEHOLDER,
+            # The buckets have fixed names: literal, no placeholder needed.
+            bucket=artifact_bucket_name,
+            data_bucket=data_bucket_name,
+            kms_key_id=KEY_PLACEHOLDER,
+            subnet_ids=[_subnet_placeholder(index) for index in range(len(subnets))],
+            security_group_ids=[SECURITY_GROUP_PLACEHOLDER],
+        )
+        self.pipelines: dict[str, SageMakerPipeline] = {}
+        for job in notebook_jobs:
+            asset = s3_assets.Asset(self, f"{job.name}-notebook", path=str(job.notebook_path))
+            # This one object of the assets bucket, not the bucket.
+            asset.bucket.grant_read(role.policy, asset.s3_object_key)
+            tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
+            view = job.studio_view
+            spec = NotebookJobSpec(
+                notebook=job.notebook_path,
+                staged_notebook_uri=f"s3://{CODE_BUCKET_PLACEHOLDER}/{asset.s3_object_key}",
+                image_uri=self._image_uri(job, studio_image_uris),
+                kernel_name=job.image.kernel_name,
+                instance_type=job.instance_type,
+                parameters=job.parameters,
+                max_runtime_seconds=job.max_runtime_minutes * 60,
+                volume_size_gb=job.volume_size_gb,
+                studio_domain_arn=_domain_placeholder(view.domain) if view is not None else None,
+                studio_user_profile=view.user_profile if view is not None else None,
+                description=job.description or None,
+            )
+            body = render(context=context, name=job.name, spec=spec)
+            pipeline = SageMakerPipeline(
+                self,
+                f"Pipeline-{job.name}",
+                pipeline_name=job.name,
+                description=job.description,
+                definition_body=_splice(body, tokens, job.name),
+                role=role.role,
+                max_parallel_steps=1,
+            )
+            # SageMaker checks the role's permissions when the pipeline is created: its policy first.
+            pipeline.node.add_dependency(role.policy)
+            self.pipelines[job.name] = pipeline
+            if job.schedule is not None:
+                schedule = NotebookJobSchedule(
+                    self,
+                    f"Schedule-{job.name}",
+                    pipeline_name=job.name,
+                    pipeline_arn=pipeline.arn,
+                    schedule=job.schedule,
+                )
+                # The rule targets the pipeline by its ARN (from configuration): it must exist first.
+                schedule.node.add_dependency(pipeline)
+        if cleanup_logs_key is not None:
+            # A disposable environment: SageMaker deletes a pipeline only once no execution runs.
+            clearing = DisposableCleanup(self, "Cleanup", logs_key=cleanup_logs_key)
+            for name, pipeline in self.pipelines.items():
+                clearing.stop_pipeline_executions(pipeline, name)
+        PipelineFailureAlerts(
+            self,
+            "FailureAlerts",
+            pipeline_arns=[pipeline.arn for pipeline in self.pipelines.values()],
+            removal_policy=removal_policy,
+        )
+
+    def _image_uri(self, job: NotebookJobConfig, studio_image_uris: Mapping[str, str]) -> str:
+        if job.image.sagemaker_distribution is not None:
+            return sagemaker_distribution_image_uri(self.region, job.image.sagemaker_distribution)
+        assert job.image.studio_image is not None  # one of the two, by the configuration's validation
+        return studio_image_uris[job.image.studio_image]
+
+
+def _splice(body: str, tokens: Mapping[str, str], pipeline_name: str) -> str:
+    """Replace each placeholder the definition uses by its token; a placeholder left over is an error."""
+    for placeholder, token in tokens.items():
+        body = body.replace(placeholder, token)
+    leftovers = sorted(marker for marker in PLACEHOLDER_MARKERS if marker in body)
+    if leftovers:
+        raise ValueError(
+            f"the definition of notebook job {pipeline_name} still holds placeholders: {', '.join(leftovers)}"
+        )
+    return body

@@ -1,0 +1,129 @@
+"""notebook_jobs: each bad value is one problem naming the file, the field and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_config import load_platform
+from platform_config.models import NOTEBOOKS_DIR
+from tests.config.conftest import (
+    Change,
+    EditConfig,
+    check_problem,
+    combine,
+    delete,
+    only_problem,
+    set_value,
+)
+
+JOB = ("notebook_jobs", 0)
+
+
+def test_the_sample_schedules_a_notebook_of_the_repository(config_copy: EditConfig) -> None:
+    (job,) = load_platform(config_copy()).environments["dev"].notebook_jobs
+    assert job.notebook_path == NOTEBOOKS_DIR / "churn-report" / "churn-report.ipynb"
+    assert job.notebook_path.is_file()
+    assert job.image.sagemaker_distribution is not None
+    assert job.schedule is not None
+    assert job.studio_view is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "field_path", "words"),
+    [
+        (
+            set_value(*JOB, "notebook", value="churn-report/missing.ipynb"),
+            "notebook_jobs[0].notebook",
+            ("notebook 'churn-report/missing.ipynb' not found", str(NOTEBOOKS_DIR)),
+        ),
+        (
+            set_value(*JOB, "notebook", value="../config/dev.yaml"),
+            "notebook_jobs[0].notebook",
+            ("is not a notebook path relative to notebooks/",),
+        ),
+        (
+            set_value(*JOB, "image", "studio_image", value="jupyterlab-data-science"),
+            "notebook_jobs[0].image",
+            ("set exactly one of sagemaker_distribution", "or studio_image"),
+        ),
+        (
+            set_value(*JOB, "image", "sagemaker_distribution", value="latest"),
+            "notebook_jobs[0].image",
+            ("'latest' is not an image version such as 3.0.0",),
+        ),
+        (
+            combine(
+                delete(*JOB, "image", "sagemaker_distribution"),
+                set_value(*JOB, "image", "studio_image", value="decision-tree"),
+            ),
+            "notebook_jobs[0].image.studio_image",
+            ("'decision-tree' is not a repository with a studio_image", "jupyterlab-data-science"),
+        ),
+        (
+            set_value(*JOB, "parameters", "2nd", value="x"),
+            "notebook_jobs[0].parameters",
+            ("2nd are not Python identifiers",),
+        ),
+        (
+            set_value(*JOB, "schedule", value="every day"),
+            "notebook_jobs[0].schedule",
+            ("'every day' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)",),
+        ),
+        (
+            set_value(*JOB, "instance_type", value="m5.large"),
+            "notebook_jobs[0].instance_type",
+            ("'m5.large' is not a SageMaker training instance type",),
+        ),
+        (
+            set_value(*JOB, "name", value="churn-model-build"),
+            "notebook_jobs[0].name",
+            ("'churn-model-build' is already the name of a pipeline",),
+        ),
+        (
+            set_value(*JOB, "studio_view", "domain", value="research"),
+            "notebook_jobs[0].studio_view.domain",
+            ("'research' is not a domain of studio.domains", "ml-research, platform-ops"),
+        ),
+        (
+            set_value(*JOB, "studio_view", "user_profile", value="zoe"),
+            "notebook_jobs[0].studio_view.user_profile",
+            ("'zoe' is not a user of domain 'ml-research'", "alice, bob, carol"),
+        ),
+        (
+            set_value(*JOB, "max_runtime_minutes", value="60"),
+            "notebook_jobs[0].max_runtime_minutes",
+            ("integer",),
+        ),
+    ],
+    ids=[
+        "missing-notebook",
+        "path-outside-notebooks",
+        "two-images",
+        "bad-distribution-version",
+        "not-a-studio-image",
+        "parameter-name",
+        "schedule",
+        "instance-type",
+        "name-of-a-pipeline",
+        "unknown-domain",
+        "unknown-user",
+        "runtime-as-string",
+    ],
+)
+def test_bad_notebook_job(
+    config_copy: EditConfig, change: Change, field_path: str, words: tuple[str, ...]
+) -> None:
+    config_dir = config_copy("dev", change)
+    check_problem(only_problem(config_dir), config_dir, "dev.yaml", field_path, *words)
+
+
+def test_a_platform_studio_image_is_accepted(config_copy: EditConfig) -> None:
+    config_dir = config_copy(
+        "dev",
+        combine(
+            delete(*JOB, "image", "sagemaker_distribution"),
+            set_value(*JOB, "image", "studio_image", value="jupyterlab-data-science"),
+        ),
+    )
+    (job,) = load_platform(config_dir).environments["dev"].notebook_jobs
+    assert job.image.studio_image == "jupyterlab-data-science"
