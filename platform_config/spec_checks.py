@@ -23,6 +23,13 @@ from platform_config.models import EnvironmentConfig
 # the most a construct adds of its own (a subnet's Name, aws-cdk:subnet-name and aws-cdk:subnet-type); a
 # test measures the latter on the synthesized templates.
 CONSTRUCT_TAGS_PER_RESOURCE: Final = 3
+# CloudFormation's quota of resources per stack.
+MAX_RESOURCES_PER_STACK: Final = 500
+# A Studio stack holds one domain: a resource per user profile and per space, and at most
+# STUDIO_STACK_OTHER_RESOURCES besides (its personas' roles and policies, lifecycle configs, file systems,
+# the teardown). tests/config/test_stack_limits.py measures both on synthesized stacks.
+STUDIO_RESOURCES_PER_MEMBER: Final = 1
+STUDIO_STACK_OTHER_RESOURCES: Final = 100
 # EventBridge cron: six fields, and one of day-of-month and day-of-week is `?` (EventBridge's rule; the
 # schema checks only the `cron(...)` shape).
 CRON_FIELDS: Final = 6
@@ -57,6 +64,7 @@ def spec_problems(environment: EnvironmentConfig) -> list[str]:
     problems.extend(_zone_problems(environment))
     problems.extend(_tag_count_problems(environment))
     problems.extend(_schedule_problems(environment))
+    problems.extend(_stack_limit_problems(environment))
     return problems
 
 
@@ -248,6 +256,22 @@ def _tag_count_problems(environment: EnvironmentConfig) -> Iterator[str]:
                     f"model_registry.groups[{g}].tags: with the environment's tags and the platform's, the "
                     f"group would carry {total} tags; AWS takes at most {limit}; remove {total - limit}"
                 )
+
+
+def _stack_limit_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    if environment.studio is None:
+        return
+    room = (MAX_RESOURCES_PER_STACK - STUDIO_STACK_OTHER_RESOURCES) // STUDIO_RESOURCES_PER_MEMBER
+    for d, domain in enumerate(environment.studio.domains):
+        members = len(domain.users) + len(domain.spaces)
+        if members > room:
+            predicted = STUDIO_STACK_OTHER_RESOURCES + STUDIO_RESOURCES_PER_MEMBER * members
+            yield (
+                f"studio.domains[{d}].users: {len(domain.users)} users and {len(domain.spaces)} spaces would "
+                f"make the domain's stack up to {predicted} resources, and CloudFormation takes "
+                f"{MAX_RESOURCES_PER_STACK} per stack; split the users across domains (at most {room} users "
+                "and spaces in one)"
+            )
 
 
 def _schedule_problems(environment: EnvironmentConfig) -> Iterator[str]:
