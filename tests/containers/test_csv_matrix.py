@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from containers.decision_tree.decision_tree import csv_matrix
 from containers.decision_tree.decision_tree.csv_matrix import (
     CsvFormatError,
     parse_csv_matrix,
@@ -122,3 +123,13 @@ def test_an_empty_file_has_no_blocks(tmp_path: Path) -> None:
     path.write_text("\n\n")
 
     assert list(read_csv_blocks(path)) == []
+
+
+def test_a_large_text_takes_the_fast_path_and_is_still_located() -> None:
+    rows = ["1.5,2.5,3.5"] * 3000
+    assert len("\n".join(rows)) > csv_matrix.SMALL_TEXT
+    np.testing.assert_array_equal(parse_csv_matrix("\n".join(rows), expected_columns=3)[-1], [1.5, 2.5, 3.5])
+
+    rows[2499] = "1.5,two,3.5"
+    with pytest.raises(CsvFormatError, match="line 2500, column 2: 'two' is not a number"):
+        parse_csv_matrix("\n".join(rows).encode(), expected_columns=3)
