@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from werkzeug.test import TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
 
 from containers.decision_tree.decision_tree import predictor
 from containers.decision_tree.decision_tree.predictor import create_app, model_store
@@ -565,3 +565,15 @@ def test_a_model_without_classes_is_served_by_its_raw_predictions(tmp_path: Path
     assert invoke(client, "[[10.2]]", content_type="application/json", accept="application/json").json == {
         "predictions": [2.25]
     }
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400(app: Flask) -> None:
+    # A client that disconnects mid-body: the server's stream ends before Content-Length says.
+    environ = EnvironBuilder(method="POST", path="/invocations", content_type="text/csv").get_environ()
+    environ["CONTENT_LENGTH"] = "100"
+    environ["wsgi.input"] = io.BytesIO(GOOD_ROWS.encode())
+
+    body, status, _ = run_wsgi_app(app, environ, buffered=True)
+
+    assert status.startswith("400")
+    assert b"".join(body).decode() == f"the body ended after {len(GOOD_ROWS)} of its 100 bytes\n"

@@ -312,7 +312,18 @@ def _read_body(limit: int | None) -> bytes:
     Werkzeug refuses a Content-Length over the limit, but stops reading a chunked body at the limit
     without a word; one more byte from the server's stream tells a body of exactly `limit` bytes from a
     longer one, which must not be cut silently.
+
+    A body with a Content-Length is read from the server's stream in one call: werkzeug's reader copies it
+    chunk by chunk into a bytearray, which took about 3 ms of a 2 MiB request's 5 ms in the app.
     """
+    length = request.content_length
+    if length is not None:
+        if limit is not None and length > limit:
+            raise RequestEntityTooLarge()
+        body: bytes = request.environ["wsgi.input"].read(length)
+        if len(body) != length:
+            raise BadRequestError(400, f"the body ended after {len(body)} of its {length} bytes")
+        return body
     body = request.get_data(cache=False)
     if (
         limit is not None
