@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy run-pipeline constraints clean
+.PHONY: bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy run-pipeline constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -35,6 +35,22 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 bootstrap: $(VENV_STAMP) $(NODE_STAMP)
+
+# The container's nginx, for tests that run `serve` for real: the Debian package the Dockerfile pins (a test
+# checks that they agree), unpacked without installing it. apt-get update only when the lists lack it.
+NGINX_VERSION := 1.22.1-9+deb12u9
+NGINX_DIR := .cache/nginx
+NGINX := $(NGINX_DIR)/usr/sbin/nginx
+$(NGINX):
+	rm -rf $(NGINX_DIR) $(NGINX_DIR).deb && mkdir -p $(NGINX_DIR).deb
+	cd $(NGINX_DIR).deb && { apt-get download -q 'nginx=$(NGINX_VERSION)' 2>/dev/null \
+	  || { apt-get update -qq && apt-get download -q 'nginx=$(NGINX_VERSION)'; }; }
+	dpkg -x $(NGINX_DIR).deb/nginx_*.deb $(NGINX_DIR)
+	rm -rf $(NGINX_DIR).deb
+	$(NGINX) -v
+
+## nginx: unpack the container's pinned nginx into .cache/nginx (pytest runs it when it is there)
+nginx: $(NGINX)
 
 ## synth: synthesize every environment's stage; fails on config, cdk-nag or template-validation errors
 synth: bootstrap
@@ -62,6 +78,7 @@ cfn-lint: bootstrap
 	$(VENV)/bin/cfn-lint 'cdk.out/**/*.template.json'
 
 pytest: bootstrap
+	$(MAKE) --no-print-directory nginx || echo "warning: no nginx $(NGINX_VERSION); the tests that run nginx are skipped" >&2
 	$(VENV)/bin/pytest
 
 ## bench: full synth against an empty CDK app's synth, pytest, pipeline rendering, the local pipeline runner,
@@ -126,4 +143,4 @@ constraints:
 	python3 tools/pin_constraints.py /tmp/constraints-venv/bin/python
 
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache bootstrap-policy
+	rm -rf cdk.out .pytest_cache .ruff_cache bootstrap-policy .cache

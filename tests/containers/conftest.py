@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,20 @@ CONTAINER_DIR = ROOT / "containers" / "decision_tree"
 PACKAGE = "containers.decision_tree.decision_tree"
 PROGRAM_TIMEOUT_SECONDS = 60
 SERVER_START_SECONDS = 20
+# `make nginx` unpacks the Dockerfile's pinned Debian nginx here (no root needed); else one on PATH.
+CACHED_NGINX = ROOT / ".cache" / "nginx" / "usr" / "sbin" / "nginx"
+
+
+def nginx_binary() -> Path | None:
+    if CACHED_NGINX.is_file():
+        return CACHED_NGINX
+    found = shutil.which("nginx")
+    return Path(found) if found else None
+
+
+needs_nginx = pytest.mark.skipif(
+    nginx_binary() is None, reason="no nginx: `make nginx` unpacks the pinned Debian package into .cache/"
+)
 
 
 @dataclass(frozen=True)
@@ -144,22 +159,31 @@ def http(
 
 
 class ServerProcess:
-    """The real `serve` program without nginx, on a free loopback port; its output goes to a log file."""
+    """The real `serve` program on a free loopback port, with nginx in front or gunicorn alone; its output
+    goes to a log file."""
 
-    def __init__(self, model_base: Path, log_file: Path, extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model_base: Path,
+        log_file: Path,
+        extra_env: Mapping[str, str] | None = None,
+        *,
+        with_nginx: bool = False,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_file = log_file
-        env = program_environment(
-            model_base,
-            {
-                "SERVE_WITHOUT_NGINX": "1",
-                "MODEL_SERVER_HOST": "127.0.0.1",
-                "MODEL_SERVER_PORT": str(self.port),
-                "MODEL_SERVER_WORKERS": "2",
-                **(extra_env or {}),
-            },
-        )
+        settings = {
+            "SERVE_WITHOUT_NGINX": "0" if with_nginx else "1",
+            "MODEL_SERVER_HOST": "127.0.0.1",
+            "SAGEMAKER_BIND_TO_PORT": str(self.port),
+            "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
+        }
+        if with_nginx:
+            nginx = nginx_binary()
+            assert nginx is not None, "mark the test with needs_nginx"
+            settings["PATH"] = f"{nginx.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = program_environment(model_base, {**settings, **(extra_env or {})})
         with log_file.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", f"{PACKAGE}.serve"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -167,6 +191,14 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_file.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = SERVER_START_SECONDS) -> None:
+        """Block until `text` appears in the log (a bound on waiting, not a timing assertion)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{text!r} never appeared in the server log:\n{self.log()}")
+            time.sleep(0.05)
 
     def wait_until_ready(self) -> None:
         """Poll /ping until it answers 200; fail with the server's log if it exits or takes too long."""

@@ -16,21 +16,26 @@ from pathlib import Path
 import pytest
 
 from containers.decision_tree.decision_tree import predictor, serve
-from tests.containers.conftest import CONTAINER_DIR
+from containers.decision_tree.decision_tree.serve import ServeSettings, render_nginx_conf
+from tests.containers.conftest import CONTAINER_DIR, ROOT, needs_nginx, nginx_binary
 
-NGINX_CONF = serve.NGINX_CONF.read_text()
+NGINX_TEMPLATE = serve.NGINX_CONF_TEMPLATE.read_text()
 DOCKERFILE = (CONTAINER_DIR / "Dockerfile").read_text()
 BUILD_SCRIPT = CONTAINER_DIR / "build_and_push.sh"
+RUNTIME_DIR = Path("/tmp/decision-tree-serve-files")
+NGINX_CONF = render_nginx_conf(
+    NGINX_TEMPLATE, settings=ServeSettings.from_environ({}), runtime_dir=RUNTIME_DIR
+)
 
 
 def nginx_directive(name: str) -> list[str]:
     return re.findall(rf"^\s*{name}\s+([^;{{}}]+);", NGINX_CONF, re.MULTILINE)
 
 
-def test_nginx_listens_on_8080_and_forwards_to_the_socket_gunicorn_binds() -> None:
-    assert nginx_directive("listen") == [f"{serve.NGINX_PORT} deferred"]
-    assert serve.NGINX_PORT == 8080
-    assert nginx_directive("server") == [f"unix:{serve.GUNICORN_SOCKET}"]
+def test_nginx_listens_on_the_port_and_forwards_to_the_socket_gunicorn_binds() -> None:
+    settings = ServeSettings.from_environ({})
+    assert nginx_directive("listen") == [f"{settings.address} deferred"]
+    assert nginx_directive("server") == [settings.gunicorn_bind(RUNTIME_DIR)]
     assert nginx_directive("proxy_pass") == ["http://gunicorn"]
     # The supervisor watches nginx's own process, so nginx must not fork into the background.
     assert nginx_directive("daemon") == ["off"]
@@ -46,13 +51,19 @@ def test_nginx_accepts_every_body_the_app_may_accept() -> None:
 
 def test_nginx_routes_only_the_sagemaker_paths_to_gunicorn() -> None:
     (pattern,) = re.findall(r"location ~ (\S+) \{", NGINX_CONF)
-    for path in ("/ping", "/invocations"):
+    for path in ("/ping", "/invocations", "/execution-parameters"):
         assert re.search(pattern, path)
-    for path in ("/", "/pingx", "/admin/ping"):
+    for path in ("/", "/pingx", "/admin/ping", "/execution-parameters/x"):
         assert not re.search(pattern, path)
 
 
-def test_nginx_writes_only_under_tmp() -> None:
+def test_nginx_answers_its_own_errors_in_text() -> None:
+    assert nginx_directive("default_type") == ["text/plain"]
+    pages = {" ".join(value.split()[:-1]) for value in nginx_directive("error_page")}
+    assert pages == {"400", "413", "502 503 504"}
+
+
+def test_nginx_writes_only_in_its_runtime_dir() -> None:
     written = [
         *nginx_directive("pid"),
         *(
@@ -62,15 +73,19 @@ def test_nginx_writes_only_under_tmp() -> None:
         ),
     ]
     assert len(written) == 6
-    assert all(path.startswith("/tmp/") for path in written), written
+    assert all(path.startswith(f"{RUNTIME_DIR}/") for path in written), written
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
-def test_nginx_accepts_the_shipped_configuration() -> None:
-    nginx = shutil.which("nginx")
+@needs_nginx
+def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
+    nginx = nginx_binary()
     assert nginx is not None
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        render_nginx_conf(NGINX_TEMPLATE, settings=ServeSettings.from_environ({}), runtime_dir=tmp_path)
+    )
     result = subprocess.run(
-        [nginx, "-t", "-c", str(serve.NGINX_CONF), "-e", "stderr"],
+        [*serve.nginx_command(str(nginx), conf, tmp_path)[:-2], "-t", "-e", "stderr"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -78,6 +93,16 @@ def test_nginx_accepts_the_shipped_configuration() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def test_the_image_pins_the_nginx_the_tests_run() -> None:
+    (pinned,) = re.findall(r"apt-get install [^\n]*\bnginx=(\S+)", DOCKERFILE)
+    (makefile_version,) = re.findall(
+        r"^NGINX_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE
+    )
+    assert pinned == makefile_version
+    # The Debian release of the base image is the one the version belongs to.
+    assert "slim-bookworm" in DOCKERFILE and pinned.endswith(tuple(f"+deb12u{n}" for n in range(1, 100)))
 
 
 def test_the_base_image_is_pinned_to_the_python_the_tests_run() -> None:
@@ -100,7 +125,6 @@ def test_the_image_installs_the_pinned_requirements_and_nginx() -> None:
     assert requirements
     assert all(re.fullmatch(r"[A-Za-z0-9_.\[\]-]+==[\w.]+", line) for line in requirements), requirements
     assert "--requirement /tmp/requirements.txt" in DOCKERFILE
-    assert re.search(r"apt-get install .*\bnginx\b", DOCKERFILE)
 
 
 def test_the_image_puts_train_and_serve_on_path() -> None:

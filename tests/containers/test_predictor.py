@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from werkzeug.test import TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
 
 from containers.decision_tree.decision_tree import predictor
 from containers.decision_tree.decision_tree.predictor import create_app, model_store
@@ -147,9 +148,9 @@ def test_json_requests_are_accepted_in_both_shapes(client: FlaskClient, body: ob
         ("*/*", "text/csv", "0\n2\n"),
         ("text/csv; charset=utf-8", "text/csv", "0\n2\n"),
         ("text/*", "text/csv", "0\n2\n"),
-        ("application/json", "application/json", '{"predictions": [0, 2]}'),
-        ("application/json, text/csv;q=0.5", "application/json", '{"predictions": [0, 2]}'),
-        ("text/html, application/json;q=0.9", "application/json", '{"predictions": [0, 2]}'),
+        ("application/json", "application/json", '{"predictions":[0,2]}'),
+        ("application/json, text/csv;q=0.5", "application/json", '{"predictions":[0,2]}'),
+        ("text/html, application/json;q=0.9", "application/json", '{"predictions":[0,2]}'),
     ],
 )
 def test_the_response_format_follows_accept(
@@ -199,12 +200,27 @@ class BadRequest:
 
 
 JSON_TYPE = "application/json"
+NPY_TYPE = "application/x-npy"
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def npz_bytes() -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, rows=np.zeros((1, 4)))
+    return buffer.getvalue()
+
+
 BAD_REQUESTS = [
     pytest.param(
         BadRequest(
             GOOD_ROWS,
             415,
-            "unsupported Content-Type 'text/plain': send text/csv or application/json",
+            "unsupported Content-Type 'text/plain': send text/csv, application/json, application/x-npy",
             content_type="text/plain",
         ),
         id="text-plain",
@@ -213,16 +229,62 @@ BAD_REQUESTS = [
         BadRequest(GOOD_ROWS, 415, "unsupported Content-Type 'none'", content_type=None), id="no-content-type"
     ),
     pytest.param(
+        BadRequest(GOOD_ROWS, 400, "application/x-npy body is not one array", content_type=NPY_TYPE),
+        id="npy-not-npy",
+    ),
+    pytest.param(
         BadRequest(
-            GOOD_ROWS, 415, "unsupported Content-Type 'application/x-npy'", content_type="application/x-npy"
+            npy_bytes(np.zeros((2, 3))),
+            400,
+            "has shape (2, 3); send (rows, 4) or (4,)",
+            content_type=NPY_TYPE,
         ),
-        id="npy",
+        id="npy-wrong-width",
+    ),
+    pytest.param(
+        BadRequest(npy_bytes(np.zeros((2, 2, 4))), 400, "has shape (2, 2, 4)", content_type=NPY_TYPE),
+        id="npy-three-dimensions",
+    ),
+    pytest.param(
+        BadRequest(
+            npy_bytes(np.array([["a", "b", "c", "d"]])),
+            400,
+            "holds <U1; send integers or floats",
+            content_type=NPY_TYPE,
+        ),
+        id="npy-strings",
+    ),
+    pytest.param(
+        BadRequest(
+            npy_bytes(np.array([[1.0, 2.0, np.inf, 4.0]])),
+            400,
+            "row 1, column 3: not a finite number",
+            content_type=NPY_TYPE,
+        ),
+        id="npy-infinite",
+    ),
+    pytest.param(
+        BadRequest(npz_bytes(), 400, "is an .npz archive", content_type=NPY_TYPE),
+        id="npy-npz",
+    ),
+    pytest.param(
+        BadRequest(b"[" * 2000 + b"]" * 2000, 400, "not valid JSON", content_type="application/json"),
+        id="json-nested-deeply",
+    ),
+    pytest.param(
+        BadRequest(
+            "[[[[[1]]], 2, 3, 4]]",
+            400,
+            "row 1, column 1: a list is not a finite number",
+            content_type="application/json",
+        ),
+        id="json-nested-value",
     ),
     pytest.param(
         BadRequest(
             GOOD_ROWS,
             406,
-            "cannot answer Accept 'text/html': ask for text/csv or application/json",
+            "cannot answer Accept 'text/html': ask for text/csv, application/json, application/x-npy",
             accept="text/html",
         ),
         id="accept-html",
@@ -315,15 +377,13 @@ BAD_REQUESTS = [
         BadRequest(
             "[[5.1, NaN, 1.4, 0.2]]",
             400,
-            "row 1, column 2: NaN is not a finite number",
+            "application/json body is not valid JSON",
             content_type=JSON_TYPE,
         ),
         id="json-nan",
     ),
     pytest.param(
-        BadRequest(
-            f"[[5.1, 1{'0' * 400}, 1.4, 0.2]]", 400, "a value is out of range", content_type=JSON_TYPE
-        ),
+        BadRequest(f"[[5.1, 1{'0' * 400}, 1.4, 0.2]]", 400, "not valid JSON", content_type=JSON_TYPE),
         id="json-huge-int",
     ),
     pytest.param(
@@ -379,10 +439,121 @@ def test_without_a_limit_a_large_body_is_served(model_dir: Path) -> None:
     assert response.text == "0\n2\n" * 5000
 
 
-def test_unknown_routes_and_methods_are_refused(client: FlaskClient) -> None:
-    assert client.get("/invocations").status_code == 405
-    assert client.post("/ping").status_code == 405
-    assert client.get("/").status_code == 404
+def test_unknown_routes_and_methods_are_refused_in_text(client: FlaskClient) -> None:
+    for response, status in (
+        (client.get("/invocations"), 405),
+        (client.post("/ping"), 405),
+        (client.get("/"), 404),
+    ):
+        assert response.status_code == status
+        assert response.mimetype == "text/plain"
+        assert response.text.startswith(f"{status} ")
+        assert "<" not in response.text
+    assert "POST" in client.get("/invocations").headers["Allow"]
+
+
+def test_a_bug_is_a_text_500_and_the_app_carries_on(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_: object, __: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(predictor.LoadedModel, "predict", broken)
+    response = app.test_client().post("/invocations", data=GOOD_ROWS, headers={"Content-Type": "text/csv"})
+
+    assert response.status_code == 500
+    assert response.mimetype == "text/plain"
+    assert response.text == "internal error: KeyError; the server log has the details\n"
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]),
+        np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], dtype=np.float32),
+        np.array([[5, 3, 1, 0], [7, 3, 5, 2]]),
+        np.asfortranarray([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]),
+    ],
+    ids=["float64", "float32", "int64", "fortran-order"],
+)
+def test_npy_bodies_are_read_as_numpy_save_writes_them(client: FlaskClient, array: np.ndarray) -> None:
+    response = invoke(client, npy_bytes(array), content_type=NPY_TYPE)
+
+    assert response.status_code == 200, response.text
+    assert response.text == "0\n2\n"
+
+
+def test_a_one_dimensional_npy_array_is_one_row(client: FlaskClient) -> None:
+    response = invoke(client, npy_bytes(np.array([6.7, 3.0, 5.2, 2.3])), content_type=NPY_TYPE)
+
+    assert response.text == "2\n"
+
+
+def test_npy_answers_read_back_with_numpy(
+    client: FlaskClient, fitted: DecisionTreeClassifier, iris: Dataset
+) -> None:
+    # float32: 150 rows fit under this app's 4 KiB limit.
+    response = invoke(
+        client, npy_bytes(iris.features.astype(np.float32)), content_type=NPY_TYPE, accept=NPY_TYPE
+    )
+
+    assert response.mimetype == NPY_TYPE
+    np.testing.assert_array_equal(np.load(io.BytesIO(response.data)), fitted.predict(iris.features))
+
+
+def test_the_json_fast_path_matches_the_model_on_mixed_numbers(
+    client: FlaskClient, fitted: DecisionTreeClassifier, iris: Dataset
+) -> None:
+    # Whole numbers arrive as JSON integers, the rest as floats; both are numbers to the model.
+    rows = [[int(value) if value.is_integer() else value for value in row] for row in iris.features.tolist()]
+
+    response = invoke(client, json.dumps({"instances": rows}), content_type=JSON_TYPE, accept=JSON_TYPE)
+
+    assert response.json == {"predictions": fitted.predict(iris.features).tolist()}
+
+
+@pytest.mark.parametrize(
+    ("default", "accept", "mimetype"),
+    [
+        ("application/json", None, "application/json"),
+        ("application/json", "*/*", "application/json"),
+        ("application/json", "text/csv", "text/csv"),
+        ("application/x-npy", None, "application/x-npy"),
+    ],
+)
+def test_the_default_accept_comes_from_sagemaker(
+    model_dir: Path, default: str, accept: str | None, mimetype: str
+) -> None:
+    client = create_app(
+        model_dir=model_dir, environ={"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": default}
+    ).test_client()
+
+    response = invoke(client, GOOD_ROWS, accept=accept)
+
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, {"MaxConcurrentTransforms": 1, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 6}),
+        (
+            {"SAGEMAKER_MODEL_SERVER_WORKERS": "4", "SAGEMAKER_MAX_PAYLOAD_IN_MB": "20"},
+            {"MaxConcurrentTransforms": 4, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 20},
+        ),
+        (
+            {"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0"},
+            {"MaxConcurrentTransforms": 1, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 100},
+        ),
+    ],
+    ids=["defaults", "workers-and-limit", "no-limit"],
+)
+def test_execution_parameters_follow_the_settings(
+    model_dir: Path, environ: dict[str, str], expected: dict[str, object]
+) -> None:
+    response = create_app(model_dir=model_dir, environ=environ).test_client().get("/execution-parameters")
+
+    assert response.status_code == 200
+    assert response.json == expected
 
 
 def test_a_model_without_classes_is_served_by_its_raw_predictions(tmp_path: Path) -> None:
@@ -394,3 +565,15 @@ def test_a_model_without_classes_is_served_by_its_raw_predictions(tmp_path: Path
     assert invoke(client, "[[10.2]]", content_type="application/json", accept="application/json").json == {
         "predictions": [2.25]
     }
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400(app: Flask) -> None:
+    # A client that disconnects mid-body: the server's stream ends before Content-Length says.
+    environ = EnvironBuilder(method="POST", path="/invocations", content_type="text/csv").get_environ()
+    environ["CONTENT_LENGTH"] = "100"
+    environ["wsgi.input"] = io.BytesIO(GOOD_ROWS.encode())
+
+    body, status, _ = run_wsgi_app(app, environ, buffered=True)
+
+    assert status.startswith("400")
+    assert b"".join(body).decode() == f"the body ended after {len(GOOD_ROWS)} of its 100 bytes\n"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
@@ -21,9 +27,12 @@ from tests.containers.conftest import (
     PROGRAM_TIMEOUT_SECONDS,
     ROOT,
     Dataset,
+    HttpReply,
     ServerProcess,
     TrainedTree,
     http,
+    needs_nginx,
+    nginx_binary,
     program_environment,
 )
 
@@ -126,7 +135,9 @@ def test_a_worker_survives_many_requests_in_a_row(server: ServerProcess) -> None
 @pytest.fixture
 def own_server(trained_iris: TrainedTree, tmp_path: Path) -> Iterator[ServerProcess]:
     """A server for a test that ends it; stopped afterwards whatever happened."""
-    process = ServerProcess(trained_iris.base, tmp_path / "serve.log", {"MODEL_SERVER_WORKERS": "1"})
+    process = ServerProcess(
+        trained_iris.base, tmp_path / "serve.log", {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
+    )
     try:
         process.wait_until_ready()
         yield process
@@ -193,7 +204,7 @@ def test_serve_refuses_bad_settings_before_starting_anything(
 
 
 def test_ping_is_503_while_the_model_is_missing(tmp_path: Path) -> None:
-    process = ServerProcess(tmp_path, tmp_path / "serve.log", {"MODEL_SERVER_WORKERS": "1"})
+    process = ServerProcess(tmp_path, tmp_path / "serve.log", {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"})
     try:
         deadline = time.monotonic() + 20
         reply = None
@@ -211,3 +222,269 @@ def test_ping_is_503_while_the_model_is_missing(tmp_path: Path) -> None:
     finally:
         assert process.stop() == 0
     assert signal.SIGTERM.name in process.log()
+
+
+# --- Stopping: a request in flight when SIGTERM arrives is answered in full ------------------------------
+
+
+def _start_request_and_hold_body(server: ServerProcess, body: bytes) -> socket.socket:
+    """Send the headers of a CSV request with `Expect: 100-continue` and wait for the 100: from then on the
+    request is in the server's hands (a gunicorn worker, or nginx), with its body still to come."""
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    connection.sendall(
+        b"POST /invocations HTTP/1.1\r\nHost: test\r\nContent-Type: text/csv\r\n"
+        + f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
+    )
+    interim = b""
+    while b"\r\n\r\n" not in interim:
+        chunk = connection.recv(1024)
+        assert chunk, f"connection closed before 100 Continue:\n{server.log()}"
+        interim += chunk
+    assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
+    return connection
+
+
+def _finish_request(connection: socket.socket, body: bytes) -> tuple[int, bytes]:
+    connection.sendall(body)
+    answer = b""
+    while True:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+        head, _, rest = answer.partition(b"\r\n\r\n")
+        length = re.search(rb"(?i)content-length: (\d+)", head)
+        if length and len(rest) >= int(length.group(1)):
+            break
+    connection.close()
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), rest
+
+
+def _refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "with_nginx", [pytest.param(True, marks=needs_nginx), False], ids=["nginx", "gunicorn"]
+)
+def test_sigterm_lets_a_request_in_flight_finish(
+    trained_iris: TrainedTree, iris: Dataset, tmp_path: Path, with_nginx: bool
+) -> None:
+    model = joblib.load(trained_iris.model_dir / "model.joblib")
+    body = rows_as_csv(iris.features)
+    server = ServerProcess(
+        trained_iris.base,
+        tmp_path / "serve.log",
+        {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"},
+        with_nginx=with_nginx,
+    )
+    try:
+        server.wait_until_ready()
+        connection = _start_request_and_hold_body(server, body)
+
+        server.process.send_signal(signal.SIGTERM)
+        if with_nginx:
+            # nginx has taken the graceful stop once it no longer listens; the request it holds goes on.
+            deadline = time.monotonic() + 20
+            while not _refuses_connections(server.port):
+                assert time.monotonic() < deadline, server.log()
+                time.sleep(0.05)
+        else:
+            server.wait_for_log("Handling signal: term")
+            # gunicorn's master passes TERM on to the worker just after logging it; this leaves it time to
+            # arrive (were it late, the request would still pass, only without testing the stop).
+            time.sleep(0.5)
+        status, answer = _finish_request(connection, body)
+
+        assert status == 200, server.log()
+        assert answer.decode().splitlines() == [str(label) for label in model.predict(iris.features).tolist()]
+        assert server.process.wait(timeout=30) == 0, server.log()
+        if with_nginx:
+            assert "nginx stopped (SIGQUIT, status 0)" in server.log()
+        assert "gunicorn stopped (SIGTERM, status 0)" in server.log()
+    finally:
+        server.stop()
+
+
+# --- Through the real nginx -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nginx_server(
+    trained_iris: TrainedTree, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    if nginx_binary() is None:
+        pytest.skip("no nginx: `make nginx` unpacks the pinned Debian package into .cache/")
+    process = ServerProcess(
+        trained_iris.base,
+        tmp_path_factory.mktemp("nginx") / "serve.log",
+        {"MODEL_SERVER_MAX_PAYLOAD_BYTES": str(64 * 1024)},
+        with_nginx=True,
+    )
+    try:
+        process.wait_until_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+def test_nginx_forwards_predictions(
+    nginx_server: ServerProcess, trained_iris: TrainedTree, iris: Dataset
+) -> None:
+    model = joblib.load(trained_iris.model_dir / "model.joblib")
+
+    reply = http(f"{nginx_server.url}/invocations", body=rows_as_csv(iris.features), headers=CSV_HEADERS)
+
+    assert reply.status == 200
+    assert reply.text.splitlines() == [str(label) for label in model.predict(iris.features).tolist()]
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    method: str
+    path: str
+    body: bytes | None
+    headers: dict[str, str]
+    status: int
+
+
+@pytest.mark.parametrize("front", ["nginx", "gunicorn"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        ErrorCase("GET", "/nowhere", None, {}, 404),
+        ErrorCase("DELETE", "/invocations", None, {}, 405),
+        ErrorCase("GET", "/invocations", None, {}, 405),
+        ErrorCase(
+            "POST", "/invocations", b"[" * 5000 + b"]" * 5000, {"Content-Type": "application/json"}, 400
+        ),
+        ErrorCase("POST", "/invocations", b"5.1,3.5,1.4,0.2\n" * 5000, CSV_HEADERS, 413),
+    ],
+    ids=["not-found", "delete", "get-invocations", "nested-json", "too-large"],
+)
+def test_every_error_is_text(request: pytest.FixtureRequest, front: str, case: ErrorCase) -> None:
+    server: ServerProcess = request.getfixturevalue("nginx_server" if front == "nginx" else "server")
+    http_request = urllib.request.Request(
+        f"{server.url}{case.path}", data=case.body, headers=case.headers, method=case.method
+    )
+    try:
+        with urllib.request.urlopen(http_request, timeout=10) as response:
+            reply = HttpReply(response.status, response.headers.get("Content-Type", ""), response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            reply = HttpReply(error.code, error.headers.get("Content-Type", ""), error.read())
+
+    assert reply.status == case.status
+    assert reply.content_type.startswith("text/plain"), reply
+    assert b"<" not in reply.body
+    assert_good_request_succeeds(server)
+
+
+@pytest.mark.parametrize("front", ["nginx", "gunicorn"])
+def test_a_request_that_is_not_http_gets_a_text_400(request: pytest.FixtureRequest, front: str) -> None:
+    server: ServerProcess = request.getfixturevalue("nginx_server" if front == "nginx" else "server")
+
+    answer = _raw_exchange(server.port, b"NOT HTTP AT ALL\r\n\r\n")
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"400", answer
+    assert re.search(rb"(?i)^content-type: text/plain", head, re.MULTILINE), answer
+    assert b"<" not in body
+
+
+def test_nginx_answers_in_text_when_gunicorn_is_gone(trained_iris: TrainedTree, tmp_path: Path) -> None:
+    if nginx_binary() is None:
+        pytest.skip("no nginx: `make nginx` unpacks the pinned Debian package into .cache/")
+    server = ServerProcess(trained_iris.base, tmp_path / "serve.log", with_nginx=True)
+    try:
+        server.wait_until_ready()
+        match = re.search(r"started gunicorn \(pid (\d+)\) on unix:(\S+)", server.log())
+        assert match is not None, server.log()
+        # The socket vanishes: as if gunicorn had not started yet. nginx cannot connect.
+        Path(match.group(2)).rename(Path(match.group(2) + ".moved"))
+
+        reply = http(f"{server.url}/ping")
+
+        assert reply.status == 502
+        assert reply.content_type.startswith("text/plain")
+        assert "retry" in reply.text
+    finally:
+        server.stop()
+
+
+# --- Batch transform and the SageMaker settings -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("front", ["nginx", "gunicorn"])
+def test_execution_parameters_report_the_workers_and_the_payload_limit(
+    request: pytest.FixtureRequest, front: str
+) -> None:
+    server: ServerProcess = request.getfixturevalue("nginx_server" if front == "nginx" else "server")
+
+    reply = http(f"{server.url}/execution-parameters")
+
+    assert reply.status == 200
+    assert reply.content_type == "application/json"
+    # Two workers (conftest's SAGEMAKER_MODEL_SERVER_WORKERS); a 64 KiB limit rounds up to the least 1 MiB.
+    assert json.loads(reply.body) == {
+        "MaxConcurrentTransforms": 2,
+        "BatchStrategy": "MULTI_RECORD",
+        "MaxPayloadInMB": 1,
+    }
+
+
+def test_the_model_is_loaded_before_the_first_ping(trained_iris: TrainedTree, tmp_path: Path) -> None:
+    model_base = tmp_path / "opt_ml"
+    shutil.copytree(trained_iris.model_dir, model_base / "model")
+    server = ServerProcess(model_base, tmp_path / "serve.log")
+    try:
+        # Wait on a route that needs no model, then take the model file away: only a model loaded at
+        # start can still answer.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if http(f"{server.url}/execution-parameters", timeout=1).status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and server.process.poll() is None, server.log()
+            time.sleep(0.05)
+        (model_base / "model" / "model.joblib").unlink()
+
+        assert http(f"{server.url}/ping").status == 200
+        reply = http(f"{server.url}/invocations", body=GOOD_ROWS, headers=CSV_HEADERS)
+        assert (reply.status, reply.text) == (200, "0\n2\n")
+    finally:
+        server.stop()
+
+
+def test_npy_bodies_from_the_sdk_serializer(
+    server: ServerProcess, trained_iris: TrainedTree, iris: Dataset
+) -> None:
+    model = joblib.load(trained_iris.model_dir / "model.joblib")
+    buffer = io.BytesIO()
+    np.save(buffer, iris.features)  # what sagemaker.serializers.NumpySerializer sends
+
+    reply = http(
+        f"{server.url}/invocations",
+        body=buffer.getvalue(),
+        headers={"Content-Type": "application/x-npy", "Accept": "application/x-npy"},
+    )
+
+    assert reply.status == 200
+    assert reply.content_type == "application/x-npy"
+    np.testing.assert_array_equal(np.load(io.BytesIO(reply.body)), model.predict(iris.features))

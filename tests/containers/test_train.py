@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from sklearn.tree import DecisionTreeClassifier
 from containers.decision_tree.decision_tree import train
 from tests.containers.conftest import (
     CONTAINER_DIR,
+    PACKAGE,
     PROGRAM_TIMEOUT_SECONDS,
+    ROOT,
     Dataset,
     TrainedTree,
     make_tree,
@@ -285,3 +288,190 @@ def _point_environment_at(monkeypatch: pytest.MonkeyPatch, base: Path) -> None:
         if name.startswith("SM_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("OPT_ML", str(base))
+
+
+# --- SIGTERM: StopTrainingJob -----------------------------------------------------------------------------
+
+
+def test_sigterm_stops_training_with_a_failure_reason_and_no_model(tmp_path: Path, iris: Dataset) -> None:
+    base = make_tree(tmp_path / "opt_ml", None)
+    channel = base / "input" / "data" / "train"
+    channel.mkdir(parents=True)
+    fifo = channel / "part-0.csv"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"{PACKAGE}.train"],
+        cwd=ROOT,
+        env=program_environment(base),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Opening the pipe for writing returns once the program has opened it for reading: from then on it
+        # is reading, and has not seen the end of its data.
+        with fifo.open("w") as writer:
+            writer.write("0,5.1,3.5,1.4,0.2\n1,6.7,3.0,5.2,2.3\n" * 10)
+            writer.flush()
+            process.send_signal(signal.SIGTERM)
+        # The end of the data comes after the signal: a program that ignored SIGTERM would now train on these
+        # rows and exit 0. (A signal that lands just before a blocking read begins is only seen when the
+        # read returns, which closing the pipe also guarantees.)
+        stdout, stderr = process.communicate(timeout=PROGRAM_TIMEOUT_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == train.EXIT_STOPPED == 143, stderr
+    failure = (base / "output" / "failure").read_text()
+    assert failure == "stopped by SIGTERM before training finished; no model was saved"
+    assert failure in stderr
+    assert "Traceback" not in stderr
+    assert not (base / "model").exists() or not any((base / "model").iterdir())
+    assert "train_accuracy=" not in stdout
+
+
+def test_the_handler_is_only_installed_while_main_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, iris: Dataset
+) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    base = make_tree(tmp_path, iris)
+    _point_environment_at(monkeypatch, base)
+
+    assert train.main() == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+# --- inputdataconfig.json and resourceconfig.json ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("input_data_config", "reason"),
+    [
+        (
+            {"train": {"TrainingInputMode": "Pipe", "ContentType": "text/csv"}},
+            "channel 'train': TrainingInputMode Pipe is not supported; use File or FastFile",
+        ),
+        (
+            {"train": {"TrainingInputMode": "File", "ContentType": "application/x-parquet"}},
+            "channel 'train': ContentType 'application/x-parquet' is not supported; use text/csv",
+        ),
+        (
+            {"train": {"TrainingInputMode": "File"}, "test": {"TrainingInputMode": "File"}},
+            "channel 'test' is not used (this algorithm reads train and validation)",
+        ),
+    ],
+    ids=["pipe-mode", "parquet", "unknown-channel"],
+)
+def test_input_data_config_is_checked_before_any_data_is_read(
+    tmp_path: Path, iris: Dataset, input_data_config: dict[str, object], reason: str
+) -> None:
+    base = make_tree(tmp_path / "opt_ml", iris)
+    (base / "input" / "config" / "inputdataconfig.json").write_text(json.dumps(input_data_config))
+
+    result = run_train(base)
+
+    assert result.returncode == train.EXIT_BAD_INPUT
+    assert (base / "output" / "failure").read_text().startswith("inputdataconfig.json: ")
+    assert reason in (base / "output" / "failure").read_text()
+    assert not (base / "model" / "model.joblib").exists()
+
+
+@pytest.mark.parametrize(
+    "input_data_config",
+    [
+        {"train": {"TrainingInputMode": "File", "ContentType": "text/csv;label_size=1"}},
+        {"train": {"TrainingInputMode": "FastFile", "S3DistributionType": "FullyReplicated"}},
+    ],
+    ids=["csv-with-parameters", "fast-file"],
+)
+def test_file_modes_and_csv_are_accepted(
+    tmp_path: Path, iris: Dataset, input_data_config: dict[str, object]
+) -> None:
+    base = make_tree(tmp_path / "opt_ml", iris)
+    (base / "input" / "config" / "inputdataconfig.json").write_text(json.dumps(input_data_config))
+    (base / "input" / "config" / "resourceconfig.json").write_text(
+        json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"})
+    )
+
+    result = run_train(base)
+
+    assert result.returncode == 0, result.stderr
+    assert (base / "model" / "model.joblib").is_file()
+
+
+def test_several_hosts_are_refused(tmp_path: Path, iris: Dataset) -> None:
+    base = make_tree(tmp_path / "opt_ml", iris)
+    (base / "input" / "config" / "resourceconfig.json").write_text(
+        json.dumps({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]})
+    )
+
+    result = run_train(base)
+
+    assert result.returncode == train.EXIT_BAD_INPUT
+    assert (
+        "2 hosts (algo-1, algo-2); set the instance count to 1" in (base / "output" / "failure").read_text()
+    )
+    assert not (base / "model" / "model.joblib").exists()
+
+
+# --- Memory: bounded by the data, not by the text or copies of it -------------------------------------------
+
+
+def _peak_rss_bytes(base: Path) -> int:
+    """The train program's peak resident memory (VmHWM), read by the program itself as it exits.
+
+    Not getrusage: a child's ru_maxrss starts from its parent's at fork, so it would measure pytest.
+    """
+    report = base / "vmhwm"
+    wrapper = (
+        "import atexit, runpy\n"
+        "def report():\n"
+        "    with open('/proc/self/status') as status:\n"
+        "        peak = next(line for line in status if line.startswith('VmHWM:'))\n"
+        f"    open({str(report)!r}, 'w').write(peak.split()[1])\n"
+        "atexit.register(report)\n"
+        f"runpy.run_module('{PACKAGE}.train', run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        cwd=ROOT,
+        env=program_environment(base),
+        capture_output=True,
+        text=True,
+        timeout=PROGRAM_TIMEOUT_SECONDS * 3,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(report.read_text()) * 1024  # kB
+
+
+def test_peak_memory_grows_with_the_data_not_a_multiple_of_its_text(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows, features = 200_000, 20
+    small = make_tree(tmp_path / "small", None, {"max_depth": "2"})
+    large = make_tree(tmp_path / "large", None, {"max_depth": "2"})
+    for base, count in ((small, 100), (large, rows)):
+        values = rng.normal(size=(count, features))
+        labels = (values[:, 0] > 0).astype(int)
+        channel = base / "input" / "data" / "train"
+        channel.mkdir(parents=True)
+        with (channel / "part-0.csv").open("w") as file:
+            for start in range(0, count, 10_000):
+                np.savetxt(
+                    file,
+                    np.column_stack([labels, values])[start : start + 10_000],
+                    delimiter=",",
+                    fmt="%.17g",
+                )
+    text_bytes = (large / "input" / "data" / "train" / "part-0.csv").stat().st_size
+    float32_bytes = rows * features * 4
+
+    growth = _peak_rss_bytes(large) - _peak_rss_bytes(small)
+
+    # The float32 features (16 MB) are the floor; the labels, the tree's work arrays and one block of rows
+    # being parsed come on top (about 36 MB in all, measured). Holding the text (81 MB) and copies of it, as
+    # the whole-file reader did, grew by about 290 MB.
+    assert growth < 4 * float32_bytes, (growth, float32_bytes, text_bytes)
+    assert growth < text_bytes, (growth, text_bytes)

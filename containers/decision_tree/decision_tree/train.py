@@ -5,6 +5,23 @@ convention of SageMaker's built-in algorithms: no header, one sample per line, t
 column (or the column `target_column` names), the features in the others, all numeric. Labels must be
 integers (class ids). An optional `validation` channel in the same format is scored, not trained on.
 
+Configuration SageMaker writes beside the hyperparameters (a local run may leave either file out):
+- `inputdataconfig.json`: each channel's `ContentType` must be `text/csv` (parameters such as `label_size=1`
+  are allowed; no content type means CSV) and its `TrainingInputMode` `File` or `FastFile` (both present
+  the data as files under the channel directory). `Pipe` is refused: this program reads files, not FIFOs
+  that SageMaker fills once per epoch. A channel other than `train` and `validation` is refused too, so
+  data sent by mistake is never silently ignored.
+- `resourceconfig.json`: more than one host is refused. A single tree cannot be split across hosts, and
+  training one tree per host would pay for instances whose models SageMaker discards (or, with
+  `ShardedByS3Key`, silently train on part of the data).
+
+Files are read in blocks of rows (`csv_matrix.read_csv_blocks`) and kept as float32, the type
+scikit-learn's trees train on, so memory follows the parsed numbers rather than several copies of the text.
+
+SIGTERM (what StopTrainingJob sends, 120 s before SIGKILL) stops the run at the next Python instruction (a
+tree being fitted finishes its fit first), writes the reason to the failure file, leaves no model behind
+and exits with EXIT_STOPPED.
+
 Outputs:
 - `<model dir>/model.joblib`: the fitted `sklearn.tree.DecisionTreeClassifier` (joblib).
 - `<output data dir>/metrics.json`: the metrics and the hyperparameters used.
@@ -18,18 +35,30 @@ Paths follow `paths.py`; hyperparameters follow `hyperparameters.py`.
 
 from __future__ import annotations
 
+import signal
+
+if __name__ == "__main__":
+    # A signal sent to the process may be delivered to any thread that does not block it. Threads that
+    # numpy's BLAS starts at import inherit this mask, so SIGTERM reaches the main thread, the one whose
+    # handler stops training; delivered to a BLAS thread, it would leave a blocking read in the main thread
+    # asleep. main() unblocks it once its handler is installed.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
 import json
 import sys
 import traceback
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import joblib
 import numpy as np
 import numpy.typing as npt
 from sklearn.tree import DecisionTreeClassifier
 
-from .csv_matrix import CsvFormatError, FloatMatrix, parse_csv_matrix
+from .csv_matrix import CsvFormatError, read_csv_blocks
 from .hyperparameters import HyperparameterError, Hyperparameters, load_hyperparameters
 from .paths import MODEL_FILE, ContainerPaths, resolve_paths
 
@@ -40,9 +69,21 @@ VALIDATION_CHANNEL = "validation"
 FAILURE_REASON_LIMIT = 1024
 EXIT_BAD_INPUT = 1
 EXIT_UNEXPECTED = 2
+# 128 + SIGTERM, as a shell reports a process ended by that signal.
+EXIT_STOPPED = 128 + signal.SIGTERM
 LARGEST_LABEL = 2**53
+INPUT_DATA_CONFIG_FILE = "inputdataconfig.json"
+RESOURCE_CONFIG_FILE = "resourceconfig.json"
+CSV_CONTENT_TYPES = frozenset({"text/csv", "csv"})
+# Both present a channel as files under its directory; Pipe presents FIFOs.
+FILE_INPUT_MODES = frozenset({"File", "FastFile"})
 
+FeatureMatrix = npt.NDArray[np.float32]
 IntVector = npt.NDArray[np.int64]
+
+
+class TrainingStoppedError(BaseException):
+    """SIGTERM arrived. A BaseException, so no `except Exception` in a library on the way swallows it."""
 
 
 class TrainingError(Exception):
@@ -51,61 +92,122 @@ class TrainingError(Exception):
 
 @dataclass(frozen=True)
 class LabelledData:
-    features: FloatMatrix
+    features: FeatureMatrix
     labels: IntVector
     files: int
 
 
 def data_files(channel_dir: Path) -> list[Path]:
-    """The channel's data files: regular, non-empty, not hidden, in path order."""
+    """The channel's data files: regular and non-empty, or named pipes (read as a stream); not hidden;
+    in path order."""
     return sorted(
         path
         for path in channel_dir.rglob("*")
-        if path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(channel_dir).parts)
-        and path.stat().st_size > 0
+        if not any(part.startswith(".") for part in path.relative_to(channel_dir).parts)
+        and ((path.is_file() and path.stat().st_size > 0) or path.is_fifo())
     )
+
+
+def check_input_data_config(config_file: Path) -> None:
+    """Refuse channels, content types and input modes this program cannot read (see the docstring)."""
+    config = _read_json_object(config_file)
+    problems = []
+    for channel, settings in config.items():
+        if channel not in (TRAIN_CHANNEL, VALIDATION_CHANNEL):
+            problems.append(f"channel {channel!r} is not used (this algorithm reads train and validation)")
+            continue
+        if not isinstance(settings, dict):
+            problems.append(f"channel {channel!r}: expected an object, got {type(settings).__name__}")
+            continue
+        mode = settings.get("TrainingInputMode", "File")
+        if mode not in FILE_INPUT_MODES:
+            problems.append(
+                f"channel {channel!r}: TrainingInputMode {mode} is not supported; use File or FastFile"
+            )
+        content_type = str(settings.get("ContentType") or "text/csv")
+        if content_type.split(";", 1)[0].strip().lower() not in CSV_CONTENT_TYPES:
+            problems.append(
+                f"channel {channel!r}: ContentType {content_type!r} is not supported; use text/csv"
+            )
+    if problems:
+        raise TrainingError(f"{config_file.name}: " + "; ".join(problems))
+
+
+def check_resource_config(config_file: Path) -> None:
+    """Refuse a job on several hosts (see the docstring for why)."""
+    config = _read_json_object(config_file)
+    hosts = config.get("hosts", [])
+    if isinstance(hosts, list) and len(hosts) > 1:
+        raise TrainingError(
+            f"{config_file.name}: this algorithm trains one tree on one instance, but the job has "
+            f"{len(hosts)} hosts ({', '.join(map(str, hosts))}); set the instance count to 1"
+        )
+
+
+def _read_json_object(config_file: Path) -> Mapping[str, Any]:
+    if not config_file.is_file():
+        return {}
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise TrainingError(f"{config_file.name} is not valid JSON: {error}") from None
+    if not isinstance(config, dict):
+        raise TrainingError(f"{config_file.name} must hold a JSON object, got {type(config).__name__}")
+    return config
 
 
 def load_channel(
     channel_dir: Path, *, channel: str, target_column: int, expected_columns: int | None = None
 ) -> LabelledData:
-    """All rows of one channel, split into features and integer labels."""
+    """All rows of one channel, split into float32 features and integer labels, read block by block."""
     if not channel_dir.is_dir():
         raise TrainingError(f"no {channel} data: channel directory {channel_dir} does not exist")
     files = data_files(channel_dir)
     if not files:
         raise TrainingError(f"no {channel} data: {channel_dir} holds no non-empty files")
-    blocks: list[FloatMatrix] = []
+    feature_blocks: list[FeatureMatrix | None] = []
+    label_blocks: list[IntVector] = []
     for path in files:
         name = path.relative_to(channel_dir)
+        rows_before = 0
         try:
-            text = path.read_text(encoding="utf-8")
+            for block in read_csv_blocks(path, expected_columns=expected_columns):
+                if expected_columns is None:
+                    _check_width(block.shape[1], channel=channel, target_column=target_column)
+                    expected_columns = block.shape[1]
+                check_stop()
+                label_blocks.append(_class_ids(block[:, target_column], channel, name, rows_before))
+                feature_blocks.append(np.delete(block, target_column, axis=1).astype(np.float32))
+                rows_before += block.shape[0]
         except UnicodeDecodeError:
             raise TrainingError(f"{channel} file {name}: not UTF-8 text (expected CSV)") from None
-        try:
-            block = parse_csv_matrix(text, expected_columns=expected_columns)
         except CsvFormatError as error:
             raise TrainingError(f"{channel} file {name}: {error}") from None
-        if expected_columns is None:
-            _check_width(block.shape[1], channel=channel, target_column=target_column)
-            expected_columns = block.shape[1]
-        block_labels = block[:, target_column]
-        # Beyond 2**53 a float64 no longer holds every integer, and the cast to int64 would be wrong.
-        not_class_ids = np.flatnonzero(
-            (block_labels != np.round(block_labels)) | (np.abs(block_labels) > LARGEST_LABEL)
-        )
-        if not_class_ids.size:
-            row = int(not_class_ids[0])
-            raise TrainingError(
-                f"{channel} file {name}: labels (column {target_column}) must be integer class ids; "
-                f"data row {row + 1} has {float(block_labels[row])!r}"
-            )
-        blocks.append(block)
-    matrix = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    features = np.delete(matrix, target_column, axis=1)
-    labels = matrix[:, target_column].astype(np.int64)
+    if not label_blocks or expected_columns is None:
+        raise TrainingError(f"no {channel} data: the files under {channel_dir} hold no rows")
+    labels = np.concatenate(label_blocks)
+    # Filled block by block, each block dropped once copied: the untouched part of `features` costs no
+    # memory yet, so the peak stays near one copy of the data instead of two.
+    features: FeatureMatrix = np.empty((labels.shape[0], expected_columns - 1), dtype=np.float32)
+    start = 0
+    for index, feature_block in enumerate(feature_blocks):
+        assert feature_block is not None
+        features[start : start + feature_block.shape[0]] = feature_block
+        start += feature_block.shape[0]
+        feature_blocks[index] = None
     return LabelledData(features=features, labels=labels, files=len(files))
+
+
+def _class_ids(values: npt.NDArray[np.float64], channel: str, name: Path, rows_before: int) -> IntVector:
+    # Beyond 2**53 a float64 no longer holds every integer, and the cast to int64 would be wrong.
+    not_class_ids = np.flatnonzero((values != np.round(values)) | (np.abs(values) > LARGEST_LABEL))
+    if not_class_ids.size:
+        row = int(not_class_ids[0])
+        raise TrainingError(
+            f"{channel} file {name}: labels must be integer class ids; "
+            f"data row {rows_before + row + 1} has {float(values[row])!r}"
+        )
+    return values.astype(np.int64)
 
 
 def _check_width(columns: int, *, channel: str, target_column: int) -> None:
@@ -124,6 +226,8 @@ def train(paths: ContainerPaths) -> dict[str, float]:
     hyperparameters = load_hyperparameters(
         file=paths.hyperparameters_file, sm_hps=paths.environ.get("SM_HPS") or None
     )
+    check_resource_config(paths.input_config_dir / RESOURCE_CONFIG_FILE)
+    check_input_data_config(paths.input_config_dir / INPUT_DATA_CONFIG_FILE)
     training = load_channel(
         paths.channel(TRAIN_CHANNEL), channel=TRAIN_CHANNEL, target_column=hyperparameters.target_column
     )
@@ -144,6 +248,7 @@ def train(paths: ContainerPaths) -> dict[str, float]:
         flush=True,
     )
     model = DecisionTreeClassifier(**hyperparameters.estimator_arguments())
+    check_stop()
     model.fit(training.features, training.labels)
     metrics: dict[str, float] = {
         "train_rows": int(training.features.shape[0]),
@@ -154,6 +259,7 @@ def train(paths: ContainerPaths) -> dict[str, float]:
     if validation is not None:
         metrics["validation_rows"] = int(validation.features.shape[0])
         metrics["validation_accuracy"] = float(model.score(validation.features, validation.labels))
+    check_stop()
     save_model(model, paths.model_dir)
     write_metrics(metrics, hyperparameters, paths.output_data_dir)
     for name, value in metrics.items():
@@ -166,8 +272,13 @@ def save_model(model: DecisionTreeClassifier, model_dir: Path) -> Path:
     model_dir.mkdir(parents=True, exist_ok=True)
     target = model_dir / MODEL_FILE
     partial = model_dir / f".{MODEL_FILE}.partial"
-    joblib.dump(model, partial)
-    partial.replace(target)
+    try:
+        joblib.dump(model, partial)
+        partial.replace(target)
+    except BaseException:
+        # A stop (or any failure) mid-dump leaves nothing that looks like a model.
+        partial.unlink(missing_ok=True)
+        raise
     return target
 
 
@@ -186,12 +297,44 @@ def write_failure(paths: ContainerPaths, reason: str) -> None:
         print(f"could not write {paths.failure_file}: {error}", file=sys.stderr, flush=True)
 
 
+_stop_signal: list[str] = []
+
+
+def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    # Once is enough: a second TERM during the clean-up must not interrupt writing the failure file.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Remembered as well as raised: C code that calls back into Python (a library's reader) may swallow the
+    # exception, and check_stop() raises it again at the next safe point.
+    _stop_signal.append(signal.Signals(signum).name)
+    raise TrainingStoppedError(_stop_signal[0])
+
+
+def check_stop() -> None:
+    """Raise TrainingStoppedError if SIGTERM has arrived (called between blocks, before fit, before save)."""
+    if _stop_signal:
+        raise TrainingStoppedError(_stop_signal[0])
+
+
 def main() -> int:
     paths = resolve_paths()
+    _stop_signal.clear()
+    previous_handler = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        return _run(paths)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _run(paths: ContainerPaths) -> int:
+    try:
+        # A SIGTERM that came while it was blocked is handled here, inside the try.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         # A failure file left by an earlier local run in the same tree must not outlive this run.
         paths.failure_file.unlink(missing_ok=True)
         train(paths)
+    except TrainingStoppedError as stop:
+        write_failure(paths, f"stopped by {stop} before training finished; no model was saved")
+        return EXIT_STOPPED
     except (HyperparameterError, TrainingError) as error:
         write_failure(paths, str(error))
         return EXIT_BAD_INPUT
