@@ -14,6 +14,10 @@ from constructs_lib.job_guardrails import JobNetwork, encrypted_with
 from constructs_lib.job_security_group import SAGEMAKER_VPC_ACTIONS
 
 _JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
+# Code objects (step scripts, notebooks) per code policy: each adds its object ARN to the statement (about
+# 110 characters resolved), and IAM takes 6,144 per managed policy. The first policy holds everything else.
+CODE_OBJECTS_PER_POLICY = 20
+CODE_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 
 
 class PipelineRole(Construct):
@@ -21,7 +25,9 @@ class PipelineRole(Construct):
     volumes and outputs under the data key), create models (in `job_network`),
     register into the given model package groups, read source data, read and write the artifact bucket,
     pull images, run in the VPC. Fixed `role_name`: the artifact bucket's policy names it as the one writer
-    of model artifacts. Exposes `role` and `policy`.
+    of model artifacts. Exposes `role`, `policy` (everything but code) and `policies` (with the code
+    policies `grant_code_read` adds, CODE_OBJECTS_PER_POLICY objects each, so a growing number of pipelines
+    never outgrows IAM's managed policy size).
     """
 
     def __init__(
@@ -46,6 +52,8 @@ class PipelineRole(Construct):
             description="Runs the platform's SageMaker pipelines and the jobs they start",
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
+        self._code_policies: list[iam.ManagedPolicy] = []
+        self._code_objects = 0
 
         def _arn(kind: str) -> str:
             return stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
@@ -190,3 +198,20 @@ class PipelineRole(Construct):
             ],
             "Action groups of CDK's grant_read_write and grant_read, each on one platform bucket or key.",
         )
+
+    @property
+    def policies(self) -> list[iam.ManagedPolicy]:
+        return [self.policy, *self._code_policies]
+
+    def grant_code_read(self, bucket: s3.IBucket, object_key: str) -> None:
+        """Read one shipped code object (an asset), in the code policies rather than the main one."""
+        if self._code_objects % CODE_OBJECTS_PER_POLICY == 0:
+            policy = iam.ManagedPolicy(self, f"CodePolicy{len(self._code_policies) + 1}", roles=[self.role])
+            acknowledge_wildcard_actions(
+                policy,
+                list(CODE_READ_ACTIONS),
+                "CDK's grant_read, on single code objects of the assets bucket.",
+            )
+            self._code_policies.append(policy)
+        bucket.grant_read(self._code_policies[-1], object_key)
+        self._code_objects += 1

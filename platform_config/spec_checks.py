@@ -30,6 +30,13 @@ MAX_RESOURCES_PER_STACK: Final = 500
 # the teardown). tests/config/test_stack_limits.py measures both on synthesized stacks.
 STUDIO_RESOURCES_PER_MEMBER: Final = 1
 STUDIO_STACK_OTHER_RESOURCES: Final = 100
+# IAM takes 6,144 characters per managed policy (white space not counted). The pipeline role's main policy
+# grows with the model package groups its pipelines register into (their ARNs; the code it reads goes to
+# policies of their own): at most PIPELINE_POLICY_OTHER characters besides them, measured on the sample
+# with room for three more availability zones; tests/iam/test_policy_sizes.py keeps the prediction an
+# upper bound of the synthesized policy.
+MANAGED_POLICY_CHARACTERS: Final = 6_144
+PIPELINE_POLICY_OTHER: Final = 4_600
 # EventBridge cron: six fields, and one of day-of-month and day-of-week is `?` (EventBridge's rule; the
 # schema checks only the `cron(...)` shape).
 CRON_FIELDS: Final = 6
@@ -65,7 +72,36 @@ def spec_problems(environment: EnvironmentConfig) -> list[str]:
     problems.extend(_tag_count_problems(environment))
     problems.extend(_schedule_problems(environment))
     problems.extend(_stack_limit_problems(environment))
+    problems.extend(_policy_size_problems(environment))
     return problems
+
+
+def group_arn_characters(environment: EnvironmentConfig, group: str) -> int:
+    """What one model package group adds to the pipeline role's policy: the group's ARN and its versions'
+    (under the name as written and, when it differs, lower-cased), each a quoted JSON string."""
+    prefix = f"arn:{naming.partition(environment)}:sagemaker:{environment.region}:{environment.account_id}:"
+    arns = [f"{prefix}model-package-group/{group}"]
+    arns.extend(f"{prefix}model-package/{name}/*" for name in sorted({group, group.lower()}))
+    return sum(len(arn) + len('"",') for arn in arns)
+
+
+def predicted_pipeline_policy_characters(environment: EnvironmentConfig) -> int:
+    groups = sorted({p.model_package_group for p in environment.pipelines if p.model_package_group})
+    return PIPELINE_POLICY_OTHER + sum(group_arn_characters(environment, group) for group in groups)
+
+
+def _policy_size_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    if not environment.pipelines:
+        return
+    predicted = predicted_pipeline_policy_characters(environment)
+    if predicted > MANAGED_POLICY_CHARACTERS:
+        groups = sorted({p.model_package_group for p in environment.pipelines if p.model_package_group})
+        yield (
+            f"pipelines: the pipelines register into {len(groups)} model package groups "
+            f"({', '.join(groups)}), which would make the pipeline role's policy up to {predicted:,} "
+            f"characters, and IAM takes {MANAGED_POLICY_CHARACTERS:,} per managed policy; register into "
+            "fewer groups from one environment, or use shorter (lower-case) group names"
+        )
 
 
 def _checked_values(environment: EnvironmentConfig) -> Iterator[Checked]:  # noqa: PLR0912

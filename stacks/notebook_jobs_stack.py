@@ -119,7 +119,7 @@ class NotebookJobsStack(Stack):
         for job in notebook_jobs:
             asset = s3_assets.Asset(self, f"{job.name}-notebook", path=str(job.notebook_path))
             # This one object of the assets bucket, not the bucket.
-            asset.bucket.grant_read(role.policy, asset.s3_object_key)
+            role.grant_code_read(asset.bucket, asset.s3_object_key)
             tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
             view = job.studio_view
             spec = NotebookJobSpec(
@@ -146,7 +146,8 @@ class NotebookJobsStack(Stack):
                 max_parallel_steps=1,
             )
             # SageMaker checks the role's permissions when the pipeline is created: its policy first.
-            pipeline.node.add_dependency(role.policy)
+            for policy in role.policies:
+                pipeline.node.add_dependency(policy)
             self.pipelines[job.name] = pipeline
             if job.schedule is not None:
                 schedule = NotebookJobSchedule(

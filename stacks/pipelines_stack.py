@@ -110,7 +110,7 @@ class PipelinesStack(Stack):
             for script_name, path in sorted(pipeline_defs.script_paths(config.definition).items()):
                 asset = s3_assets.Asset(self, f"{config.name}-{script_name}", path=str(path))
                 # This one object of the assets bucket, not the bucket.
-                asset.bucket.grant_read(role.policy, asset.s3_object_key)
+                role.grant_code_read(asset.bucket, asset.s3_object_key)
                 code_uris[script_name] = f"s3://{CODE_BUCKET_PLACEHOLDER}/{asset.s3_object_key}"
                 tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
             body = pipeline_defs.render(
@@ -142,7 +142,8 @@ class PipelinesStack(Stack):
                 max_parallel_steps=config.max_parallel_steps,
             )
             # SageMaker checks the role's permissions when the pipeline is created: its policy first.
-            self.pipelines[config.name].node.add_dependency(role.policy)
+            for policy in role.policies:
+                self.pipelines[config.name].node.add_dependency(policy)
             if config.trigger.data_prefix is not None:
                 _require_trigger_parameters(config, body)
             if config.trigger.data_prefix or config.trigger.schedule:

@@ -42,6 +42,20 @@ def _set_studio_image_repository_name(name: str) -> Callable[[Data], None]:
     return change
 
 
+def _register_into_long_groups(count: int) -> Callable[[Data], None]:
+    """`count` more groups of 63 mixed-case characters, each with a copy of the first pipeline."""
+
+    def change(data: Data) -> None:
+        first = data["pipelines"][0]
+        for index in range(count):
+            group = f"Group{index}".ljust(63, "x")
+            data["model_registry"]["groups"].append({"name": group, "description": "A long name."})
+            copy = {key: value for key, value in first.items() if key != "trigger"}
+            data["pipelines"].append({**copy, "name": f"long-{index}", "model_package_group": group})
+
+    return change
+
+
 def _first_persona(data: Data) -> str:
     return str(next(iter(data["studio"]["personas"])))
 
@@ -92,6 +106,13 @@ CASES: list[tuple[str, str, Callable[[Data], None], Callable[[Data], str], tuple
         lambda data: data["notebook_jobs"][0].update(instance_type="ml.m5.huge"),
         lambda data: "notebook_jobs[0].instance_type",
         ("'ml.m5.huge' is not an instance type SageMaker offers for notebook jobs",),
+    ),
+    (
+        "more model package groups than the pipeline role's policy can name",
+        "dev",
+        _register_into_long_groups(6),
+        lambda data: "pipelines",
+        ("register into 7 model package groups", "IAM takes 6,144 per managed policy", "fewer groups"),
     ),
     (
         "a five-field cron",

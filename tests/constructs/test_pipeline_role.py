@@ -17,7 +17,7 @@ from aws_cdk.assertions import Template
 from constructs_lib.access_logs_bucket import AccessLogsBucket
 from constructs_lib.encrypted_bucket import EncryptedBucket
 from constructs_lib.job_guardrails import JobNetwork
-from constructs_lib.pipeline_role import PipelineRole
+from constructs_lib.pipeline_role import CODE_OBJECTS_PER_POLICY, PipelineRole
 from constructs_lib.platform_key import PlatformKey
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synth
 
@@ -137,6 +137,46 @@ def test_one_managed_policy_attached_to_the_role(role: Role) -> None:
     role.template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
     role.template.resource_count_is("AWS::IAM::Policy", 0)
     assert resource(role.template, role.policy)["Properties"]["Roles"] == [{"Ref": role.role}]
+
+
+def test_code_grants_fill_code_policies_of_their_own(cdk_context: dict[str, Any]) -> None:
+    """Each shipped script adds an object ARN; they go to policies of CODE_OBJECTS_PER_POLICY objects each,
+    attached to the role, and the main policy never grows with them."""
+    stack = bare_stack(cdk_context)
+    buckets = platform_buckets(stack)
+    construct = PipelineRole(
+        stack,
+        "Pipelines",
+        role_name=ROLE_NAME,
+        artifact_bucket=buckets.artifacts,
+        data_bucket=buckets.data,
+        model_package_groups=GROUPS,
+        job_network=NETWORK,
+        data_key_arn=DATA_KEY_ARN,
+    )
+    code_bucket = s3.Bucket.from_bucket_name(stack, "Code", "code-bucket")
+    objects = 2 * CODE_OBJECTS_PER_POLICY + 3
+    for index in range(objects):
+        construct.grant_code_read(code_bucket, f"{index:064x}.py")
+    template = Template.from_stack(stack)
+    code_policies = [logical_id(policy) for policy in construct.policies[1:]]
+    assert len(code_policies) == 3
+    granted = []
+    for policy in code_policies:
+        properties = resource(template, policy)["Properties"]
+        assert properties["Roles"] == [{"Ref": logical_id(construct.role)}]
+        objects_here = [
+            item
+            for statement in properties["PolicyDocument"]["Statement"]
+            for item in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            if "code-bucket/" in json.dumps(item)
+        ]
+        assert len(objects_here) <= CODE_OBJECTS_PER_POLICY
+        granted.extend(objects_here)
+    assert len(granted) == objects
+    assert "code-bucket/" not in json.dumps(resource(template, logical_id(construct.policy)))
 
 
 def test_follows_jobs_and_models_only(role: Role) -> None:
