@@ -12,7 +12,6 @@ measurement, not a test: no thresholds.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import statistics
@@ -23,8 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT_FILE = ROOT / "bench" / "out" / "config_bench.json"
+from bench.figures import ROOT, write_figures
+
 RUNS = 3
 ALIAS_BOMB = "".join(
     ['x-a0: &a0 "lol"\n']
@@ -70,9 +69,7 @@ def main() -> int:
     print(f"{'case':52} {'median s':>9}")
     for name, value in figures.items():
         print(f"{name:52} {value:9.2f}")
-    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    OUT_FILE.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"wrote {OUT_FILE.relative_to(ROOT)}")
+    write_figures("config_bench", figures)
     return 0
 
 

@@ -17,11 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.figures import write_figures
 from pipeline_defs.runner import RunReport, render_for_run, run_definition
 from tests.pipeline_defs.datasets import write_churn
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT_FILE = ROOT / "bench" / "out" / "runner_bench.json"
 SIZES = (400, 5_000)
 
 
@@ -75,9 +74,7 @@ def main() -> int:
             steps = sorted(report.steps, key=lambda step: -step.seconds)[:3]
             slowest = ", ".join(f"{step.name} {step.seconds:.1f}" for step in steps)
             print(f"{size + ' ' + name:34} {report.seconds:8.1f}  {slowest}")
-    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    OUT_FILE.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {OUT_FILE.relative_to(ROOT)}")
+    write_figures("runner_bench", results)
     return 0
 
 

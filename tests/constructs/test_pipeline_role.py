@@ -85,7 +85,7 @@ def platform_buckets(stack: cdk.Stack) -> Buckets:
     )
 
 
-def build(stack: cdk.Stack, groups: list[str]) -> Role:
+def pipeline_role(stack: cdk.Stack, groups: list[str]) -> tuple[PipelineRole, Buckets]:
     buckets = platform_buckets(stack)
     construct = PipelineRole(
         stack,
@@ -97,6 +97,11 @@ def build(stack: cdk.Stack, groups: list[str]) -> Role:
         job_network=NETWORK,
         data_key_arn=DATA_KEY_ARN,
     )
+    return construct, buckets
+
+
+def build(stack: cdk.Stack, groups: list[str]) -> Role:
+    construct, buckets = pipeline_role(stack, groups)
     return Role(
         Template.from_stack(stack),
         role=logical_id(construct.role),
@@ -143,17 +148,7 @@ def test_code_grants_fill_code_policies_of_their_own(cdk_context: dict[str, Any]
     """Each shipped script adds an object ARN; they go to policies of CODE_OBJECTS_PER_POLICY objects each,
     attached to the role, and the main policy never grows with them."""
     stack = bare_stack(cdk_context)
-    buckets = platform_buckets(stack)
-    construct = PipelineRole(
-        stack,
-        "Pipelines",
-        role_name=ROLE_NAME,
-        artifact_bucket=buckets.artifacts,
-        data_bucket=buckets.data,
-        model_package_groups=GROUPS,
-        job_network=NETWORK,
-        data_key_arn=DATA_KEY_ARN,
-    )
+    construct, _ = pipeline_role(stack, GROUPS)
     code_bucket = s3.Bucket.from_bucket_name(stack, "Code", "code-bucket")
     objects = 2 * CODE_OBJECTS_PER_POLICY + 3
     for index in range(objects):

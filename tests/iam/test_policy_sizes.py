@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import yaml
 
 from constructs_lib.pipeline_role import CODE_OBJECTS_PER_POLICY
 from platform_config import load_platform
 from platform_config.spec_checks import predicted_pipeline_policy_characters
 from stacks.platform_stage import build_app
-from tests.conftest import SynthesizedApp
+from tests.conftest import CONFIG_DIR, SynthesizedApp
 from tests.iam.templates import ResolvedTemplates, StackTemplate, stack_templates
 
 MANAGED_POLICY_LIMIT = 6_144
@@ -72,45 +75,41 @@ def test_every_policy_of_the_sample_fits_iams_quotas(synthesized: SynthesizedApp
     assert {name: size for name, size in inline.items() if size > INLINE_POLICIES_PER_ROLE_LIMIT} == {}
 
 
-@pytest.fixture(scope="module")
-def many_pipelines(
-    config_copy_module: Any, cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> cdk.cx_api.CloudAssembly:
-    folder, environment = config_copy_module
-    app, _ = build_app(
-        load_platform(folder),
-        environments=[environment],
-        context=cdk_context,
-        outdir=str(tmp_path_factory.mktemp("many-pipelines.out")),
-    )
-    return app.synth()
-
-
-@pytest.fixture(scope="module")
-def config_copy_module(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
-    """The sample, with its first model-building pipeline copied until the environment has PIPELINES."""
-    import shutil  # noqa: PLC0415
-
-    import yaml  # noqa: PLC0415
-
-    from tests.conftest import CONFIG_DIR  # noqa: PLC0415
-
-    folder = tmp_path_factory.mktemp("many-pipelines") / "config"
+def _synthesized_variant(
+    tmp_path_factory: pytest.TempPathFactory,
+    cdk_context: dict[str, Any],
+    change: Callable[[dict[str, Any], dict[str, Any]], None],
+) -> tuple[Any, cdk.cx_api.CloudAssembly]:
+    """The sample's first environment with a model-building pipeline, changed by `change(data, build)`
+    (`build` a copy of that pipeline, without its trigger), synthesized alone; and its configuration."""
+    folder = tmp_path_factory.mktemp("variant") / "config"
     shutil.copytree(CONFIG_DIR, folder)
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
         builds = [p for p in data.get("pipelines", []) if p.get("definition") == "model_build"]
-        if not builds:
-            continue
-        while len(data["pipelines"]) < PIPELINES:
-            data["pipelines"].append(
-                {**builds[0], "name": f"{builds[0]['name'][:40]}-{len(data['pipelines'])}"}
-            )
+        if builds:
+            change(data, {key: value for key, value in builds[0].items() if key != "trigger"})
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+            platform = load_platform(folder)
+            outdir = str(tmp_path_factory.mktemp("variant.out"))
+            app, _ = build_app(platform, environments=[path.stem], context=cdk_context, outdir=outdir)
+            return platform.environments[path.stem], app.synth()
+    raise AssertionError("the sample has no model_build pipeline")
+
+
+@pytest.fixture(scope="module")
+def many_pipelines(
+    tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, Any]
+) -> cdk.cx_api.CloudAssembly:
+    """PIPELINES model-building pipelines in one environment."""
+
+    def more(data: dict[str, Any], build: dict[str, Any]) -> None:
         for pipeline in data["pipelines"]:
             pipeline.pop("trigger", None)  # one data prefix per pipeline is not what is measured here
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        return folder, path.stem
-    raise AssertionError("the sample has no model_build pipeline")
+        while len(data["pipelines"]) < PIPELINES:
+            data["pipelines"].append({**build, "name": f"{build['name'][:40]}-{len(data['pipelines'])}"})
+
+    return _synthesized_variant(tmp_path_factory, cdk_context, more)[1]
 
 
 def test_many_pipelines_spread_their_code_grants_and_every_policy_fits(
@@ -147,39 +146,17 @@ def test_the_predicted_pipeline_policy_bounds_the_synthesized_one(
 
 @pytest.fixture(scope="module")
 def long_groups(tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, Any]) -> tuple[Any, int]:
-    """The sample's model-building environment with three more groups of 63 mixed-case characters (the
-    costliest names: registered under the name and its lower-case form), each with a pipeline."""
-    import shutil  # noqa: PLC0415
+    """Three more groups of 63 mixed-case characters (the costliest names: registered under the name and
+    its lower-case form), each with a pipeline."""
 
-    import yaml  # noqa: PLC0415
-
-    from tests.conftest import CONFIG_DIR  # noqa: PLC0415
-
-    folder = tmp_path_factory.mktemp("long-groups") / "config"
-    shutil.copytree(CONFIG_DIR, folder)
-    for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        builds = [p for p in data.get("pipelines", []) if p.get("definition") == "model_build"]
-        if not builds:
-            continue
+    def longer(data: dict[str, Any], build: dict[str, Any]) -> None:
         for index in range(3):
             group = f"Group{index}".ljust(63, "x")
             data["model_registry"]["groups"].append({"name": group, "description": "A long name."})
-            data["pipelines"].append(
-                {**builds[0], "name": f"long-group-{index}", "model_package_group": group}
-            )
-            data["pipelines"][-1].pop("trigger", None)
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        platform = load_platform(folder)
-        app, _ = build_app(
-            platform,
-            environments=[path.stem],
-            context=cdk_context,
-            outdir=str(tmp_path_factory.mktemp("lg.out")),
-        )
-        sizes = managed_policy_sizes(app.synth())
-        return platform.environments[path.stem], _pipeline_role_policy(sizes, path.stem)
-    raise AssertionError("the sample has no model_build pipeline")
+            data["pipelines"].append({**build, "name": f"long-group-{index}", "model_package_group": group})
+
+    environment, assembly = _synthesized_variant(tmp_path_factory, cdk_context, longer)
+    return environment, _pipeline_role_policy(managed_policy_sizes(assembly), environment.name)
 
 
 def test_each_group_adds_what_the_prediction_counts(long_groups: tuple[Any, int]) -> None:

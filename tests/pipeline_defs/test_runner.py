@@ -66,18 +66,19 @@ def churn_run(body: str, churn_csv: Path, churn_work_dir: Path) -> RunReport:
     return run_definition(body, input_path=churn_csv, work_dir=churn_work_dir, pipeline="model-build")
 
 
+def _churn_again(body: str, churn_csv: Path, churn_work_dir: Path, parameters: dict[str, str]) -> RunReport:
+    """Another run in the churn run's work directory (its cache and stand-in S3)."""
+    return run_definition(
+        body, input_path=churn_csv, work_dir=churn_work_dir, parameters=parameters, pipeline="model-build"
+    )
+
+
 @pytest.fixture(scope="module")
 def churn_rerun_high_threshold(
     churn_run: RunReport, body: str, churn_csv: Path, churn_work_dir: Path
 ) -> RunReport:
     """The same work directory again, with a threshold no model reaches: the other branch, from the cache."""
-    return run_definition(
-        body,
-        input_path=churn_csv,
-        work_dir=churn_work_dir,
-        parameters={"AccuracyThreshold": "1.01"},
-        pipeline="model-build",
-    )
+    return _churn_again(body, churn_csv, churn_work_dir, {"AccuracyThreshold": "1.01"})
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +86,8 @@ def churn_new_version_run(
     churn_rerun_high_threshold: RunReport, body: str, churn_csv: Path, churn_work_dir: Path
 ) -> RunReport:
     """The same key again, as the data trigger starts it for a new upload: a new version id and ETag."""
-    return run_definition(
-        body,
-        input_path=churn_csv,
-        work_dir=churn_work_dir,
-        parameters={"InputDataVersionId": "3HL4kqtJlcpXroDTDmJ.rmSpXd3", "InputDataETag": "9b2cf535f27731c9"},
-        pipeline="model-build",
-    )
+    version = {"InputDataVersionId": "3HL4kqtJlcpXroDTDmJ.rmSpXd3", "InputDataETag": "9b2cf535f27731c9"}
+    return _churn_again(body, churn_csv, churn_work_dir, version)
 
 
 @pytest.fixture(scope="module")
