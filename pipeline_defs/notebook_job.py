@@ -14,8 +14,8 @@ name. So two renders are byte-identical and need no network.
 - Parameters: each configured parameter is a pipeline parameter (its configured value the default), passed
   to the notebook as papermill parameters (the job's hyperparameters); a run may override any of them.
 - Output: the executed notebook, with its outputs, in the training job's output archive under
-  `s3://<bucket>/notebook-jobs/<pipeline>/<execution id>/Notebook/<job name>/output/`, encrypted with the
-  context's key.
+  `s3://<bucket>/<output prefix>/<pipeline>/<execution id>/Notebook/<job name>/output/`, encrypted with the
+  context's key (the prefix `notebook-jobs`, or a persona's `<scratch prefix>/notebook-jobs`).
 - Network and keys from the context like every job: the VPC's subnets and security group, the data key
   on the volume and the output, traffic between containers encrypted.
 - Tags: the SDK's notebook-job tags (`sagemaker:name`, `sagemaker:notebook-name`,
@@ -67,6 +67,8 @@ class NotebookJobSpec:
     studio_domain_arn: str | None = None
     studio_user_profile: str | None = None
     description: str | None = None
+    # Under the artifact bucket: where the job writes (a persona's role writes only its scratch prefix).
+    output_prefix: str = OUTPUT_PREFIX
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(sorted(self.parameters.items()))))
@@ -88,6 +90,7 @@ class NotebookJobSpec:
             self.studio_domain_arn,
             self.studio_user_profile,
             self.description,
+            self.output_prefix,
         )
 
     def __hash__(self) -> int:
@@ -124,7 +127,7 @@ def _build(*, context: RenderContext, name: str, spec: NotebookJobSpec) -> _sdk.
         image_uri=spec.image_uri,
         kernel_name=spec.kernel_name,
         role=context.role_arn,
-        s3_root_uri=f"s3://{context.bucket}/{OUTPUT_PREFIX}",
+        s3_root_uri=f"s3://{context.bucket}/{spec.output_prefix.strip('/')}",
         instance_type=spec.instance_type,
         volume_size_gb=spec.volume_size_gb,
         max_runtime_seconds=spec.max_runtime_seconds,

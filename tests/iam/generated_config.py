@@ -4,8 +4,9 @@ Four environments in their own accounts (one build environment with two Studio d
 environments, one of them with an external id and an organization), personas with and without jobs,
 repositories, groups, pipelines and endpoints named differently from the sample (live serves a mixed-case
 group no pipeline builds), role paths, the platform's own permissions boundary in the build environment and
-an existing one in `live`, and a bootstrap qualifier of its own in `preprod`. The matrix must hold on it
-as it does on the sample: nothing in the evaluation may depend on the sample's names.
+an existing one in `live`, a bootstrap qualifier of its own in `preprod`, and scheduled notebooks run as the
+notebook job role and as a persona's role. The matrix must hold on it as it does on the sample: nothing in
+the evaluation may depend on the sample's names.
 """
 
 from __future__ import annotations
@@ -100,6 +101,25 @@ def environments() -> dict[str, dict[str, Any]]:
                 "model_package_group": "fraud-scorer",
                 "trigger": {"data_prefix": "landing/fraud/"},
             }
+        ],
+        # One scheduled notebook as the environment's notebook job role, one as a persona's role.
+        "notebook_jobs": [
+            {
+                "name": "fraud-digest",
+                "notebook": "churn-report/churn-report.ipynb",
+                "image": {"sagemaker_distribution": "3.2.0"},
+                "instance_type": "ml.m5.xlarge",
+                "parameters": {"input_path": "landing/fraud/latest.csv"},
+            },
+            {
+                "name": "dana-weekly",
+                "notebook": "churn-report/churn-report.ipynb",
+                "image": {"sagemaker_distribution": "3.2.0"},
+                "instance_type": "ml.c5.2xlarge",
+                "schedule": "rate(7 days)",
+                "studio_view": {"domain": "vision", "user_profile": "dana"},
+                "run_as": {"persona": "researcher", "domain": "vision"},
+            },
         ],
         "studio": {
             "personas": {
