@@ -164,7 +164,14 @@ EnvironmentName = Annotated[
 ]
 StudioAppType = Literal["JupyterLab", "CodeEditor"]
 PersonaCapabilityName = Literal[
-    "jobs", "experiments", "pipelines", "model_registry", "model_approval", "endpoints", "image_builds"
+    "jobs",
+    "experiments",
+    "pipelines",
+    "model_registry",
+    "model_approval",
+    "endpoints",
+    "image_builds",
+    "notebook_jobs",
 ]
 
 
@@ -306,7 +313,7 @@ class PersonaConfig(FrozenModel):
 
     @model_validator(mode="after")
     def _jobs_need_instance_types(self) -> PersonaConfig:
-        for capability in ("jobs", "endpoints"):
+        for capability in ("jobs", "endpoints", "notebook_jobs"):
             if capability in self.capabilities and not self.job_instance_types:
                 raise ValueError(
                     f"the '{capability}' capability needs job_instance_types: the instance types its jobs "
@@ -318,6 +325,12 @@ class PersonaConfig(FrozenModel):
             raise ValueError(
                 "network_isolation applies to jobs and models: give the persona the 'jobs' or 'endpoints' "
                 "capability, or remove network_isolation"
+            )
+        if self.network_isolation and "notebook_jobs" in self.capabilities:
+            raise ValueError(
+                "the 'notebook_jobs' capability cannot go with network_isolation: Studio's notebook jobs run "
+                "their kernel with network access (to read data and call AWS) and do not ask for isolation; "
+                "remove one of the two"
             )
         return self
 
@@ -1673,10 +1686,10 @@ class EnvironmentConfig(FrozenModel):
             ]
         persona = personas[run_as.persona]
         problems: list[str] = []
-        if "jobs" not in persona.capabilities:
+        if not {"jobs", "notebook_jobs"} & set(persona.capabilities):
             problems.append(
                 f"{path}.persona: persona '{run_as.persona}' may not start training jobs, and a notebook job "
-                "is one; give it the 'jobs' capability under studio.personas, or remove "
+                "is one; give it the 'notebook_jobs' (or 'jobs') capability under studio.personas, or remove "
                 "run_as to use the environment's notebook job role"
             )
         elif job.instance_type not in persona.job_instance_types:

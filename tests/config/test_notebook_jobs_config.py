@@ -186,8 +186,8 @@ def test_the_environment_role_by_default_and_a_persona_role_by_name(config_copy:
 
 def test_a_persona_that_requires_network_isolation_cannot_run_a_notebook(config_copy: EditConfig) -> None:
     def isolate(data: dict[str, Any]) -> None:
-        data["studio"]["personas"]["data-scientist"]["network_isolation"] = True
-        data["notebook_jobs"][0]["run_as"] = {"persona": "data-scientist", "domain": "ml-research"}
+        data["studio"]["personas"]["ml-engineer"]["network_isolation"] = True
+        data["notebook_jobs"][0]["run_as"] = {"persona": "ml-engineer", "domain": "ml-research"}
 
     config_dir = config_copy("dev", isolate)
     check_problem(
@@ -195,5 +195,45 @@ def test_a_persona_that_requires_network_isolation_cannot_run_a_notebook(config_
         config_dir,
         "dev.yaml",
         "notebook_jobs[0].run_as.persona",
-        "persona 'data-scientist' requires network isolation",
+        "persona 'ml-engineer' requires network isolation",
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            set_value("studio", "personas", "analyst", "capabilities", value=["notebook_jobs"]),
+            ("the 'notebook_jobs' capability needs job_instance_types",),
+        ),
+        (
+            combine(
+                set_value("studio", "personas", "analyst", "capabilities", value=["jobs", "notebook_jobs"]),
+                set_value("studio", "personas", "analyst", "job_instance_types", value=["ml.m5.large"]),
+                set_value("studio", "personas", "analyst", "network_isolation", value=True),
+            ),
+            ("'notebook_jobs' capability cannot go with network_isolation", "remove one of the two"),
+        ),
+    ],
+    ids=["without-instance-types", "with-network-isolation"],
+)
+def test_bad_notebook_jobs_capability(
+    config_copy: EditConfig, change: Change, words: tuple[str, ...]
+) -> None:
+    config_dir = config_copy("dev", change)
+    check_problem(only_problem(config_dir), config_dir, "dev.yaml", "studio.personas.analyst", *words)
+
+
+def test_a_persona_with_the_notebook_jobs_capability_alone_may_run_a_notebook_job(
+    config_copy: EditConfig,
+) -> None:
+    config_dir = config_copy(
+        "dev",
+        combine(
+            set_value("studio", "personas", "analyst", "capabilities", value=["notebook_jobs"]),
+            set_value("studio", "personas", "analyst", "job_instance_types", value=["ml.m5.large"]),
+            set_value(*JOB, "run_as", value={"persona": "analyst", "domain": "ml-research"}),
+        ),
+    )
+    (job,) = load_platform(config_dir).environments["dev"].notebook_jobs
+    assert job.run_as is not None and job.run_as.persona == "analyst"

@@ -154,11 +154,13 @@ def persona_run(generated_evaluation: Evaluation) -> PersonaRun:
     artifact = naming.artifact_bucket_name(environment)
     # The job writes where the persona may: its scratch prefix.
     assert f"s3://{artifact}/{scratch}/notebook-jobs" in json.dumps(step["Arguments"]["OutputDataConfig"])
+    # Persona roles that run no notebook job here (those that do read the same notebook: one asset).
+    runners = {(j.run_as.domain, j.run_as.persona) for j in environment.notebook_jobs if j.run_as}
     others = {
         (d.name, persona): arn
         for d in matrix.domains(environment)
         for persona, arn in d.persona_roles.items()
-        if arn != role
+        if (d.name, persona) not in runners
     }
     extra = [
         request("reads its notebook", "s3:GetObject", notebook_object, allowed=True),
@@ -252,3 +254,53 @@ def test_the_persona_role_runs_the_rendered_job_under_the_persona_guardrails(per
     assert not any(allowed for description, allowed in reads.items() if description.startswith("persona "))
     passes = [v for v in persona_run.verdicts if v.request.action == "iam:PassRole"]
     assert passes and all(v.allowed and v.request.resource == persona_run.role for v in passes)
+
+
+def test_the_notebook_jobs_capability_runs_and_schedules_tagged_notebook_jobs_only(
+    generated_evaluation: Evaluation,
+) -> None:
+    """Studio's scheduler with the user's role: allowed with the capability and the guardrails, denied
+    without the capability, off the guardrails and on untagged (platform) resources."""
+    platform = generated_evaluation.platform
+    environment = next(env for env in platform.environments.values() if env.studio is not None)
+    assert environment.studio is not None
+    verdicts = {
+        (v.request.group.rsplit("/", 1)[-1], v.request.description): v.allowed
+        for v in generated_evaluation.verdicts
+        if v.request.group.startswith(f"persona {environment.name}/")
+    }
+    personas = environment.studio.personas
+    only = next(name for name, p in personas.items() if p.capabilities == ("notebook_jobs",))
+    without = next(name for name, p in personas.items() if not p.capabilities)
+    for description in (
+        "runs a notebook job now",
+        "CreatePipeline a notebook job pipeline",
+        "PutRule a notebook job schedule",
+        "PutTargets a schedule's target",
+        "starts a notebook job pipeline",
+        "passes its own role to notebook job schedules",
+    ):
+        assert verdicts[(only, description)] is True, description
+    for description in (
+        "cannot run a notebook job now",
+        "cannot CreatePipeline a notebook job pipeline",
+        "cannot PutRule a notebook job schedule",
+        "cannot pass its own role to notebook job schedules",
+    ):
+        assert verdicts[(without, description)] is False, description
+    for description in (
+        "cannot run a notebook job in a subnet outside the domain",
+        "cannot run a notebook job with another security group",
+        "cannot run a notebook job outside any VPC",
+        "cannot run a notebook job on an instance type the persona does not have",
+        "cannot run a notebook job with volumes under another key",
+        "cannot run a notebook job with unencrypted output",
+        "cannot start an untagged training job",
+        "cannot CreatePipeline an untagged pipeline",
+        "cannot PutRule an untagged rule",
+    ):
+        assert verdicts[(only, description)] is False, description
+    platform_pipelines = [k for k in verdicts if k[0] == only and k[1].startswith("cannot delete platform")]
+    platform_rules = [k for k in verdicts if k[0] == only and k[1].startswith("cannot retarget")]
+    assert platform_pipelines and platform_rules
+    assert not any(verdicts[k] for k in [*platform_pipelines, *platform_rules])
