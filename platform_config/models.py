@@ -7,6 +7,7 @@ Each environment is one YAML file in `config/`; `loader.load_platform` turns eve
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import ipaddress
 import math
@@ -1121,6 +1122,8 @@ TRAINING_INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+")
 # Papermill injects parameters as Python assignments; SageMaker pipeline parameter names allow the same.
 NOTEBOOK_PARAMETER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 KERNEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# What in a notebook's folder stays behind (glob patterns on names): hidden files, Python and Jupyter caches.
+NOTEBOOK_FOLDER_EXCLUDED = (".*", "__pycache__", ".ipynb_checkpoints")
 
 
 class NotebookImageConfig(FrozenModel):
@@ -1248,6 +1251,33 @@ class NotebookJobConfig(FrozenModel):
     @property
     def notebook_path(self) -> Path:
         return NOTEBOOKS_DIR / self.notebook
+
+    @property
+    def notebook_files_excluded(self) -> tuple[str, ...]:
+        """Glob patterns (matched against each name, as CDK's asset exclusion does) of what in the notebook's
+        folder does not ship next to it: the notebook itself (its own asset), hidden files, caches."""
+        return (self.notebook_path.name, *NOTEBOOK_FOLDER_EXCLUDED)
+
+    @property
+    def notebook_files(self) -> tuple[Path, ...]:
+        """The files that ship next to the notebook, sorted: the rest of its folder when the notebook has a
+        folder of its own under notebooks/ (a notebook directly in notebooks/ ships alone)."""
+        folder = self.notebook_path.parent
+        if folder == NOTEBOOKS_DIR:
+            return ()
+        excluded = self.notebook_files_excluded
+        return tuple(
+            sorted(
+                path
+                for path in folder.rglob("*")
+                if path.is_file()
+                and not any(
+                    fnmatch.fnmatchcase(part, pattern)
+                    for part in path.relative_to(folder).parts
+                    for pattern in excluded
+                )
+            )
+        )
 
 
 # --- serving and monitoring ----------------------------------------------------------------------

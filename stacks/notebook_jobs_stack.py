@@ -22,7 +22,7 @@ from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
 from constructs_lib.pipeline_role import PipelineRole
 from constructs_lib.sagemaker_pipeline import SageMakerPipeline
 from pipeline_defs import RenderContext
-from pipeline_defs.notebook_job import OUTPUT_PREFIX, NotebookJobSpec, render
+from pipeline_defs.notebook_job import OUTPUT_PREFIX, UNPACK_SCRIPT, NotebookJobSpec, render
 from platform_config.models import NotebookJobConfig
 from platform_config.sagemaker_images import sagemaker_distribution_image_uri
 
@@ -135,7 +135,7 @@ class NotebookJobsStack(Stack):
         )
         self.pipelines: dict[str, SageMakerPipeline] = {}
         for job in notebook_jobs:
-            asset = s3_assets.Asset(self, f"{job.name}-notebook", path=str(job.notebook_path))
+            asset, files = self._ship(job)
             if job.run_as is None:
                 job_role: iam.IRole = role.role
                 role_policy: iam.ManagedPolicy = role.policy
@@ -152,25 +152,7 @@ class NotebookJobsStack(Stack):
                 role_policy = iam.ManagedPolicy(self, f"{job.name}-PersonaAccess", roles=[persona.role])
                 security_group_id = persona.security_group_id
                 output_prefix = f"{persona.scratch_prefix}/{OUTPUT_PREFIX}"
-            if job.run_as is None:
-                # This one object of the assets bucket, not the bucket.
-                asset.bucket.grant_read(role_policy, asset.s3_object_key)
-            else:
-                # Exactly what SageMaker does for the channel with the persona's role: list the prefix (the
-                # object's key) and read the object; no action groups in a policy on a person's role.
-                role_policy.add_statements(
-                    iam.PolicyStatement(
-                        sid="ReadNotebook",
-                        actions=["s3:GetObject"],
-                        resources=[asset.bucket.arn_for_objects(asset.s3_object_key)],
-                    ),
-                    iam.PolicyStatement(
-                        sid="ListNotebook",
-                        actions=["s3:ListBucket"],
-                        resources=[asset.bucket.bucket_arn],
-                        conditions={"StringEquals": {"s3:prefix": asset.s3_object_key}},
-                    ),
-                )
+            _grant_reads(role_policy, [asset, *(files or ())], persona=job.run_as is not None)
             tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
             tokens[ROLE_PLACEHOLDER] = job_role.role_arn
             tokens[SECURITY_GROUP_PLACEHOLDER] = security_group_id
@@ -189,6 +171,12 @@ class NotebookJobsStack(Stack):
                 studio_user_profile=view.user_profile if view is not None else None,
                 description=job.description or None,
                 output_prefix=output_prefix,
+                staged_files_uri=f"s3://{CODE_BUCKET_PLACEHOLDER}/{files[0].s3_object_key}"
+                if files
+                else None,
+                staged_unpack_script_uri=f"s3://{CODE_BUCKET_PLACEHOLDER}/{files[1].s3_object_key}"
+                if files
+                else None,
             )
             body = render(context=context, name=job.name, spec=spec)
             pipeline = SageMakerPipeline(
@@ -225,11 +213,50 @@ class NotebookJobsStack(Stack):
             removal_policy=removal_policy,
         )
 
+    def _ship(self, job: NotebookJobConfig) -> tuple[s3_assets.Asset, tuple[s3_assets.Asset, ...] | None]:
+        """The notebook's asset; and the rest of its folder as a zip (a directory asset) with the script that
+        unpacks it next to the notebook in the job, where the folder has more: content-hashed like the
+        notebook, nothing copied at deploy."""
+        notebook = s3_assets.Asset(self, f"{job.name}-notebook", path=str(job.notebook_path))
+        if not job.notebook_files:
+            return notebook, None
+        files = s3_assets.Asset(
+            self,
+            f"{job.name}-files",
+            path=str(job.notebook_path.parent),
+            exclude=list(job.notebook_files_excluded),
+        )
+        unpack = s3_assets.Asset(self, f"{job.name}-unpack", path=str(UNPACK_SCRIPT))
+        return notebook, (files, unpack)
+
     def _image_uri(self, job: NotebookJobConfig, studio_image_uris: Mapping[str, str]) -> str:
         if job.image.sagemaker_distribution is not None:
             return sagemaker_distribution_image_uri(self.region, job.image.sagemaker_distribution)
         assert job.image.studio_image is not None  # one of the two, by the configuration's validation
         return studio_image_uris[job.image.studio_image]
+
+
+def _grant_reads(policy: iam.ManagedPolicy, inputs: Sequence[s3_assets.Asset], *, persona: bool) -> None:
+    """Let the job's role read its input channels' objects (not the assets bucket)."""
+    if not persona:
+        for staged in inputs:
+            staged.bucket.grant_read(policy, staged.s3_object_key)
+        return
+    # Exactly what SageMaker does for each channel with a persona's role: list the prefix (the object's key)
+    # and read the object; no action groups in a policy on a person's role.
+    policy.add_statements(
+        iam.PolicyStatement(
+            sid="ReadNotebook",
+            actions=["s3:GetObject"],
+            resources=[staged.bucket.arn_for_objects(staged.s3_object_key) for staged in inputs],
+        ),
+        iam.PolicyStatement(
+            sid="ListNotebook",
+            actions=["s3:ListBucket"],
+            resources=[inputs[0].bucket.bucket_arn],
+            conditions={"StringEquals": {"s3:prefix": [staged.s3_object_key for staged in inputs]}},
+        ),
+    )
 
 
 def _splice(body: str, tokens: Mapping[str, str], pipeline_name: str) -> str:

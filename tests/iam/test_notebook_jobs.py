@@ -53,7 +53,36 @@ def verdicts(synthesized: SynthesizedApp, sample_platform: PlatformConfig) -> li
         passes("passes the pipelines' role", other_role, SAGEMAKER),
         passes("passes itself to another service", role, "lambda.amazonaws.com"),
     ]
+    (properties,) = [
+        p
+        for _, _, p in accounts.templates.resources("AWS::SageMaker::Pipeline")
+        if p["PipelineName"] == job.name
+    ]
+    (step,) = json.loads(properties["PipelineDefinition"]["PipelineDefinitionBody"])["Steps"]
+    for channel in step["Arguments"]["InputDataConfig"]:
+        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+        extra.append(
+            Request(
+                group="notebook job role dev",
+                description=f"reads its input {channel['ChannelName']}",
+                principal=role,
+                action="s3:GetObject",
+                resource=f"arn:aws:s3:::{uri.removeprefix('s3://')}",
+                resource_account=environment.account_id,
+                expect_allowed=True,
+                positive_control=True,
+            )
+        )
     return Evaluator(accounts).evaluate([*steps, *extra])
+
+
+def test_the_role_reads_each_of_its_input_channels(verdicts: list[Verdict]) -> None:
+    reads = {v.request.description: v.allowed for v in verdicts if v.request.action == "s3:GetObject"}
+    assert reads == {
+        "reads its input sagemaker_headless_execution_pipelinestep": True,
+        "reads its input notebook_files": True,
+        "reads its input notebook_files_init": True,
+    }
 
 
 def test_every_verdict_is_the_expected_one(verdicts: list[Verdict]) -> None:
@@ -140,9 +169,14 @@ def persona_run(generated_evaluation: Evaluation) -> PersonaRun:
         if properties["PipelineName"] == job.name
     ]
     (step,) = json.loads(properties["PipelineDefinition"]["PipelineDefinitionBody"])["Steps"]
-    (channel,) = step["Arguments"]["InputDataConfig"]
-    uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-    assert uri.startswith("s3://") and "__" not in uri, uri
+    inputs = {
+        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
+        for channel in step["Arguments"]["InputDataConfig"]
+    }
+    # The notebook, its folder's zip and the script that unpacks it (the sample notebook has a helper).
+    assert len(inputs) == 3, inputs
+    assert all(uri.startswith("s3://") and "__" not in uri for uri in inputs.values()), inputs
+    uri = inputs["sagemaker_headless_execution_pipelinestep"]
     matrix = Matrix(platform, generated_evaluation.accounts)
     (domain,) = [d for d in matrix.domains(environment) if d.name == job.run_as.domain]
     assert properties["RoleArn"] == domain.persona_roles[job.run_as.persona]
@@ -164,6 +198,15 @@ def persona_run(generated_evaluation: Evaluation) -> PersonaRun:
     }
     extra = [
         request("reads its notebook", "s3:GetObject", notebook_object, allowed=True),
+        *(
+            request(
+                f"reads its input {channel}",
+                "s3:GetObject",
+                f"arn:aws:s3:::{channel_uri.removeprefix('s3://')}",
+                allowed=True,
+            )
+            for channel, channel_uri in sorted(inputs.items())
+        ),
         request(
             "writes the executed notebook under the persona's scratch prefix",
             "s3:PutObject",
