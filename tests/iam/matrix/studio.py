@@ -279,14 +279,7 @@ class StudioRequests(MatrixBase):
         instance_types = persona.job_instance_types or ("ml.m5.large",)
         studio_key = self.key(environment, "studio")
         isolated = "true" if persona.network_isolation else "false"
-        compliant: dict[str, ContextValue] = {
-            "sagemaker:VpcSubnets": [domain.subnet_ids[0]],
-            "sagemaker:VpcSecurityGroupIds": list(domain.security_group_ids),
-            "sagemaker:InstanceTypes": [instance_types[0]],
-            "sagemaker:VolumeKmsKeyArn": data_key,
-            "sagemaker:OutputKmsKeyArn": data_key,
-            "sagemaker:NetworkIsolation": isolated,
-        }
+        compliant = _compliant_job(domain, instance_types[0], data_key, isolated=isolated)
         broken: dict[str, dict[str, ContextValue | None]] = {
             "in a subnet outside the domain": {
                 "sagemaker:VpcSubnets": [domain.subnet_ids[0], FOREIGN_SUBNET]
@@ -356,15 +349,7 @@ class StudioRequests(MatrixBase):
             f"aws:RequestTag/{NOTEBOOK_JOB_TAG}": "true",
             "aws:TagKeys": [NOTEBOOK_JOB_TAG],
         }
-        compliant: dict[str, ContextValue] = {
-            "sagemaker:VpcSubnets": [domain.subnet_ids[0]],
-            "sagemaker:VpcSecurityGroupIds": list(domain.security_group_ids),
-            "sagemaker:InstanceTypes": [instance_types[0]],
-            "sagemaker:VolumeKmsKeyArn": data_key,
-            "sagemaker:OutputKmsKeyArn": data_key,
-            "sagemaker:NetworkIsolation": "false",
-            **tagged,
-        }
+        compliant = {**_compliant_job(domain, instance_types[0], data_key, isolated="false"), **tagged}
         job = self._arn(environment, "sagemaker", "training-job/a-notebook-job")
         verb = "runs" if notebooks or any_job else "cannot run"
         yield request(
@@ -657,3 +642,17 @@ class StudioRequests(MatrixBase):
                     expect_allowed=profile == user,
                     positive_control=profile == user,
                 )
+
+
+def _compliant_job(
+    domain: Domain, instance_type: str, data_key: str, *, isolated: str
+) -> dict[str, ContextValue]:
+    """A job request within a persona's guardrails: the domain's network, an instance type, the data key."""
+    return {
+        "sagemaker:VpcSubnets": [domain.subnet_ids[0]],
+        "sagemaker:VpcSecurityGroupIds": list(domain.security_group_ids),
+        "sagemaker:InstanceTypes": [instance_type],
+        "sagemaker:VolumeKmsKeyArn": data_key,
+        "sagemaker:OutputKmsKeyArn": data_key,
+        "sagemaker:NetworkIsolation": isolated,
+    }
