@@ -35,7 +35,17 @@ class PersonaCapability(enum.Enum):
     MODEL_APPROVAL = "model_approval"  # change the approval status of model versions (the quality gate)
     ENDPOINTS = "endpoints"  # models, endpoint configs and endpoints for testing in this environment
     IMAGE_BUILDS = "image_builds"  # run `mlplatform build-image` (upload, build, follow the log)
+    # Studio's notebook jobs: run now and on schedules (training jobs, pipelines and EventBridge rules that
+    # carry the notebook-job tags), under the same guardrails as `jobs`
+    NOTEBOOK_JOBS = "notebook_jobs"
 
+
+# A capability whose grants share another's managed policy: IAM attaches at most ten managed policies to a
+# role by default, and a persona with every capability would need eleven. `model_approval` (one statement)
+# always comes with `model_registry`.
+_POLICY_OF: Mapping[PersonaCapability, PersonaCapability] = {
+    PersonaCapability.MODEL_APPROVAL: PersonaCapability.MODEL_REGISTRY
+}
 
 # Resource types of this account and region that each capability creates and manages.
 _CAPABILITY_RESOURCES: Mapping[PersonaCapability, Sequence[str]] = {
@@ -107,6 +117,17 @@ _CAPABILITY_ACTIONS: Mapping[PersonaCapability, Sequence[str]] = {
         "sagemaker:AddTags",
     ),
 }
+
+# The tags that mark a training job, pipeline or rule as a notebook job's: Studio's scheduler puts the first
+# on everything it creates (run now: a training job; a schedule: a pipeline and an EventBridge rule), the
+# SDK's NotebookJobStep (the platform's scheduled notebooks) the second on the training job.
+SCHEDULER_TAG = "sagemaker:is-scheduling-notebook-job"
+NOTEBOOK_JOB_TAGS: Mapping[str, str] = {
+    SCHEDULER_TAG: "true",
+    "sagemaker:notebook-job-origin": "PIPELINE_STEP",
+}
+# Where the scheduler downloads the headless execution driver for images that lack it (AWS's buckets).
+HEADLESS_DRIVER_BUCKETS = "sagemakerheadlessexecution-*"
 
 # List and search calls have no resource-level permissions in IAM: they take "*".
 _LIST_ACTIONS = (
@@ -264,6 +285,8 @@ class PersonaExecutionRole(Construct):
             self._allow_jobs(data_key, network, job_instance_types)
         if PersonaCapability.ENDPOINTS in self.capabilities:
             self._allow_endpoints(data_key, network, job_instance_types)
+        if PersonaCapability.NOTEBOOK_JOBS in self.capabilities:
+            self._allow_notebook_jobs(data_key, network, job_instance_types)
         if PersonaCapability.IMAGE_BUILDS in self.capabilities:
             if image_build_access is None:
                 raise ValueError(
@@ -279,7 +302,7 @@ class PersonaExecutionRole(Construct):
                 [self._arn("sagemaker", kind, "*") for kind in _CAPABILITY_RESOURCES[capability]],
                 wildcard_reason=f"The '{capability.value}' capability manages resources whose names users "
                 "choose at run time; the grant is limited to that resource type in this account and region.",
-                policy=self._policy(capability.name.title().replace("_", "")),
+                policy=self._policy(_POLICY_OF.get(capability, capability).name.title().replace("_", "")),
             )
         if PersonaCapability.EXPERIMENTS in self.capabilities and mlflow_tracking_server_arn is not None:
             # The environment's MLflow tracking server: log runs, browse the MLflow UI.
@@ -300,7 +323,9 @@ class PersonaExecutionRole(Construct):
                     "Action groups written by CDK's grant_put, on the MLflow artifact store and its key "
                     "only.",
                 )
-        if {PersonaCapability.ENDPOINTS, PersonaCapability.JOBS} & set(self.capabilities):
+        if {PersonaCapability.ENDPOINTS, PersonaCapability.JOBS, PersonaCapability.NOTEBOOK_JOBS} & set(
+            self.capabilities
+        ):
             # Jobs and models run as this same role, and only SageMaker may receive it.
             self._allow(
                 "PassOwnRoleToSageMaker",
@@ -412,6 +437,121 @@ class PersonaExecutionRole(Construct):
                 **encrypted,
             },
             wildcard_reason=job_reason,
+            policy=policy,
+        )
+
+    def _allow_notebook_jobs(
+        self, data_key: kms.IKey, network: JobNetwork, instance_types: Sequence[str]
+    ) -> None:
+        """What Studio's notebook-job scheduler calls with the user's role: run now creates a training job;
+        a schedule creates a pipeline (whose run creates the training job as this same role) and an
+        EventBridge rule that starts it, assuming this role. Each is allowed only with a notebook-job tag,
+        so the capability reaches neither other training jobs nor the platform's pipelines and rules; the
+        training job under the `jobs` guardrails (the domain's network, the persona's instance types, the
+        data key, network isolation where the persona requires it).
+
+        A managed policy of its own (beside `Jobs` it would pass IAM's 6,144 characters).
+        """
+        policy = self._policy("NotebookJobs")
+        encrypted = encrypted_with(data_key.key_arn, output=True)
+        reason = (
+            "Studio's scheduler names notebook jobs, their pipelines and rules at run time; each grant needs "
+            "a notebook-job tag, and job creation the domain's network, the persona's instance types and the "
+            "data key."
+        )
+        guardrails = {**network.conditions(instance_types=instance_types), **encrypted, **self._isolated()}
+        for index, (tag, value) in enumerate(NOTEBOOK_JOB_TAGS.items()):
+            tagged = {"StringEquals": {f"aws:RequestTag/{tag}": value}}
+            self._allow(
+                f"CreateNotebookJobs{index}",
+                ["sagemaker:CreateTrainingJob"],
+                [self._arn("sagemaker", "training-job", "*")],
+                conditions={**guardrails, **tagged},
+                wildcard_reason=reason,
+                policy=policy,
+            )
+            self._allow(
+                f"TagNotebookJobs{index}",
+                ["sagemaker:AddTags"],
+                [self._arn("sagemaker", "training-job", "*"), self._arn("sagemaker", "pipeline", "*")],
+                conditions=tagged,
+                wildcard_reason=reason,
+                policy=policy,
+            )
+        self._allow(
+            "FollowNotebookJobs",
+            [
+                "sagemaker:DescribeTrainingJob",
+                "sagemaker:StopTrainingJob",
+                "sagemaker:DescribePipeline",
+                "sagemaker:UpdatePipeline",
+                "sagemaker:DeletePipeline",
+                "sagemaker:StartPipelineExecution",
+            ],
+            [self._arn("sagemaker", "training-job", "*"), self._arn("sagemaker", "pipeline", "*")],
+            conditions={"StringEquals": {f"aws:ResourceTag/{SCHEDULER_TAG}": "true"}},
+            wildcard_reason=reason,
+            policy=policy,
+        )
+        # The pipeline runs as the role it names, which may only be this one (PassOwnRoleToSageMaker): its
+        # steps get no more than the persona has.
+        self._allow(
+            "CreateNotebookJobPipelines",
+            ["sagemaker:CreatePipeline"],
+            [self._arn("sagemaker", "pipeline", "*")],
+            conditions={"StringEquals": {f"aws:RequestTag/{SCHEDULER_TAG}": "true"}},
+            wildcard_reason=reason,
+            policy=policy,
+        )
+        rules = [self._arn("events", "rule", "*")]
+        self._allow(
+            "CreateNotebookJobSchedules",
+            ["events:PutRule", "events:TagResource"],
+            rules,
+            conditions={"StringEquals": {f"aws:RequestTag/{SCHEDULER_TAG}": "true"}},
+            wildcard_reason=reason,
+            policy=policy,
+        )
+        self._allow(
+            "ManageNotebookJobSchedules",
+            [
+                "events:DescribeRule",
+                "events:DeleteRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+                "events:EnableRule",
+                "events:DisableRule",
+            ],
+            rules,
+            conditions={"StringEquals": {f"aws:ResourceTag/{SCHEDULER_TAG}": "true"}},
+            wildcard_reason=reason,
+            policy=policy,
+        )
+        # The schedule's rule starts the pipeline as this role.
+        self._allow(
+            "PassOwnRoleToSchedules",
+            ["iam:PassRole"],
+            [self.role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
+            policy=policy,
+        )
+        self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                conditions={"StringEquals": {"aws:SourceAccount": self._stack.account}},
+            )
+        )
+        partition = self._stack.partition
+        self._allow(
+            "ReadHeadlessDriver",
+            ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
+            [
+                f"arn:{partition}:s3:::{HEADLESS_DRIVER_BUCKETS}",
+                f"arn:{partition}:s3:::{HEADLESS_DRIVER_BUCKETS}/*",
+            ],
+            wildcard_reason="AWS publishes the notebook scheduler's headless execution driver in per-region "
+            "buckets named sagemakerheadlessexecution-<region>; read-only.",
             policy=policy,
         )
 

@@ -36,6 +36,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -375,6 +376,7 @@ class _StagedNotebookJobStep(NotebookJobStep):
 
     _staged_input_uri: str
     _staged_notebook_name: str
+    _staged_files: StagedNotebookFiles | None = None
 
     def _upload_job_files(
         self, s3_base_uri: object, paths_to_upload: object, kms_key: object, sagemaker_session: object
@@ -388,7 +390,58 @@ class _StagedNotebookJobStep(NotebookJobStep):
         (channel,) = request["InputDataConfig"]
         channel["DataSource"]["S3DataSource"]["S3Uri"] = self._staged_input_uri
         request["Environment"]["SM_INPUT_NOTEBOOK_NAME"] = self._staged_notebook_name
+        files = self._staged_files
+        if files is not None:
+            # Two more channels, the folder's archive and the script that unpacks it next to the notebook;
+            # the scheduler sources SM_INIT_SCRIPT from the notebook's folder, so the path goes up to the
+            # script's channel (every channel is a folder under /opt/ml/input/data/).
+            for channel_name, uri in (
+                (files.archive_channel, files.archive_uri),
+                (files.script_channel, files.script_uri),
+            ):
+                request["InputDataConfig"].append(
+                    {
+                        "ChannelName": channel_name,
+                        "DataSource": {
+                            "S3DataSource": {
+                                "S3DataType": "S3Prefix",
+                                "S3Uri": uri,
+                                "S3DataDistributionType": "FullyReplicated",
+                            }
+                        },
+                    }
+                )
+            request["Environment"]["SM_INIT_SCRIPT"] = f"../{files.script_channel}/{files.script_name}"
+            request["Environment"][files.archive_variable] = (
+                f"../{files.archive_channel}/{files.archive_name}"
+            )
         return request
+
+
+@dataclass(frozen=True)
+class StagedNotebookFiles:
+    """The files next to a notebook, staged as two objects: the folder's archive (a zip) and the script that
+    unpacks it into the notebook's folder in the job (`SM_INIT_SCRIPT`), each an s3:// URI ending in the
+    object's file name, each delivered by a channel of its own."""
+
+    archive_uri: str
+    script_uri: str
+    archive_channel: str = "notebook_files"
+    script_channel: str = "notebook_files_init"
+    archive_variable: str = "PLATFORM_NOTEBOOK_FILES_ARCHIVE"
+
+    def __post_init__(self) -> None:
+        for uri, suffix in ((self.archive_uri, ".zip"), (self.script_uri, ".sh")):
+            if not uri.startswith("s3://") or not uri.endswith(suffix):
+                raise ValueError(f"{uri!r} is not the s3:// URI of a {suffix} object")
+
+    @property
+    def archive_name(self) -> str:
+        return self.archive_uri.rsplit("/", 1)[-1]
+
+    @property
+    def script_name(self) -> str:
+        return self.script_uri.rsplit("/", 1)[-1]
 
 
 def staged_notebook_job_step(
@@ -412,6 +465,7 @@ def staged_notebook_job_step(
     security_group_ids: Sequence[str],
     display_name: str | None = None,
     description: str | None = None,
+    staged_files: StagedNotebookFiles | None = None,
 ) -> NotebookJobStep:
     """A notebook job step whose notebook is the object `staged_input_uri` (an s3:// URI ending in the
     object's file name, which becomes the notebook's name in the job). `local_notebook` is the same
@@ -449,4 +503,5 @@ def staged_notebook_job_step(
     )
     step._staged_input_uri = staged_input_uri
     step._staged_notebook_name = staged_name
+    step._staged_files = staged_files
     return step

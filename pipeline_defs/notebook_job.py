@@ -8,14 +8,19 @@ Notebook (Training: the notebook scheduler runs the notebook with its parameters
 
 Unlike the SDK's step, nothing is uploaded while the definition is rendered: the notebook is a
 content-hashed asset the stack ships (`NotebookJobSpec.staged_notebook_uri`, `s3://<assets>/<sha256>.ipynb`),
-the job's one input channel is that object, and the scheduler finds the notebook under the asset's file
+the job's input channel is that object, and the scheduler finds the notebook under the asset's file
 name. So two renders are byte-identical and need no network.
+
+The other files of the notebook's folder (the SDK's `additional_dependencies`, which it uploads into the
+notebook's input folder) ship as the folder's content-hashed zip asset in a channel of its own, with
+`UNPACK_SCRIPT` (an asset too) in another; the scheduler sources it as the init script in the notebook's
+folder before papermill runs, and it unpacks the zip there. No copy at deploy time.
 
 - Parameters: each configured parameter is a pipeline parameter (its configured value the default), passed
   to the notebook as papermill parameters (the job's hyperparameters); a run may override any of them.
 - Output: the executed notebook, with its outputs, in the training job's output archive under
-  `s3://<bucket>/notebook-jobs/<pipeline>/<execution id>/Notebook/<job name>/output/`, encrypted with the
-  context's key.
+  `s3://<bucket>/<output prefix>/<pipeline>/<execution id>/Notebook/<job name>/output/`, encrypted with the
+  context's key (the prefix `notebook-jobs`, or a persona's `<scratch prefix>/notebook-jobs`).
 - Network and keys from the context like every job: the VPC's subnets and security group, the data key
   on the volume and the output, traffic between containers encrypted.
 - Tags: the SDK's notebook-job tags (`sagemaker:name`, `sagemaker:notebook-name`,
@@ -45,6 +50,8 @@ OUTPUT_PREFIX: Final = "notebook-jobs"
 DOMAIN_TAG: Final = "sagemaker:domain-arn"
 USER_PROFILE_TAG: Final = "sagemaker:user-profile-name"
 DATA_BUCKET_VARIABLE: Final = "PLATFORM_DATA_BUCKET"
+# Sourced in the job before the notebook runs: unpacks the files shipped next to the notebook.
+UNPACK_SCRIPT: Final = Path(__file__).resolve().parent / "notebook_files" / "unpack.sh"
 ARTIFACT_BUCKET_VARIABLE: Final = "PLATFORM_ARTIFACT_BUCKET"
 
 
@@ -67,6 +74,12 @@ class NotebookJobSpec:
     studio_domain_arn: str | None = None
     studio_user_profile: str | None = None
     description: str | None = None
+    # Under the artifact bucket: where the job writes (a persona's role writes only its scratch prefix).
+    output_prefix: str = OUTPUT_PREFIX
+    # The files next to the notebook (its folder's zip asset, s3://<assets>/<sha256>.zip) and the script
+    # that unpacks them next to it in the job (UNPACK_SCRIPT's asset); None: the folder is the notebook.
+    staged_files_uri: str | None = None
+    staged_unpack_script_uri: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(sorted(self.parameters.items()))))
@@ -74,6 +87,8 @@ class NotebookJobSpec:
             raise ValueError("studio_user_profile needs studio_domain_arn: a user profile is in a domain")
         if not self.notebook.is_file():
             raise ValueError(f"notebook {self.notebook} is not a file")
+        if (self.staged_files_uri is None) != (self.staged_unpack_script_uri is None):
+            raise ValueError("staged_files_uri and staged_unpack_script_uri go together")
 
     def cache_key(self) -> tuple[object, ...]:
         return (
@@ -88,6 +103,9 @@ class NotebookJobSpec:
             self.studio_domain_arn,
             self.studio_user_profile,
             self.description,
+            self.output_prefix,
+            self.staged_files_uri,
+            self.staged_unpack_script_uri,
         )
 
     def __hash__(self) -> int:
@@ -124,7 +142,7 @@ def _build(*, context: RenderContext, name: str, spec: NotebookJobSpec) -> _sdk.
         image_uri=spec.image_uri,
         kernel_name=spec.kernel_name,
         role=context.role_arn,
-        s3_root_uri=f"s3://{context.bucket}/{OUTPUT_PREFIX}",
+        s3_root_uri=f"s3://{context.bucket}/{spec.output_prefix.strip('/')}",
         instance_type=spec.instance_type,
         volume_size_gb=spec.volume_size_gb,
         max_runtime_seconds=spec.max_runtime_seconds,
@@ -137,6 +155,11 @@ def _build(*, context: RenderContext, name: str, spec: NotebookJobSpec) -> _sdk.
         kms_key_id=context.kms_key_id,
         subnet_ids=context.subnet_ids,
         security_group_ids=context.security_group_ids,
+        staged_files=_sdk.StagedNotebookFiles(
+            archive_uri=spec.staged_files_uri, script_uri=spec.staged_unpack_script_uri
+        )
+        if spec.staged_files_uri is not None and spec.staged_unpack_script_uri is not None
+        else None,
     )
     return _sdk.new_pipeline(name=name, parameters=parameters, steps=[step], session=session)
 

@@ -7,11 +7,13 @@ Each environment is one YAML file in `config/`; `loader.load_platform` turns eve
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import ipaddress
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -163,7 +165,14 @@ EnvironmentName = Annotated[
 ]
 StudioAppType = Literal["JupyterLab", "CodeEditor"]
 PersonaCapabilityName = Literal[
-    "jobs", "experiments", "pipelines", "model_registry", "model_approval", "endpoints", "image_builds"
+    "jobs",
+    "experiments",
+    "pipelines",
+    "model_registry",
+    "model_approval",
+    "endpoints",
+    "image_builds",
+    "notebook_jobs",
 ]
 
 
@@ -305,7 +314,7 @@ class PersonaConfig(FrozenModel):
 
     @model_validator(mode="after")
     def _jobs_need_instance_types(self) -> PersonaConfig:
-        for capability in ("jobs", "endpoints"):
+        for capability in ("jobs", "endpoints", "notebook_jobs"):
             if capability in self.capabilities and not self.job_instance_types:
                 raise ValueError(
                     f"the '{capability}' capability needs job_instance_types: the instance types its jobs "
@@ -317,6 +326,12 @@ class PersonaConfig(FrozenModel):
             raise ValueError(
                 "network_isolation applies to jobs and models: give the persona the 'jobs' or 'endpoints' "
                 "capability, or remove network_isolation"
+            )
+        if self.network_isolation and "notebook_jobs" in self.capabilities:
+            raise ValueError(
+                "the 'notebook_jobs' capability cannot go with network_isolation: Studio's notebook jobs run "
+                "their kernel with network access (to read data and call AWS) and do not ask for isolation; "
+                "remove one of the two"
             )
         return self
 
@@ -1107,6 +1122,8 @@ TRAINING_INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+")
 # Papermill injects parameters as Python assignments; SageMaker pipeline parameter names allow the same.
 NOTEBOOK_PARAMETER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 KERNEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# What in a notebook's folder stays behind (glob patterns on names): hidden files, Python and Jupyter caches.
+NOTEBOOK_FOLDER_EXCLUDED = (".*", "__pycache__", ".ipynb_checkpoints")
 
 
 class NotebookImageConfig(FrozenModel):
@@ -1149,6 +1166,15 @@ class NotebookStudioViewConfig(FrozenModel):
     )
 
 
+class NotebookJobRoleConfig(FrozenModel):
+    """A Studio persona's execution role in one domain, for a notebook job that should run with what that
+    persona may do (its instance types, its scratch prefix for output) instead of the environment's
+    notebook job role."""
+
+    persona: StrictStr = Field(description="A persona of studio.personas used in `domain`")
+    domain: StrictStr = Field(description="A domain of studio.domains: persona roles are per domain")
+
+
 class NotebookJobConfig(FrozenModel):
     """A notebook from `notebooks/`, run with parameters as a SageMaker pipeline of one notebook job (a
     training job started by the notebook scheduler's entry point), on a schedule and on demand."""
@@ -1167,6 +1193,11 @@ class NotebookJobConfig(FrozenModel):
     volume_size_gb: StrictInt = Field(default=30, ge=1, le=512)
     studio_view: NotebookStudioViewConfig | None = Field(
         default=None, description="Tag the job so that Studio's notebook-jobs view lists it"
+    )
+    run_as: NotebookJobRoleConfig | None = Field(
+        default=None,
+        description="The role the pipeline and its job run as: None for the environment's notebook job role "
+        "(<env>-sagemaker-platform-notebook-jobs), or a persona's execution role in a domain",
     )
 
     @field_validator("name")
@@ -1220,6 +1251,33 @@ class NotebookJobConfig(FrozenModel):
     @property
     def notebook_path(self) -> Path:
         return NOTEBOOKS_DIR / self.notebook
+
+    @property
+    def notebook_files_excluded(self) -> tuple[str, ...]:
+        """Glob patterns (matched against each name, as CDK's asset exclusion does) of what in the notebook's
+        folder does not ship next to it: the notebook itself (its own asset), hidden files, caches."""
+        return (self.notebook_path.name, *NOTEBOOK_FOLDER_EXCLUDED)
+
+    @property
+    def notebook_files(self) -> tuple[Path, ...]:
+        """The files that ship next to the notebook, sorted: the rest of its folder when the notebook has a
+        folder of its own under notebooks/ (a notebook directly in notebooks/ ships alone)."""
+        folder = self.notebook_path.parent
+        if folder == NOTEBOOKS_DIR:
+            return ()
+        excluded = self.notebook_files_excluded
+        return tuple(
+            sorted(
+                path
+                for path in folder.rglob("*")
+                if path.is_file()
+                and not any(
+                    fnmatch.fnmatchcase(part, pattern)
+                    for part in path.relative_to(folder).parts
+                    for pattern in excluded
+                )
+            )
+        )
 
 
 # --- serving and monitoring ----------------------------------------------------------------------
@@ -1611,6 +1669,7 @@ class EnvironmentConfig(FrozenModel):
                     f"{path}.image.studio_image: '{image}' is not a repository with a studio_image under "
                     f"images.repositories; Studio images here: {', '.join(sorted(studio_images)) or 'none'}"
                 )
+            problems.extend(self._notebook_job_role_problems(path, job, domains))
             view = job.studio_view
             if view is None:
                 continue
@@ -1629,6 +1688,59 @@ class EnvironmentConfig(FrozenModel):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _notebook_job_role_problems(
+        self, path: str, job: NotebookJobConfig, domains: Mapping[str, DomainConfig]
+    ) -> list[str]:
+        """A persona role must exist where named and be allowed to start the job SageMaker starts for it."""
+        run_as = job.run_as
+        if run_as is None:
+            return []
+        path = f"{path}.run_as"
+        personas = self.studio.personas if self.studio is not None else {}
+        if run_as.domain not in domains:
+            return [
+                f"{path}.domain: '{run_as.domain}' is not a domain of studio.domains; domains: "
+                f"{', '.join(sorted(domains)) or 'none'}"
+            ]
+        domain = domains[run_as.domain]
+        used = sorted(
+            {domain.default_persona, domain.shared_space_persona or domain.default_persona}
+            | {user.persona for user in domain.users}
+        )
+        if run_as.persona not in used:
+            return [
+                f"{path}.persona: '{run_as.persona}' has no execution role in domain '{run_as.domain}' (a "
+                f"domain has roles for the personas its users, default and shared spaces use: "
+                f"{', '.join(used)}); name one of those, or give a user of the domain that persona"
+            ]
+        persona = personas[run_as.persona]
+        problems: list[str] = []
+        if not {"jobs", "notebook_jobs"} & set(persona.capabilities):
+            problems.append(
+                f"{path}.persona: persona '{run_as.persona}' may not start training jobs, and a notebook job "
+                "is one; give it the 'notebook_jobs' (or 'jobs') capability under studio.personas, or remove "
+                "run_as to use the environment's notebook job role"
+            )
+        elif job.instance_type not in persona.job_instance_types:
+            problems.append(
+                f"{path}.persona: instance_type '{job.instance_type}' is not one of persona "
+                f"'{run_as.persona}''s job_instance_types ({', '.join(persona.job_instance_types)}); use one "
+                "of those, or add it to the persona"
+            )
+        if persona.network_isolation:
+            problems.append(
+                f"{path}.persona: persona '{run_as.persona}' requires network isolation, and a notebook job "
+                "runs its kernel with network access (to read data and call AWS); run it as another persona "
+                "or remove run_as"
+            )
+        view = job.studio_view
+        if view is not None and view.domain != run_as.domain:
+            problems.append(
+                f"{path}.domain: '{run_as.domain}' differs from studio_view.domain '{view.domain}'; a "
+                "persona role may not tag a job for another domain (domain isolation): use the same domain"
+            )
+        return problems
 
     @field_validator("trusted_environments", "serves_environments")
     @classmethod

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
@@ -20,7 +22,7 @@ from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
 from constructs_lib.pipeline_role import PipelineRole
 from constructs_lib.sagemaker_pipeline import SageMakerPipeline
 from pipeline_defs import RenderContext
-from pipeline_defs.notebook_job import NotebookJobSpec, render
+from pipeline_defs.notebook_job import OUTPUT_PREFIX, UNPACK_SCRIPT, NotebookJobSpec, render
 from platform_config.models import NotebookJobConfig
 from platform_config.sagemaker_images import sagemaker_distribution_image_uri
 
@@ -30,6 +32,17 @@ CODE_BUCKET_PLACEHOLDER = "__NOTEBOOK_ASSETS_BUCKET__"
 KEY_PLACEHOLDER = "arn:aws:kms:__REGION__:000000000000:key/__NOTEBOOK_DATA_KEY__"
 SECURITY_GROUP_PLACEHOLDER = "sg-__NOTEBOOK_JOB_SECURITY_GROUP__"
 PLACEHOLDER_MARKERS = ("__NOTEBOOK_", "__REGION__", "__STUDIO_DOMAIN_")
+
+
+@dataclass(frozen=True)
+class PersonaJobRole:
+    """A Studio persona's execution role in one domain, as a notebook job run as it needs it: the role, the
+    domain's security group (the persona's jobs must use it) and the persona's scratch prefix (the only
+    part of the artifact bucket it writes)."""
+
+    role: iam.IRole
+    security_group_id: str
+    scratch_prefix: str
 
 
 def _subnet_placeholder(index: int) -> str:
@@ -46,7 +59,12 @@ class NotebookJobsStack(Stack):
     notebook job role in the platform's subnets and a security group of its own, volume and output under
     the data key, the executed notebook written to the artifact bucket. Scheduled by EventBridge where
     configured; failed executions published like the platform pipelines'. Replaceable. Exposes `pipelines`
-    by name and `role`.
+    by name, `role` and `job_roles` (the role each job runs as, by name).
+
+    A job with `run_as` runs as that persona's execution role (`persona_roles`, by (domain, persona))
+    instead: in the domain's security group, its output under the persona's scratch prefix, and with a
+    managed policy of this stack that lets the role read the job's notebook asset (nothing else is added
+    to the persona: the job may do what the persona may).
 
     `studio_domain_arns` maps a Studio domain's name to its ARN (a token of its Studio stack) for the jobs
     that Studio's notebook-jobs view should list.
@@ -67,6 +85,7 @@ class NotebookJobsStack(Stack):
         studio_image_uris: Mapping[str, str],
         studio_domain_arns: Mapping[str, str],
         removal_policy: RemovalPolicy,
+        persona_roles: Mapping[tuple[str, str], PersonaJobRole] | None = None,
         cleanup_logs_key: kms.IKey | None = None,
         **kwargs: Any,
     ) -> None:
@@ -98,10 +117,9 @@ class NotebookJobsStack(Stack):
             data_key_arn=data_key.key_arn,
         )
         self.role = role.role
+        self.job_roles: dict[str, iam.IRole] = {}
         tokens = {
-            ROLE_PLACEHOLDER: role.role.role_arn,
             KEY_PLACEHOLDER: data_key.key_arn,
-            SECURITY_GROUP_PLACEHOLDER: security_group.security_group_id,
             **{_subnet_placeholder(index): subnet.subnet_id for index, subnet in enumerate(subnets)},
             **{_domain_placeholder(domain): arn for domain, arn in studio_domain_arns.items()},
         }
@@ -117,10 +135,33 @@ class NotebookJobsStack(Stack):
         )
         self.pipelines: dict[str, SageMakerPipeline] = {}
         for job in notebook_jobs:
-            asset = s3_assets.Asset(self, f"{job.name}-notebook", path=str(job.notebook_path))
-            # This one object of the assets bucket, not the bucket.
-            role.grant_code_read(asset.bucket, asset.s3_object_key)
+            asset, files = self._ship(job)
+            inputs = [asset, *(files or ())]
+            if job.run_as is None:
+                job_role: iam.IRole = role.role
+                # This job's objects of the assets bucket, not the bucket, in the role's code policies.
+                for staged in inputs:
+                    role.grant_code_read(staged.bucket, staged.s3_object_key)
+                role_policies = role.policies
+                security_group_id = security_group.security_group_id
+                output_prefix = OUTPUT_PREFIX
+            else:
+                persona = (persona_roles or {}).get((job.run_as.domain, job.run_as.persona))
+                if persona is None:
+                    raise ValueError(
+                        f"notebook job {job.name} runs as persona {job.run_as.persona} of domain "
+                        f"{job.run_as.domain}, but persona_roles has no such role"
+                    )
+                job_role = persona.role
+                persona_policy = iam.ManagedPolicy(self, f"{job.name}-PersonaAccess", roles=[persona.role])
+                _grant_persona_reads(persona_policy, inputs)
+                role_policies = [persona_policy]
+                security_group_id = persona.security_group_id
+                output_prefix = f"{persona.scratch_prefix}/{OUTPUT_PREFIX}"
             tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
+            tokens[ROLE_PLACEHOLDER] = job_role.role_arn
+            tokens[SECURITY_GROUP_PLACEHOLDER] = security_group_id
+            self.job_roles[job.name] = job_role
             view = job.studio_view
             spec = NotebookJobSpec(
                 notebook=job.notebook_path,
@@ -134,6 +175,13 @@ class NotebookJobsStack(Stack):
                 studio_domain_arn=_domain_placeholder(view.domain) if view is not None else None,
                 studio_user_profile=view.user_profile if view is not None else None,
                 description=job.description or None,
+                output_prefix=output_prefix,
+                staged_files_uri=f"s3://{CODE_BUCKET_PLACEHOLDER}/{files[0].s3_object_key}"
+                if files
+                else None,
+                staged_unpack_script_uri=f"s3://{CODE_BUCKET_PLACEHOLDER}/{files[1].s3_object_key}"
+                if files
+                else None,
             )
             body = render(context=context, name=job.name, spec=spec)
             pipeline = SageMakerPipeline(
@@ -142,11 +190,11 @@ class NotebookJobsStack(Stack):
                 pipeline_name=job.name,
                 description=job.description,
                 definition_body=_splice(body, tokens, job.name),
-                role=role.role,
+                role=job_role,
                 max_parallel_steps=1,
             )
             # SageMaker checks the role's permissions when the pipeline is created: its policy first.
-            for policy in role.policies:
+            for policy in role_policies:
                 pipeline.node.add_dependency(policy)
             self.pipelines[job.name] = pipeline
             if job.schedule is not None:
@@ -171,11 +219,46 @@ class NotebookJobsStack(Stack):
             removal_policy=removal_policy,
         )
 
+    def _ship(self, job: NotebookJobConfig) -> tuple[s3_assets.Asset, tuple[s3_assets.Asset, ...] | None]:
+        """The notebook's asset; and the rest of its folder as a zip (a directory asset) with the script that
+        unpacks it next to the notebook in the job, where the folder has more: content-hashed like the
+        notebook, nothing copied at deploy."""
+        notebook = s3_assets.Asset(self, f"{job.name}-notebook", path=str(job.notebook_path))
+        if not job.notebook_files:
+            return notebook, None
+        files = s3_assets.Asset(
+            self,
+            f"{job.name}-files",
+            path=str(job.notebook_path.parent),
+            exclude=list(job.notebook_files_excluded),
+        )
+        unpack = s3_assets.Asset(self, f"{job.name}-unpack", path=str(UNPACK_SCRIPT))
+        return notebook, (files, unpack)
+
     def _image_uri(self, job: NotebookJobConfig, studio_image_uris: Mapping[str, str]) -> str:
         if job.image.sagemaker_distribution is not None:
             return sagemaker_distribution_image_uri(self.region, job.image.sagemaker_distribution)
         assert job.image.studio_image is not None  # one of the two, by the configuration's validation
         return studio_image_uris[job.image.studio_image]
+
+
+def _grant_persona_reads(policy: iam.ManagedPolicy, inputs: Sequence[s3_assets.Asset]) -> None:
+    """Let a persona's role read the job's input channels' objects (not the assets bucket)."""
+    # Exactly what SageMaker does for each channel with a persona's role: list the prefix (the object's key)
+    # and read the object; no action groups in a policy on a person's role.
+    policy.add_statements(
+        iam.PolicyStatement(
+            sid="ReadNotebook",
+            actions=["s3:GetObject"],
+            resources=[staged.bucket.arn_for_objects(staged.s3_object_key) for staged in inputs],
+        ),
+        iam.PolicyStatement(
+            sid="ListNotebook",
+            actions=["s3:ListBucket"],
+            resources=[inputs[0].bucket.bucket_arn],
+            conditions={"StringEquals": {"s3:prefix": [staged.s3_object_key for staged in inputs]}},
+        ),
+    )
 
 
 def _splice(body: str, tokens: Mapping[str, str], pipeline_name: str) -> str:

@@ -27,7 +27,7 @@ from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
-from stacks.notebook_jobs_stack import NotebookJobsStack
+from stacks.notebook_jobs_stack import NotebookJobsStack, PersonaJobRole
 from stacks.pipelines_stack import PipelinesStack
 from stacks.promotion_stack import PromotionStack
 from stacks.registry_stack import RegistryStack
@@ -256,6 +256,15 @@ class PlatformStage(cdk.Stage):
                 if repository.studio_image is not None
             },
             studio_domain_arns={name: stack.domain.domain_arn for name, stack in self.studio.items()},
+            persona_roles={
+                (run_as.domain, run_as.persona): PersonaJobRole(
+                    role=self.studio[run_as.domain].persona_roles[run_as.persona].role,
+                    security_group_id=self.studio[run_as.domain].security_group.security_group_id,
+                    scratch_prefix=self.studio[run_as.domain].persona_roles[run_as.persona].scratch_prefix,
+                )
+                for run_as in (job.run_as for job in environment.notebook_jobs)
+                if run_as is not None
+            },
             removal_policy=removal_policy,
             cleanup_logs_key=cleanup_logs_key,
             description=f"SageMaker platform {environment.name}: scheduled notebooks (notebook jobs)",

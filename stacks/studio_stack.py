@@ -49,9 +49,9 @@ class StudioStack(Stack):
     Stateful (space volumes, team file systems): the domain, profiles, spaces and file systems are retained
     and the stack termination-protected unless the environment is disposable. A disposable environment's
     stack also tears down what users started and what SageMaker leaves in the VPC when it is deleted
-    (constructs_lib/studio_teardown.py). Exposes `domain`, `persona_roles`, `file_systems`, `user_profiles`,
-    `spaces` and `teardown` (None when retained); outputs the domain id and URL, and for IAM domains the
-    sign-in policy.
+    (constructs_lib/studio_teardown.py). Exposes `domain`, `security_group` (the one persona jobs must use),
+    `persona_roles`, `file_systems`, `user_profiles`, `spaces` and `teardown` (None when retained); outputs
+    the domain id and URL, and for IAM domains the sign-in policy.
     """
 
     def __init__(
@@ -82,6 +82,7 @@ class StudioStack(Stack):
         security_group = StudioSecurityGroup(
             self, "SecurityGroup", vpc=vpc, vpc_cidr=vpc_cidr, description=f"Studio domain {domain.name}"
         ).security_group
+        self.security_group = security_group
 
         shared_space_persona = domain.shared_space_persona or domain.default_persona
         used_personas = sorted(

@@ -257,15 +257,26 @@ def test_grants_are_one_managed_policy_attached_to_the_role(studio_only: Role) -
 
 
 def test_each_capability_has_its_own_managed_policy_on_the_role(everything: Role) -> None:
-    # IAM caps each managed policy at 6,144 characters: one policy per capability keeps each small.
+    # IAM caps each managed policy at 6,144 characters: one policy per capability keeps each small. Model
+    # approval (one statement, always with the registry) shares the registry's: within ten per role.
     assert sorted(everything.policies) == sorted(
         [
             "Base",
             "DomainIsolation",
             "JobNetwork",
-            *(capability.name.title().replace("_", "") for capability in PersonaCapability),
+            *(
+                capability.name.title().replace("_", "")
+                for capability in PersonaCapability
+                if capability is not PersonaCapability.MODEL_APPROVAL
+            ),
         ]
     )
+    assert "ModelApprovalResources" in [
+        statement["Sid"]
+        for statement in everything.template.find_resources("AWS::IAM::ManagedPolicy")[
+            everything.policies["ModelRegistry"]
+        ]["Properties"]["PolicyDocument"]["Statement"]
+    ]
     policies = everything.template.find_resources("AWS::IAM::ManagedPolicy")
     assert len(policies) == len(everything.policies) <= 10  # the default quota of policies per role
     for policy in policies.values():
@@ -367,7 +378,9 @@ def test_network_isolation_is_required_where_the_persona_sets_it(isolated: Role,
     assert "Bool" not in isolated.statement("CreateTransformJobs")["Condition"]
 
 
-@pytest.mark.parametrize("role", ["everything", "registry_and_endpoints", "studio_only", "isolated"])
+@pytest.mark.parametrize(
+    "role", ["everything", "registry_and_endpoints", "studio_only", "isolated", "notebook_jobs_only"]
+)
 def test_every_condition_is_one_iam_evaluates(request: pytest.FixtureRequest, role: str) -> None:
     # Key listed for the action in the service authorization reference, operator of the key's type.
     persona: Role = request.getfixturevalue(role)
@@ -404,20 +417,97 @@ def test_job_network_interfaces_only_in_the_domains_subnets_and_group(everything
 
 
 @pytest.mark.parametrize("role", ["everything", "registry_and_endpoints"])
-def test_role_may_be_passed_only_as_itself_and_only_to_sagemaker(
+def test_role_may_be_passed_only_as_itself_to_sagemaker_and_to_notebook_job_schedules(
     request: pytest.FixtureRequest, role: str
 ) -> None:
     persona: Role = request.getfixturevalue(role)
     pass_role = [statement for statement in persona.statements if "iam:PassRole" in statement["Action"]]
-    assert pass_role == [
+    to_events = [
         {
-            "Sid": "PassOwnRoleToSageMaker",
+            # Notebook job schedules: the rule starts the pipeline as this role.
+            "Sid": "PassOwnRoleToSchedules",
             "Effect": "Allow",
             "Action": "iam:PassRole",
             "Resource": {"Fn::GetAtt": [persona.role, "Arn"]},
-            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
         }
     ]
+    assert sorted(pass_role, key=lambda statement: str(statement["Sid"])) == sorted(
+        [
+            {
+                "Sid": "PassOwnRoleToSageMaker",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": {"Fn::GetAtt": [persona.role, "Arn"]},
+                "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            },
+            *(to_events if role == "everything" else []),
+        ],
+        key=lambda statement: str(statement["Sid"]),
+    )
+
+
+@pytest.fixture(scope="module")
+def notebook_jobs_only(cdk_context: dict[str, Any]) -> Role:
+    return synthesized(cdk_context, [PersonaCapability.NOTEBOOK_JOBS])
+
+
+def test_notebook_jobs_are_tagged_training_jobs_under_the_jobs_guardrails(notebook_jobs_only: Role) -> None:
+    creating = [
+        statement
+        for statement in notebook_jobs_only.statements
+        if statement["Effect"] == "Allow" and "sagemaker:CreateTrainingJob" in statement["Action"]
+    ]
+    assert [statement["Sid"] for statement in creating] == ["CreateNotebookJobs0", "CreateNotebookJobs1"]
+    tags = set()
+    for statement in creating:
+        condition = statement["Condition"]
+        assert condition["ForAllValues:StringEquals"]["sagemaker:InstanceTypes"] == list(JOB_INSTANCE_TYPES)
+        assert sorted(condition["ForAllValues:StringEquals"]["sagemaker:VpcSubnets"]) == sorted(SUBNET_IDS)
+        assert condition["ForAllValues:StringEquals"]["sagemaker:VpcSecurityGroupIds"] == [SECURITY_GROUP_ID]
+        assert condition["Null"] == {"sagemaker:VpcSubnets": "false"}
+        assert set(condition["ArnEquals"]) == {"sagemaker:VolumeKmsKeyArn", "sagemaker:OutputKmsKeyArn"}
+        tags |= set(condition["StringEquals"].items())
+    assert tags == {
+        ("aws:RequestTag/sagemaker:is-scheduling-notebook-job", "true"),
+        ("aws:RequestTag/sagemaker:notebook-job-origin", "PIPELINE_STEP"),
+    }
+    # No other kind of job, and nothing untagged.
+    assert (
+        not {
+            "sagemaker:CreateProcessingJob",
+            "sagemaker:CreateTransformJob",
+            "sagemaker:CreateHyperParameterTuningJob",
+            "sagemaker:CreateModel",
+        }
+        & notebook_jobs_only.actions
+    )
+    for statement in notebook_jobs_only.statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and any(
+            action.startswith("events:") or action.endswith("Pipeline") for action in actions
+        ):
+            assert "sagemaker:is-scheduling-notebook-job" in str(statement["Condition"]), statement
+
+
+def test_notebook_job_schedules_assume_the_role_from_this_account_only(
+    notebook_jobs_only: Role, studio_only: Role
+) -> None:
+    def trusted(role: Role) -> list[Any]:
+        roles = role.template.find_resources("AWS::IAM::Role")
+        statements: list[Any] = roles[role.role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        return statements
+
+    events = [s for s in trusted(notebook_jobs_only) if "events.amazonaws.com" in str(s["Principal"])]
+    assert events == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+        }
+    ]
+    assert "events.amazonaws.com" not in str(trusted(studio_only))
 
 
 def test_endpoints_without_jobs_create_no_jobs(registry_and_endpoints: Role) -> None:

@@ -1,11 +1,12 @@
 """A configuration the tests write, unlike the sample in every name, for the IAM matrix.
 
 Four environments in their own accounts (one build environment with two Studio domains and three serving
-environments, one of them with an external id and an organization), personas with and without jobs,
-repositories, groups, pipelines and endpoints named differently from the sample (live serves a mixed-case
-group no pipeline builds), role paths, the platform's own permissions boundary in the build environment and
-an existing one in `live`, and a bootstrap qualifier of its own in `preprod`. The matrix must hold on it
-as it does on the sample: nothing in the evaluation may depend on the sample's names.
+environments, one of them with an external id and an organization), personas with and without jobs (one
+with notebook jobs only), repositories, groups, pipelines and endpoints named differently from the sample
+(live serves a mixed-case group no pipeline builds), role paths, the platform's own permissions boundary in
+the build environment and an existing one in `live`, a bootstrap qualifier of its own in `preprod`, and
+scheduled notebooks run as the notebook job role and as personas' roles. The matrix must hold on it as it
+does on the sample: nothing in the evaluation may depend on the sample's names.
 """
 
 from __future__ import annotations
@@ -101,6 +102,32 @@ def environments() -> dict[str, dict[str, Any]]:
                 "trigger": {"data_prefix": "landing/fraud/"},
             }
         ],
+        # One scheduled notebook as the environment's notebook job role, one as a persona's role.
+        "notebook_jobs": [
+            {
+                "name": "fraud-digest",
+                "notebook": "churn-report/churn-report.ipynb",
+                "image": {"sagemaker_distribution": "3.2.0"},
+                "instance_type": "ml.m5.xlarge",
+                "parameters": {"input_path": "landing/fraud/latest.csv"},
+            },
+            {
+                "name": "dana-weekly",
+                "notebook": "churn-report/churn-report.ipynb",
+                "image": {"sagemaker_distribution": "3.2.0"},
+                "instance_type": "ml.c5.2xlarge",
+                "schedule": "rate(7 days)",
+                "studio_view": {"domain": "vision", "user_profile": "dana"},
+                "run_as": {"persona": "researcher", "domain": "vision"},
+            },
+            {
+                "name": "hal-digest",
+                "notebook": "churn-report/churn-report.ipynb",
+                "image": {"sagemaker_distribution": "3.2.0"},
+                "studio_view": {"domain": "vision", "user_profile": "hal"},
+                "run_as": {"persona": "reporter", "domain": "vision"},
+            },
+        ],
         "studio": {
             "personas": {
                 "researcher": {
@@ -112,6 +139,12 @@ def environments() -> dict[str, dict[str, Any]]:
                 "viewer": {
                     "description": "Looks only.",
                     "capabilities": [],
+                    "app_instance_types": ["ml.t3.medium"],
+                },
+                "reporter": {
+                    "description": "Runs notebook jobs from Studio, and no other job.",
+                    "capabilities": ["notebook_jobs"],
+                    "job_instance_types": ["ml.m5.large"],
                     "app_instance_types": ["ml.t3.medium"],
                 },
                 "release-engineer": {
@@ -132,6 +165,7 @@ def environments() -> dict[str, dict[str, Any]]:
                         {"name": "dana", "persona": "researcher"},
                         {"name": "eli", "persona": "viewer"},
                         {"name": "fay", "persona": "release-engineer"},
+                        {"name": "hal", "persona": "reporter"},
                     ],
                     "spaces": [{"name": "dana-scratch", "sharing": "private", "owner": "dana"}],
                 },

@@ -289,3 +289,62 @@ def test_bad_specs_are_refused(changes: dict[str, Any], message: str) -> None:
 def test_a_pipeline_name_must_start_with_a_letter() -> None:
     with pytest.raises(ValueError, match="must start with a letter"):
         get_pipeline(context=_context(), name="2-report", spec=_spec())
+
+
+FILES = "s3://__CODE_BUCKET__/4567cdef.zip"
+UNPACK = "s3://__CODE_BUCKET__/89abef01.sh"
+
+
+def test_the_notebooks_files_come_in_two_channels_with_the_script_that_unpacks_them_next_to_it(
+    rendered: dict[str, Any],
+) -> None:
+    """The SDK uploads `additional_dependencies` into the notebook's input folder; ours are the folder's zip
+    and the unpack script, each a channel of its own, the script the scheduler's init script (sourced in
+    the notebook's folder, so its path climbs to the script's channel)."""
+    _render.cache_clear()
+    with blocked_network() as attempts:
+        spec = _spec(staged_files_uri=FILES, staged_unpack_script_uri=UNPACK)
+        first = render(context=_context(), name=NAME, spec=spec)
+        second = sdk.definition(get_pipeline(context=_context(), name=NAME, spec=spec))
+    assert attempts == []
+    assert first == second
+    arguments = _step(load(first))
+    channels = {
+        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]
+        for channel in arguments["InputDataConfig"]
+    }
+    assert list(channels) == [
+        "sagemaker_headless_execution_pipelinestep",
+        "notebook_files",
+        "notebook_files_init",
+    ]
+    assert channels["sagemaker_headless_execution_pipelinestep"]["S3Uri"] == STAGED
+    for name, uri in (("notebook_files", FILES), ("notebook_files_init", UNPACK)):
+        assert channels[name] == {
+            "S3DataType": "S3Prefix",
+            "S3Uri": uri,
+            "S3DataDistributionType": "FullyReplicated",
+        }
+    environment = arguments["Environment"]
+    assert environment["SM_INIT_SCRIPT"] == "../notebook_files_init/89abef01.sh"
+    assert environment["PLATFORM_NOTEBOOK_FILES_ARCHIVE"] == "../notebook_files/4567cdef.zip"
+    # Nothing else changes.
+    without = copy.deepcopy(arguments)
+    without["InputDataConfig"] = without["InputDataConfig"][:1]
+    del without["Environment"]["SM_INIT_SCRIPT"], without["Environment"]["PLATFORM_NOTEBOOK_FILES_ARCHIVE"]
+    assert json.dumps(without, sort_keys=True) == json.dumps(_step(rendered), sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"staged_files_uri": FILES}, "go together"),
+        ({"staged_unpack_script_uri": UNPACK}, "go together"),
+        ({"staged_files_uri": "s3://bucket/4567cdef.tar.gz", "staged_unpack_script_uri": UNPACK}, "a .zip"),
+        ({"staged_files_uri": FILES, "staged_unpack_script_uri": "unpack.sh"}, "a .sh"),
+    ],
+)
+def test_bad_staged_files_are_refused(changes: dict[str, Any], message: str) -> None:
+    _render.cache_clear()
+    with pytest.raises(ValueError, match=message):
+        render(context=_context(), name=NAME, spec=_spec(**changes))

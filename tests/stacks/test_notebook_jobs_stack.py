@@ -12,6 +12,7 @@ import pytest
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk.assertions import Template
 
+from pipeline_defs.notebook_job import UNPACK_SCRIPT
 from platform_config import PlatformConfig, naming
 from platform_config.models import NotebookJobConfig
 from platform_config.sagemaker_images import sagemaker_distribution_image_uri
@@ -83,13 +84,10 @@ def test_only_environments_with_notebook_jobs_have_the_stack(
 def test_the_notebook_ships_as_a_content_hashed_asset_the_job_reads(
     stack: NotebookJobsStack, arguments: dict[str, Any], job: NotebookJobConfig, synthesized: SynthesizedApp
 ) -> None:
-    assets = [
-        c for c in stack.node.find_all() if isinstance(c, s3_assets.Asset) and "/Cleanup/" not in c.node.path
-    ]
-    (asset,) = assets
+    asset = _assets(stack)[f"{job.name}-notebook"]
     key = stack.resolve(asset.s3_object_key)
     assert key.endswith(".ipynb")
-    (channel,) = arguments["InputDataConfig"]
+    channel, *_ = arguments["InputDataConfig"]
     assert channel["ChannelName"] == "sagemaker_headless_execution_pipelinestep"
     uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
     assert uri == f"s3://cdk-hnb659fds-assets-111111111111-eu-west-1/{key}"
@@ -100,6 +98,46 @@ def test_the_notebook_ships_as_a_content_hashed_asset_the_job_reads(
         hashlib.sha256(staged.read_bytes()).digest()
         == hashlib.sha256(job.notebook_path.read_bytes()).digest()
     )
+
+
+def _assets(stack: NotebookJobsStack) -> dict[str, s3_assets.Asset]:
+    return {
+        c.node.id: c
+        for c in stack.node.find_all()
+        if isinstance(c, s3_assets.Asset) and "/Cleanup/" not in c.node.path
+    }
+
+
+def test_the_notebooks_folder_ships_as_a_zip_asset_unpacked_next_to_it_by_the_init_script(
+    stack: NotebookJobsStack, arguments: dict[str, Any], job: NotebookJobConfig, template: Template
+) -> None:
+    assets = _assets(stack)
+    assert sorted(assets) == sorted(f"{job.name}-{what}" for what in ("notebook", "files", "unpack"))
+    files, unpack = assets[f"{job.name}-files"], assets[f"{job.name}-unpack"]
+    channels = {
+        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
+        for channel in arguments["InputDataConfig"]
+    }
+    bucket = "s3://cdk-hnb659fds-assets-111111111111-eu-west-1"
+    files_key, unpack_key = stack.resolve(files.s3_object_key), stack.resolve(unpack.s3_object_key)
+    assert files_key.endswith(".zip") and unpack_key.endswith(".sh")
+    assert channels["notebook_files"] == f"{bucket}/{files_key}"
+    assert channels["notebook_files_init"] == f"{bucket}/{unpack_key}"
+    assert arguments["Environment"]["SM_INIT_SCRIPT"] == f"../notebook_files_init/{unpack_key}"
+    assert arguments["Environment"]["PLATFORM_NOTEBOOK_FILES_ARCHIVE"] == f"../notebook_files/{files_key}"
+    # What CDK staged (and zips at publish) is exactly the folder's files the configuration names: the
+    # notebook itself, hidden files and caches stay out.
+    staged: Any = files.node.find_child("Stage")
+    folder = Path(staged.absolute_staged_path)
+    shipped = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+    assert shipped == sorted(p.relative_to(job.notebook_path.parent) for p in job.notebook_files)
+    assert shipped and job.notebook_path.name not in {p.name for p in shipped}
+    unpack_stage: Any = unpack.node.find_child("Stage")
+    assert Path(unpack_stage.absolute_staged_path).read_bytes() == UNPACK_SCRIPT.read_bytes()
+    # The job's role reads the three objects.
+    policy = json.dumps(template.find_resources("AWS::IAM::ManagedPolicy"))
+    for key in (stack.resolve(assets[f"{job.name}-notebook"].s3_object_key), files_key, unpack_key):
+        assert f"/{key}" in policy
 
 
 def test_run_by_the_notebook_scheduler_on_the_configured_image(

@@ -14,6 +14,7 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 from aws_cdk.aws_iam import CfnRole
 
+from constructs_lib.persona_execution_role import PersonaCapability
 from platform_config import PlatformConfig, naming
 from platform_config.models import DomainConfig
 from tests.conftest import CONFIG_DIR, SynthesizedApp, build_platform
@@ -395,6 +396,7 @@ def test_a_user_added_changes_only_its_domain_stack(
 
 def test_source_identity_is_on_and_every_execution_role_allows_it(synthesized: SynthesizedApp) -> None:
     # With ExecutionRoleIdentityConfig on, apps and jobs fail to start unless the trust allows it.
+    scheduling: set[str] = set()
     for stack in synthesized.stages["dev"].studio.values():
         template = Template.from_stack(stack)
         _, domain = _only(template, "AWS::SageMaker::Domain")
@@ -415,10 +417,30 @@ def test_source_identity_is_on_and_every_execution_role_allows_it(synthesized: S
             if logical_id not in teardown_roles
         }
         assert len(roles) == len(stack.persona_roles)
-        for role in roles.values():
-            (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        schedulers = {
+            stack.get_logical_id(persona.role.node.default_child)  # type: ignore[arg-type]
+            for persona in stack.persona_roles.values()
+            if PersonaCapability.NOTEBOOK_JOBS in persona.capabilities
+        }
+        for logical_id, role in roles.items():
+            statement, *others = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
             assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
             assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:SetSourceIdentity"]
+            # Notebook job schedules: EventBridge starts the pipeline as the role, from this account only.
+            assert others == (
+                [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Condition": {"StringEquals": {"aws:SourceAccount": stack.account}},
+                    }
+                ]
+                if logical_id in schedulers
+                else []
+            )
+        scheduling |= schedulers
+    assert scheduling, "the sample has a persona with the notebook_jobs capability"
 
 
 def test_iam_domains_get_a_sign_in_policy_limited_to_the_callers_own_profile(

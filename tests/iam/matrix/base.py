@@ -178,11 +178,10 @@ class MatrixBase:
         return naming.role_arn(environment, name)
 
     def pipeline_role(self, environment: EnvironmentConfig) -> str | None:
-        for _, _, properties in self.templates.resources("AWS::SageMaker::Pipeline"):
-            role: str = properties["RoleArn"]
-            if f":{environment.account_id}:" in role:
-                return role
-        return None
+        """The platform pipelines' role, where the environment deploys any (notebook jobs run as others)."""
+        if not environment.pipelines:
+            return None
+        return self.role(environment, naming.pipeline_role_name(environment.name))
 
     def _key_arn(self, environment: EnvironmentConfig, key: str) -> str:
         if key.startswith("arn:"):

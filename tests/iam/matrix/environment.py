@@ -572,6 +572,15 @@ def _step_call(
             if isinstance(value, list)
             else ([str(value)] if key in _LIST_KEYS else str(value))
         )
+    # The tags the request carries (the notebook-job tags a persona's capability is conditioned on).
+    tags = {
+        str(tag["Key"]): str(tag["Value"])
+        for tag in arguments.get("Tags", [])
+        if isinstance(tag.get("Key"), str) and isinstance(tag.get("Value"), str)
+    }
+    if tags:
+        context.update({f"aws:RequestTag/{key}": value for key, value in tags.items()})
+        context["aws:TagKeys"] = sorted(tags)
     return action, kind, name, context
 
 

@@ -20,6 +20,8 @@ from tests.iam.matrix.base import (
     unlisted,
 )
 
+# The tag Studio's notebook-job scheduler puts on the training jobs, pipelines and rules it creates.
+NOTEBOOK_JOB_TAG = "sagemaker:is-scheduling-notebook-job"
 # SageMaker's tag on the home EFS and NFS security groups it creates for a domain.
 SAGEMAKER_CREATED_TAG = "aws:ResourceTag/ManagedByAmazonSageMakerResource"
 
@@ -231,6 +233,7 @@ class StudioRequests(MatrixBase):
             yield from self._endpoint_requests(
                 domain, persona, allowed="endpoints" in capabilities, request=request, data_key=data_key
             )
+            yield from self._notebook_job_requests(domain, persona, request=request, data_key=data_key)
             yield from self._registry_requests(environment, capabilities, request)
             yield from self._experiment_requests(environment, capabilities, request)
             # Scheduled notebooks are pipelines too: the `pipelines` capability runs them on demand.
@@ -251,13 +254,12 @@ class StudioRequests(MatrixBase):
                         self._arn(environment, "ecr", f"repository/{repository.name}"),
                         allowed=False,
                     )
+            passes = bool({"jobs", "endpoints", "notebook_jobs"} & capabilities)
             yield request(
-                "passes its own role to SageMaker"
-                if {"jobs", "endpoints"} & capabilities
-                else "cannot pass its own role",
+                "passes its own role to SageMaker" if passes else "cannot pass its own role",
                 "iam:PassRole",
                 role,
-                allowed=bool({"jobs", "endpoints"} & capabilities),
+                allowed=passes,
                 context={"iam:PassedToService": SAGEMAKER},
             )
             yield request(
@@ -277,14 +279,7 @@ class StudioRequests(MatrixBase):
         instance_types = persona.job_instance_types or ("ml.m5.large",)
         studio_key = self.key(environment, "studio")
         isolated = "true" if persona.network_isolation else "false"
-        compliant: dict[str, ContextValue] = {
-            "sagemaker:VpcSubnets": [domain.subnet_ids[0]],
-            "sagemaker:VpcSecurityGroupIds": list(domain.security_group_ids),
-            "sagemaker:InstanceTypes": [instance_types[0]],
-            "sagemaker:VolumeKmsKeyArn": data_key,
-            "sagemaker:OutputKmsKeyArn": data_key,
-            "sagemaker:NetworkIsolation": isolated,
-        }
+        compliant = _compliant_job(domain, instance_types[0], data_key, isolated=isolated)
         broken: dict[str, dict[str, ContextValue | None]] = {
             "in a subnet outside the domain": {
                 "sagemaker:VpcSubnets": [domain.subnet_ids[0], FOREIGN_SUBNET]
@@ -337,6 +332,125 @@ class StudioRequests(MatrixBase):
                 allowed=False,
                 context=changed(transform, change),
             )
+
+    def _notebook_job_requests(
+        self, domain: Domain, persona: PersonaConfig, *, request: Asker, data_key: str
+    ) -> Iterator[Request]:
+        """What Studio's notebook-job scheduler asks with the user's role: run now (a training job tagged as a
+        notebook job's, under the jobs guardrails), and schedules (a tagged pipeline and EventBridge rule,
+        the rule passed the same role). Only tagged resources: never the platform's pipelines or rules."""
+        environment = domain.environment
+        capabilities = set(persona.capabilities)
+        notebooks = "notebook_jobs" in capabilities
+        # The jobs capability creates any compliant training job, tagged or not (unless it must be isolated).
+        any_job = "jobs" in capabilities and not persona.network_isolation
+        instance_types = persona.job_instance_types or ("ml.m5.large",)
+        tagged: dict[str, ContextValue] = {
+            f"aws:RequestTag/{NOTEBOOK_JOB_TAG}": "true",
+            "aws:TagKeys": [NOTEBOOK_JOB_TAG],
+        }
+        compliant = {**_compliant_job(domain, instance_types[0], data_key, isolated="false"), **tagged}
+        job = self._arn(environment, "sagemaker", "training-job/a-notebook-job")
+        verb = "runs" if notebooks or any_job else "cannot run"
+        yield request(
+            f"{verb} a notebook job now",
+            "sagemaker:CreateTrainingJob",
+            job,
+            allowed=notebooks or any_job,
+            context=changed(compliant),
+        )
+        broken: dict[str, dict[str, ContextValue | None]] = {
+            "in a subnet outside the domain": {"sagemaker:VpcSubnets": [FOREIGN_SUBNET]},
+            "with another security group": {"sagemaker:VpcSecurityGroupIds": [FOREIGN_SECURITY_GROUP]},
+            "outside any VPC": {"sagemaker:VpcSubnets": None, "sagemaker:VpcSecurityGroupIds": None},
+            "on an instance type the persona does not have": {
+                "sagemaker:InstanceTypes": [unlisted(instance_types)]
+            },
+            "with volumes under another key": {"sagemaker:VolumeKmsKeyArn": self.key(environment, "studio")},
+            "with unencrypted output": {"sagemaker:OutputKmsKeyArn": None},
+        }
+        for how, change in broken.items():
+            yield request(
+                f"cannot run a notebook job {how}",
+                "sagemaker:CreateTrainingJob",
+                job,
+                allowed=False,
+                context=changed(compliant, change),
+            )
+        removed: dict[str, ContextValue | None] = dict.fromkeys(tagged)
+        untagged = changed(compliant, removed)
+        yield request(
+            f"{'starts' if any_job else 'cannot start'} an untagged training job",
+            "sagemaker:CreateTrainingJob",
+            job,
+            allowed=any_job,
+            context=untagged,
+        )
+        # Schedules: a tagged pipeline (which runs as the role it names: only this one may be passed) and a
+        # tagged rule that starts it.
+        pipeline = self._arn(environment, "sagemaker", "pipeline/a-notebook-schedule")
+        on_tagged = {f"aws:ResourceTag/{NOTEBOOK_JOB_TAG}": "true"}
+        for action, resource, context, allowed, what in (
+            ("sagemaker:CreatePipeline", pipeline, tagged, notebooks, "a notebook job pipeline"),
+            ("sagemaker:CreatePipeline", pipeline, {}, False, "an untagged pipeline"),
+            ("sagemaker:DeletePipeline", pipeline, on_tagged, notebooks, "a notebook job pipeline"),
+            (
+                "events:PutRule",
+                self._schedule_rule(environment),
+                tagged,
+                notebooks,
+                "a notebook job schedule",
+            ),
+            ("events:PutRule", self._schedule_rule(environment), {}, False, "an untagged rule"),
+            (
+                "events:PutTargets",
+                self._schedule_rule(environment),
+                on_tagged,
+                notebooks,
+                "a schedule's target",
+            ),
+        ):
+            verb = action.split(":")[1]
+            yield request(
+                f"{verb} {what}" if allowed else f"cannot {verb} {what}",
+                action,
+                resource,
+                allowed=allowed,
+                context=context,
+            )
+        starts = notebooks or "pipelines" in capabilities
+        yield request(
+            f"{'starts' if starts else 'cannot start'} a notebook job pipeline",
+            "sagemaker:StartPipelineExecution",
+            pipeline,
+            allowed=starts,
+            context=on_tagged,
+        )
+        for name in [p.name for p in environment.pipelines] + [j.name for j in environment.notebook_jobs]:
+            yield request(
+                f"cannot delete platform pipeline {name}",
+                "sagemaker:DeletePipeline",
+                self._arn(environment, "sagemaker", f"pipeline/{name.lower()}"),
+                allowed=False,
+            )
+        for stack, logical_id, _ in self.templates.resources("AWS::Events::Rule"):
+            if stack.environment == environment.name:
+                yield request(
+                    f"cannot retarget the platform's rule {logical_id}",
+                    "events:PutTargets",
+                    self.templates.get_att(logical_id, "Arn", stack),
+                    allowed=False,
+                )
+        yield request(
+            f"{'passes' if notebooks else 'cannot pass'} its own role to notebook job schedules",
+            "iam:PassRole",
+            request.principal if isinstance(request.principal, str) else request.principal.arn,
+            allowed=notebooks,
+            context={"iam:PassedToService": "events.amazonaws.com"},
+        )
+
+    def _schedule_rule(self, environment: EnvironmentConfig) -> str:
+        return self._arn(environment, "events", "rule/a-notebook-schedule")
 
     def _endpoint_requests(
         self, domain: Domain, persona: PersonaConfig, *, allowed: bool, request: Asker, data_key: str
@@ -528,3 +642,17 @@ class StudioRequests(MatrixBase):
                     expect_allowed=profile == user,
                     positive_control=profile == user,
                 )
+
+
+def _compliant_job(
+    domain: Domain, instance_type: str, data_key: str, *, isolated: str
+) -> dict[str, ContextValue]:
+    """A job request within a persona's guardrails: the domain's network, an instance type, the data key."""
+    return {
+        "sagemaker:VpcSubnets": [domain.subnet_ids[0]],
+        "sagemaker:VpcSecurityGroupIds": list(domain.security_group_ids),
+        "sagemaker:InstanceTypes": [instance_type],
+        "sagemaker:VolumeKmsKeyArn": data_key,
+        "sagemaker:OutputKmsKeyArn": data_key,
+        "sagemaker:NetworkIsolation": isolated,
+    }
