@@ -1044,6 +1044,16 @@ PipelineDefinitionName = Literal["model_build", "batch_inference"]
 PIPELINE_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,51}")
 ISO_DURATION_PATTERN = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
 SCHEDULE_PATTERN = re.compile(r"(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))")
+
+
+def _schedule_expression(value: str) -> str:
+    if not SCHEDULE_PATTERN.fullmatch(value):
+        raise ValueError(f"'{value}' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)")
+    return value
+
+
+# An EventBridge schedule, for pipelines and notebook jobs alike.
+ScheduleExpression = Annotated[StrictStr, AfterValidator(_schedule_expression)]
 S3_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,512}")
 
 
@@ -1053,20 +1063,15 @@ class PipelineTriggerConfig(FrozenModel):
     data_prefix: StrictStr | None = Field(
         default=None, description="A new object under this prefix of the data bucket starts a run with it"
     )
-    schedule: StrictStr | None = Field(default=None, description="rate(...) or cron(...) (EventBridge)")
+    schedule: ScheduleExpression | None = Field(
+        default=None, description="rate(...) or cron(...) (EventBridge)"
+    )
 
     @field_validator("data_prefix")
     @classmethod
     def _prefix(cls, value: str | None) -> str | None:
         if value is not None and (not S3_PREFIX_PATTERN.fullmatch(value) or value.startswith("/")):
             raise ValueError(f"'{value}' is not an S3 key prefix such as incoming/churn/")
-        return value
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str | None) -> str | None:
-        if value is not None and not SCHEDULE_PATTERN.fullmatch(value):
-            raise ValueError(f"'{value}' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)")
         return value
 
 
@@ -1188,7 +1193,9 @@ class NotebookJobConfig(FrozenModel):
         default_factory=dict,
         description="Papermill parameters (strings); each is also a pipeline parameter a run may override",
     )
-    schedule: StrictStr | None = Field(default=None, description="rate(...) or cron(...) (EventBridge)")
+    schedule: ScheduleExpression | None = Field(
+        default=None, description="rate(...) or cron(...) (EventBridge)"
+    )
     max_runtime_minutes: StrictInt = Field(default=120, ge=1, le=2 * 24 * 60)
     volume_size_gb: StrictInt = Field(default=30, ge=1, le=512)
     studio_view: NotebookStudioViewConfig | None = Field(
@@ -1239,13 +1246,6 @@ class NotebookJobConfig(FrozenModel):
                 f"parameter names {', '.join(bad)} are not Python identifiers (letters, digits and _, "
                 "not starting with a digit, at most 64): papermill assigns them as variables"
             )
-        return value
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str | None) -> str | None:
-        if value is not None and not SCHEDULE_PATTERN.fullmatch(value):
-            raise ValueError(f"'{value}' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)")
         return value
 
     @property

@@ -30,6 +30,10 @@ MAX_RESOURCES_PER_STACK: Final = 500
 # the teardown). tests/config/test_stack_limits.py measures both on synthesized stacks.
 STUDIO_RESOURCES_PER_MEMBER: Final = 1
 STUDIO_STACK_OTHER_RESOURCES: Final = 100
+# The Serving stack: at most SERVING_RESOURCES_PER_ENDPOINT per deployed endpoint (an instance endpoint with
+# autoscaling, monitoring and every alarm) and SERVING_STACK_OTHER_RESOURCES besides; measured likewise.
+SERVING_RESOURCES_PER_ENDPOINT: Final = 17
+SERVING_STACK_OTHER_RESOURCES: Final = 40
 # IAM takes 6,144 characters per managed policy (white space not counted). The pipeline role's main policy
 # grows with the model package groups its pipelines register into (their ARNs; the code it reads goes to
 # policies of their own): at most PIPELINE_POLICY_OTHER characters besides them, measured on the sample
@@ -295,6 +299,16 @@ def _tag_count_problems(environment: EnvironmentConfig) -> Iterator[str]:
 
 
 def _stack_limit_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    if environment.serving is not None:
+        endpoints = len(environment.serving.deployed_endpoints)
+        predicted = SERVING_STACK_OTHER_RESOURCES + SERVING_RESOURCES_PER_ENDPOINT * endpoints
+        if predicted > MAX_RESOURCES_PER_STACK:
+            room = (MAX_RESOURCES_PER_STACK - SERVING_STACK_OTHER_RESOURCES) // SERVING_RESOURCES_PER_ENDPOINT
+            yield (
+                f"serving.endpoints: {endpoints} deployed endpoints would make the Serving stack up to "
+                f"{predicted} resources, and CloudFormation takes {MAX_RESOURCES_PER_STACK} per stack; serve "
+                f"at most {room} from one environment (move some to another serving environment)"
+            )
     if environment.studio is None:
         return
     room = (MAX_RESOURCES_PER_STACK - STUDIO_STACK_OTHER_RESOURCES) // STUDIO_RESOURCES_PER_MEMBER
