@@ -21,7 +21,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy run-pipeline constraints clean
+.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy run-pipeline constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -34,7 +34,15 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## bootstrap: only create the virtualenv and node modules (every other target does it when they are missing)
 bootstrap: $(VENV_STAMP) $(NODE_STAMP)
+
+## help: every target and what it does (these ## comments)
+help:
+	@awk '/^## [a-z-]+: / { if (text) print text; text = substr($$0, 4); next } \
+	      /^## / { text = text " " substr($$0, 4); next } \
+	      { if (text) print text; text = "" }' $(firstword $(MAKEFILE_LIST)) \
+	  | awk '{ name = $$1; sub(/:$$/, "", name); $$1 = ""; printf "  %-18s%s\n", name, $$0 }'
 
 # The container's nginx, for tests that run `serve` for real: the Debian package the Dockerfile pins (a test
 # checks that they agree), unpacked without installing it. apt-get update only when the lists lack it.
@@ -61,22 +69,27 @@ synth: bootstrap
 ## test: lint, strict types, synth, cfn-lint on every template, then pytest
 test: lint typecheck synth cfn-lint pytest
 
+## lint: ruff check and ruff format --check
 lint: bootstrap
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
+## format: ruff format, then ruff check --fix
 format: bootstrap
 	$(VENV)/bin/ruff format $(PY_SOURCES)
 	$(VENV)/bin/ruff check --fix $(PY_SOURCES)
 
+## typecheck: mypy --strict on every Python folder
 typecheck: bootstrap
 	mkdir -p $(MYPY_CACHE_DIR)
 	$(VENV)/bin/mypy $(PY_SOURCES)
 
-# Reads the templates `make synth` wrote; the glob is quoted because stage assemblies are nested.
+## cfn-lint: cfn-lint on the templates `make synth` wrote
+# The glob is quoted because stage assemblies are nested.
 cfn-lint: bootstrap
 	$(VENV)/bin/cfn-lint 'cdk.out/**/*.template.json'
 
+## pytest: the test suite alone (after `make nginx`, so the container tests use the real nginx)
 pytest: bootstrap
 	$(MAKE) --no-print-directory nginx || echo "warning: no nginx $(NGINX_VERSION); the tests that run nginx are skipped" >&2
 	$(VENV)/bin/pytest
@@ -142,5 +155,6 @@ constraints:
 	/tmp/constraints-venv/bin/pip install --quiet -r requirements-dev.txt
 	python3 tools/pin_constraints.py /tmp/constraints-venv/bin/python
 
+## clean: remove cdk.out, bootstrap-policy/, .cache and the pytest and ruff caches
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache bootstrap-policy .cache
