@@ -108,7 +108,7 @@ def value_problem(value: str, target: str) -> str | None:
     if rule.min_length is not None and len(value) < rule.min_length:
         return f"is shorter than the {rule.min_length} characters AWS requires"
     if rule.max_length is not None and len(value) > rule.max_length:
-        return f"is {len(value)} characters long; AWS takes at most {rule.max_length}"
+        return f"is {len(value)} characters long, and AWS takes at most {rule.max_length}"
     if rule.pattern is not None:
         compiled = _compiled(rule.pattern)
         matched = compiled.fullmatch(value) if rule.full_match else compiled.search(value)

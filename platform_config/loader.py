@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from platform_config.models import ENVIRONMENT_NAME_PATTERN, EnvironmentConfig
+from platform_config.problems import FieldError, SeveralFieldsError, join_path, key_path, render
 from platform_config.spec_checks import spec_problems
 
 
@@ -90,9 +91,12 @@ def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any] | None, list[str]
     if problem:
         return None, [f"{label}: {problem}"]
     if data is None:
-        return None, [f"{label}: the file is empty; see config/dev.yaml for a complete example"]
+        return None, [f"{label}: the file is empty; copy another environment's file as a start"]
     if not isinstance(data, dict):
-        return None, [f"{label}: the top level must be a mapping of settings, not {type(data).__name__}"]
+        return None, [
+            f"{label}: the top level is {type(data).__name__}, not a mapping of settings; "
+            "write 'key: value' settings at the top level"
+        ]
     return {key: value for key, value in data.items() if not _is_extension(key)}, []
 
 
@@ -102,7 +106,7 @@ def _read_text(path: Path) -> tuple[str | None, str]:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        return None, f"cannot be read ({error.strerror})"
+        return None, f"cannot be read ({error.strerror}); check that it is a file you may read"
     if len(raw) > MAX_FILE_BYTES:
         return None, (
             f"larger than {MAX_FILE_BYTES // 1024} KiB, which no environment needs; "
@@ -124,11 +128,26 @@ def _parse(text: str) -> tuple[Any, str]:
         problem = _expansion_problem(root)
         return (None, problem) if problem else (loader.construct_document(root), "")
     except yaml.YAMLError as error:
-        return None, f"not valid YAML: {' '.join(str(error).split())}"
+        return None, _yaml_problem(error)
     except RecursionError:
         return None, "nested too deeply to be configuration; flatten it"
     finally:
         loader.dispose()
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """Where YAML stopped, what it found and what usually fixes it."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    what = " ".join(str(getattr(error, "problem", None) or error).split()).replace(";", ",")
+    if what.startswith("duplicate key"):
+        return f"{where}{what}; keep one of the two"
+    if "constructor for the tag" in what:
+        return f"{where}not valid YAML ({what}); remove the tag: configuration is plain YAML"
+    return (
+        f"{where}not valid YAML ({what}); check the indentation (spaces, not tabs) and quote values "
+        "that start with @, ` or contain ': '"
+    )
 
 
 def _is_extension(key: object) -> bool:
@@ -216,34 +235,98 @@ def _allowed_keys(location: tuple[str | int, ...]) -> list[str]:
 def _field_path(location: tuple[str | int, ...]) -> str:
     path = ""
     for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
+        path = join_path(path, key_path(part))
     return path
 
 
-def _describe(error: Mapping[str, Any]) -> list[str]:
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+_BOUNDS: dict[str, tuple[str, str, str]] = {
+    "greater_than_equal": ("is below the minimum {}", "use {} or more", "ge"),
+    "greater_than": ("must be above {}", "use a value above {}", "gt"),
+    "less_than_equal": ("is above the maximum {}", "use {} or less", "le"),
+    "less_than": ("must be below {}", "use a value below {}", "lt"),
+}
+# Pydantic's type errors by prefix: what the value is not, and how to write one.
+_TYPES: dict[str, tuple[str, str]] = {
+    "bool": ("true or false", "write true or false, without quotes"),
+    "int": ("a whole number", "write a whole number, without quotes"),
+    "float": ("a number", "write a number, without quotes"),
+    "string": ("text", "write text, quoted if YAML would read it as something else"),
+    "tuple": ("a list", "write a YAML list, one '- item' per line"),
+    "list": ("a list", "write a YAML list, one '- item' per line"),
+    "dict": ("a mapping", "write 'key: value' lines under it"),
+    "model": ("a mapping", "write 'key: value' lines under it"),
+}
+
+
+def _length_problem(kind: str, ctx: Mapping[str, Any], given: str, last: str) -> tuple[str, str] | None:
+    """A missing, empty, short or long value or list, as a problem and its fix."""
+    if kind == "missing":
+        return "required but missing", f"add {last} (docs/configuration.md describes it)"
+    if kind == "string_too_short":
+        minimum = ctx["min_length"]
+        empty = ("is empty", "give it a value")
+        return (
+            empty
+            if minimum == 1
+            else (f"{given} is shorter than {minimum} characters", f"use at least {minimum}")
+        )
+    if kind == "string_too_long":
+        maximum = ctx["max_length"]
+        return f"{given} is longer than {maximum} characters", f"shorten it to at most {maximum}"
+    if kind == "too_short":
+        return (
+            f"needs at least {ctx['min_length']} item(s), not {ctx['actual_length']}",
+            "add what is missing",
+        )
+    if kind == "too_long":
+        return f"takes at most {ctx['max_length']} items, not {ctx['actual_length']}", "remove some"
+    return None
+
+
+def _builtin_problem(error: Mapping[str, Any], last: str) -> tuple[str, str]:
+    """Pydantic's own checks (types, bounds, choices) as a problem and its fix."""
+    kind: str = error["type"]
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    given = _shown(error.get("input"))
+    length = _length_problem(kind, ctx, given, last)
+    if length is not None:
+        return length
+    if kind in _BOUNDS:
+        problem, fix, key = _BOUNDS[kind]
+        return f"{given} {problem.format(ctx[key])}", fix.format(ctx[key])
+    if kind in {"literal_error", "enum"}:
+        return f"{given} is not an allowed value", f"use {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        return f"{given} does not match {ctx['pattern']}", "change the value to match the pattern"
+    expected = next((named for prefix, named in _TYPES.items() if kind.startswith(f"{prefix}_")), None)
+    if expected is not None:
+        return f"{given} is not {expected[0]}", expected[1]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace(";", ","), "see docs/configuration.md for what this field takes"
+
+
+def _describe(error: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(field path, problem, fix) for one pydantic error."""
     location: tuple[str | int, ...] = tuple(error["loc"])
     # Annotated validators add a type label such as 'function-after[...]' to the location: drop it.
     location = tuple(part for part in location if not (isinstance(part, str) and "[" in part))
     path = _field_path(location)
-    kind = error["type"]
-    if kind == "extra_forbidden":
+    raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, SeveralFieldsError):
+        return [(join_path(path, one.at), one.problem, one.fix) for one in raised.problems]
+    if isinstance(raised, FieldError):
+        return [(join_path(path, raised.at), raised.problem, raised.fix)]
+    if error["type"] == "extra_forbidden":
         # `name` comes from the file name, so it is not offered at the top level.
         allowed = [key for key in _allowed_keys(location) if len(location) > 1 or key != "name"]
-        return [f"{path}: unknown key; allowed keys here: {', '.join(allowed)}"]
-    if kind == "missing":
-        return [f"{path}: required but missing"]
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if kind in {"string_pattern_mismatch"}:
-        message = f"'{error['input']}' does not match {error['ctx']['pattern']}"
-    elif kind.startswith(
-        ("greater_than", "less_than", "literal_error", "string_type", "int_type", "bool_type")
-    ):
-        message = f"{message} (got {error['input']!r})"
-    prefix = f"{path}: " if path else ""
-    return [f"{prefix}{line}" for line in message.splitlines()]
+        return [(path, "unknown key", f"allowed keys here: {', '.join(allowed)}")]
+    last = key_path(location[-1]) if location else "it"
+    return [(path, *_builtin_problem(error, last))]
 
 
 def _echo(detail: Mapping[str, Any], details: list[Any]) -> bool:
@@ -262,7 +345,12 @@ def load_environment(path: Path, *, label: str | None = None) -> EnvironmentConf
     if data is None:
         raise ConfigError(problems)
     if "name" in data:
-        raise ConfigError([f"{label}: name: remove it; the environment is named after its file ('{name}')"])
+        raise ConfigError(
+            [
+                f"{label}: name: is not a setting, the environment is named after its file ('{name}'); "
+                "remove it"
+            ]
+        )
     try:
         environment = EnvironmentConfig.model_validate(
             {"name": name, **data}, context={"config_dir": str(path.parent)}
@@ -270,10 +358,10 @@ def load_environment(path: Path, *, label: str | None = None) -> EnvironmentConf
     except ValidationError as error:
         details = error.errors(include_url=False)
         raise ConfigError(
-            f"{label}: {line}"
+            render(label, *described)
             for detail in details
             if not _echo(detail, details)
-            for line in _describe(detail)
+            for described in _describe(detail)
         ) from None
     # Valid on its own terms; now every value as it reaches AWS, against AWS's published constraints.
     problems = spec_problems(environment)
@@ -290,11 +378,12 @@ def _cross_environment_problems(
     for environment in environments.values():
         by_account.setdefault(environment.account_id, []).append(environment.name)
     for account, names in sorted(by_account.items()):
-        if len(names) > 1:
-            problems.append(
-                f"{', '.join(files[name] for name in names)}: account_id {account} is used by "
-                f"{' and '.join(names)}; each environment needs its own account"
-            )
+        first, *others = names
+        problems.extend(
+            f"{files[name]}: account_id: {account} is also the account of {first} ({files[first]}); "
+            "give each environment its own account"
+            for name in others
+        )
     known = ", ".join(sorted(environments))
     for environment in environments.values():
         label = files[environment.name]
@@ -303,20 +392,20 @@ def _cross_environment_problems(
                 if other not in environments:
                     problems.append(
                         f"{label}: {field_name}[{index}]: '{other}' is not a configured environment "
-                        f"(no config/{other}.yaml); configured: {known}"
+                        f"(no {other}.yaml beside this file); use one of {known}"
                     )
         # Both sides of a trust are derived from configuration, so they must agree.
-        for other in environment.serves_environments:
+        for index, other in enumerate(environment.serves_environments):
             if other in environments and environment.name not in environments[other].trusted_environments:
                 problems.append(
-                    f"{label}: serves_environments lists '{other}', but {files[other]} does not list "
-                    f"'{environment.name}' in trusted_environments; add it there or remove it here"
+                    f"{label}: serves_environments[{index}]: '{other}' does not trust '{environment.name}' "
+                    f"({files[other]} lacks it in trusted_environments); add it there or remove it here"
                 )
-        for other in environment.trusted_environments:
+        for index, other in enumerate(environment.trusted_environments):
             if other in environments and environment.name not in environments[other].serves_environments:
                 problems.append(
-                    f"{label}: trusted_environments lists '{other}', but {files[other]} does not list "
-                    f"'{environment.name}' in serves_environments; add it there or remove it here"
+                    f"{label}: trusted_environments[{index}]: '{other}' does not serve '{environment.name}' "
+                    f"({files[other]} lacks it in serves_environments); add it there or remove it here"
                 )
         problems.extend(_endpoint_source_problems(environment, environments, label))
     return problems
@@ -335,7 +424,8 @@ def _endpoint_source_problems(
         if reference.source not in environment.trusted_environments:
             problems.append(
                 f"{path}.source: '{reference.source}' is not in trusted_environments "
-                f"({', '.join(environment.trusted_environments) or 'none'}); models come only from there"
+                f"({', '.join(environment.trusted_environments) or 'none'}), the only sources of models; "
+                "trust it or take the model from a trusted environment"
             )
             continue
         source = environments.get(reference.source)
@@ -345,7 +435,7 @@ def _endpoint_source_problems(
         if reference.group not in groups:
             problems.append(
                 f"{path}.group: '{reference.group}' is not a model package group of {reference.source}'s "
-                f"model_registry; groups there: {', '.join(groups) or 'none'}"
+                f"model_registry; use one of its groups ({', '.join(groups) or 'none yet'})"
             )
     return problems
 
@@ -353,7 +443,12 @@ def _endpoint_source_problems(
 def load_platform(config_dir: Path) -> PlatformConfig:
     """Every `*.yaml` in config_dir, validated; raises ConfigError listing every problem found."""
     if not config_dir.is_dir():
-        raise ConfigError([f"{config_dir}: configuration folder not found"])
+        raise ConfigError(
+            [
+                f"{config_dir}: configuration folder not found; create it, with one <environment>.yaml "
+                "per environment"
+            ]
+        )
     paths = sorted(config_dir.glob("*.yaml"))
     misnamed = sorted(config_dir.glob("*.yml"))
     if misnamed:
@@ -370,8 +465,8 @@ def load_platform(config_dir: Path) -> PlatformConfig:
         label = _display(path)
         if not ENVIRONMENT_NAME_PATTERN.match(path.stem):
             problems.append(
-                f"{label}: the file name is the environment name and must match "
-                f"{ENVIRONMENT_NAME_PATTERN.pattern} (lower case letters, digits, hyphens; at most 20)"
+                f"{label}: '{path.stem}' is not an environment name (the file name is one): lower case "
+                "letters, digits and hyphens, starting with a letter, at most 20; rename the file"
             )
             continue
         try:

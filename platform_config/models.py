@@ -38,6 +38,7 @@ from platform_config.aws_values import (
     STUDIO_APP_TYPES,
     STUDIO_ML_TOOLS,
 )
+from platform_config.problems import FieldError, SeveralFieldsError, key_path, raise_all
 
 # SageMaker's pattern for domain, user profile, space and lifecycle config names.
 SAGEMAKER_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
@@ -72,51 +73,56 @@ class FrozenModel(BaseModel):
 
 def _sagemaker_name(value: str) -> str:
     if len(value) > SAGEMAKER_NAME_MAX_LENGTH or not SAGEMAKER_NAME_PATTERN.fullmatch(value):
-        raise ValueError(
-            f"'{value}' is not a valid SageMaker name: use 1-63 letters, digits and hyphens, "
-            "starting and ending with a letter or digit (no underscores, dots or spaces)"
+        raise FieldError(
+            f"'{value}' is not a valid SageMaker name",
+            "use 1-63 letters, digits and hyphens, starting and ending with a letter or digit (no "
+            "underscores, dots or spaces)",
         )
     return value
 
 
 def _account_id(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(
-            "an account id must be a quoted string of 12 digits, e.g. '012345678901' "
-            "(YAML reads an unquoted number as an integer and drops leading zeros)"
+        raise FieldError(
+            "an account id must be a quoted string of 12 digits (YAML reads an unquoted number as an "
+            "integer and drops leading zeros)",
+            "quote it, e.g. '012345678901'",
         )
     if isinstance(value, str) and not ACCOUNT_ID_PATTERN.fullmatch(value):
-        raise ValueError(f"'{value}' is not an AWS account id: use exactly 12 digits, quoted")
+        raise FieldError(f"'{value}' is not an AWS account id", "use exactly 12 digits, quoted")
     return value
 
 
 def _region(value: str) -> str:
     if value not in AWS_REGIONS:
-        raise ValueError(f"unknown region '{value}'; known regions: {', '.join(sorted(AWS_REGIONS))}")
+        raise FieldError(f"unknown region '{value}'", f"use one of {', '.join(sorted(AWS_REGIONS))}")
     return value
 
 
 def _app_instance_type(value: str) -> str:
     # 'system' is the instance type of the legacy JupyterServer app only, not one users can pick.
     if value not in STUDIO_APP_INSTANCE_TYPES or value == "system":
-        raise ValueError(
-            f"'{value}' is not a SageMaker Studio app instance type (for example ml.t3.medium, "
-            "ml.m5.xlarge, ml.g5.xlarge; the full list is in platform_config/aws_values.py)"
+        raise FieldError(
+            f"'{value}' is not a SageMaker Studio app instance type",
+            "use one such as ml.t3.medium, ml.m5.xlarge or ml.g5.xlarge (the full list is in "
+            "platform_config/aws_values.py)",
         )
     return value
 
 
-def _unique(values: tuple[str, ...], what: str) -> tuple[str, ...]:
+def _unique(values: tuple[str, ...], what: str, at: str = "") -> tuple[str, ...]:
     duplicates = sorted(name for name, count in Counter(values).items() if count > 1)
     if duplicates:
-        raise ValueError(f"duplicate {what}: {', '.join(duplicates)}; each may appear once")
+        raise FieldError(f"duplicate {what}: {', '.join(duplicates)}", "list each once", at=at)
     return values
 
 
 def _email_addresses(value: tuple[str, ...]) -> tuple[str, ...]:
     for email in value:
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            raise ValueError(f"'{email}' is not an e-mail address")
+            raise FieldError(
+                f"'{email}' is not an e-mail address", "give an address such as team@example.com"
+            )
     return _unique(value, "e-mail addresses")
 
 
@@ -126,7 +132,7 @@ LogRetentionDays = Literal[30, 60, 90, 180, 365, 731, 1827, 3653]
 
 def _whole_days(value: object) -> object:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"give a whole number of days such as 365, not {value!r}")
+        raise FieldError(f"{value!r} is not a whole number of days", "give one such as 365, without quotes")
     return value
 
 
@@ -136,13 +142,20 @@ WholeDays = Annotated[LogRetentionDays, BeforeValidator(_whole_days)]
 def _valid_tag_map(value: dict[str, str]) -> dict[str, str]:
     for key, tag_value in value.items():
         if key in RESERVED_TAG_KEYS or key.lower().startswith("aws:"):
-            raise ValueError(
-                f"tag key '{key}' is reserved (the platform sets {', '.join(RESERVED_TAG_KEYS)})"
+            raise FieldError(
+                f"tag key '{key}' is reserved (the platform sets {', '.join(RESERVED_TAG_KEYS)}, AWS the "
+                "aws: keys)",
+                "use another key",
+                at=key_path(key),
             )
         for part, text, target in (("key", key, "tag key"), ("value", tag_value, "tag value")):
             problem = value_problem(text, target)
             if problem:
-                raise ValueError(f"tag '{key}': the {part} {text!r} {problem} ({constraint(target).source})")
+                raise FieldError(
+                    f"the {part} {text!r} {problem} ({constraint(target).source})",
+                    f"change the tag's {part}",
+                    at=key_path(key),
+                )
     return value
 
 
@@ -154,8 +167,10 @@ AppInstanceType = Annotated[StrictStr, AfterValidator(_app_instance_type)]
 
 def _environment_name(value: str) -> str:
     if value.startswith(RESERVED_BUCKET_PREFIXES):
-        raise ValueError(
-            f"'{value}' starts with a prefix S3 reserves ({', '.join(RESERVED_BUCKET_PREFIXES)})"
+        raise FieldError(
+            f"'{value}' starts with a prefix S3 reserves ({', '.join(RESERVED_BUCKET_PREFIXES)}), and bucket "
+            "names start with the environment name",
+            "rename the environment's file",
         )
     return value
 
@@ -194,9 +209,15 @@ class NewVpcConfig(FrozenModel):
         try:
             network = ipaddress.IPv4Network(value, strict=True)
         except ValueError as error:
-            raise ValueError(f"'{value}' is not an IPv4 network in CIDR notation ({error})") from None
+            raise FieldError(
+                f"'{value}' is not an IPv4 network in CIDR notation ({error})",
+                "give one such as 10.20.0.0/16",
+            ) from None
         if not 16 <= network.prefixlen <= 24:
-            raise ValueError(f"'{value}' must have a prefix length between /16 and /24")
+            raise FieldError(
+                f"'{value}' has a /{network.prefixlen} prefix, outside what a VPC takes",
+                "use a prefix length between /16 and /24",
+            )
         return value
 
     @field_validator("availability_zones")
@@ -209,10 +230,11 @@ class NewVpcConfig(FrozenModel):
         prefix = ipaddress.IPv4Network(self.cidr).prefixlen
         available = 2 ** (self.subnet_cidr_mask - prefix) if self.subnet_cidr_mask >= prefix else 0
         if available < len(self.availability_zones):
-            raise ValueError(
-                f"subnet_cidr_mask /{self.subnet_cidr_mask} leaves room for {available} subnet(s) in "
-                f"{self.cidr}, but {len(self.availability_zones)} availability zones need one each; "
-                "use a larger mask number or a wider VPC CIDR"
+            raise FieldError(
+                f"/{self.subnet_cidr_mask} leaves room for {available} subnet(s) in {self.cidr}, but "
+                f"{len(self.availability_zones)} availability zones need one each",
+                "use a larger mask number or a wider VPC CIDR",
+                at="subnet_cidr_mask",
             )
         return self
 
@@ -240,14 +262,19 @@ class ExistingVpcConfig(FrozenModel):
         try:
             ipaddress.IPv4Network(value, strict=True)
         except ValueError as error:
-            raise ValueError(f"'{value}' is not an IPv4 network in CIDR notation ({error})") from None
+            raise FieldError(
+                f"'{value}' is not an IPv4 network in CIDR notation ({error})",
+                "give the VPC's CIDR, such as 10.20.0.0/16",
+            ) from None
         return value
 
     @model_validator(mode="after")
     def _distinct_subnets(self) -> ExistingVpcConfig:
         _unique(tuple(subnet.subnet_id for subnet in self.subnets), "subnet ids")
         if len({subnet.availability_zone for subnet in self.subnets}) < 2:
-            raise ValueError("subnets must span at least two availability zones")
+            raise FieldError(
+                "the subnets are all in one availability zone", "list subnets in at least two", at="subnets"
+            )
         return self
 
 
@@ -261,7 +288,10 @@ class NetworkConfig(FrozenModel):
     @model_validator(mode="after")
     def _one_vpc(self) -> NetworkConfig:
         if (self.new_vpc is None) == (self.existing_vpc is None):
-            raise ValueError("set exactly one of 'new_vpc' (the platform creates it) or 'existing_vpc'")
+            raise FieldError(
+                "has both or neither of new_vpc and existing_vpc",
+                "set exactly one of new_vpc (the platform creates it) or existing_vpc",
+            )
         return self
 
     @property
@@ -309,29 +339,38 @@ class PersonaConfig(FrozenModel):
     def _job_instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for instance_type in value:
             if not re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", instance_type):
-                raise ValueError(f"'{instance_type}' is not a SageMaker instance type such as ml.m5.xlarge")
+                raise FieldError(
+                    f"'{instance_type}' is not a SageMaker instance type", "use one such as ml.m5.xlarge"
+                )
         return _unique(value, "job instance types")
 
     @model_validator(mode="after")
     def _jobs_need_instance_types(self) -> PersonaConfig:
         for capability in ("jobs", "endpoints", "notebook_jobs"):
             if capability in self.capabilities and not self.job_instance_types:
-                raise ValueError(
-                    f"the '{capability}' capability needs job_instance_types: the instance types its jobs "
-                    "and endpoints may use"
+                raise FieldError(
+                    f"the '{capability}' capability needs job_instance_types",
+                    "list the instance types its jobs and endpoints may use",
+                    at="job_instance_types",
                 )
         if "model_approval" in self.capabilities and "model_registry" not in self.capabilities:
-            raise ValueError("the 'model_approval' capability needs 'model_registry' too")
+            raise FieldError(
+                "the 'model_approval' capability needs 'model_registry' too",
+                "add model_registry",
+                at="capabilities",
+            )
         if self.network_isolation and not {"jobs", "endpoints"} & set(self.capabilities):
-            raise ValueError(
-                "network_isolation applies to jobs and models: give the persona the 'jobs' or 'endpoints' "
-                "capability, or remove network_isolation"
+            raise FieldError(
+                "network_isolation applies to jobs and models, and the persona has neither",
+                "give the persona the 'jobs' or 'endpoints' capability, or remove network_isolation",
+                at="network_isolation",
             )
         if self.network_isolation and "notebook_jobs" in self.capabilities:
-            raise ValueError(
+            raise FieldError(
                 "the 'notebook_jobs' capability cannot go with network_isolation: Studio's notebook jobs run "
-                "their kernel with network access (to read data and call AWS) and do not ask for isolation; "
-                "remove one of the two"
+                "their kernel with network access (to read data and call AWS) and do not ask for isolation",
+                "remove one of the two",
+                at="network_isolation",
             )
         return self
 
@@ -378,24 +417,31 @@ class LifecycleScript(FrozenModel):
 
 def _read_script(value: object, info: ValidationInfo) -> LifecycleScript:
     if not isinstance(value, str):
-        raise ValueError("give the script as a path to a file, relative to the config folder")
+        raise FieldError(
+            f"{value!r} is not a path", "give the script as a path to a file, relative to the config folder"
+        )
     base = Path((info.context or {}).get("config_dir", "."))
     path = (base / value).resolve()
     if not path.is_file():
-        raise ValueError(f"script file '{value}' not found (looked for {path}); paths are relative to {base}")
+        raise FieldError(
+            f"script file '{value}' not found (looked for {path})", f"give a path relative to {base}"
+        )
     try:
         content = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ValueError(f"script file '{value}' is not UTF-8 text") from None
+        raise FieldError(f"script file '{value}' is not UTF-8 text", "save it as UTF-8") from None
     if not content.strip():
-        raise ValueError(f"script file '{value}' is empty")
+        raise FieldError(f"script file '{value}' is empty", "write the script or remove the config")
     if not content.startswith("#!"):
-        raise ValueError(f"script file '{value}' must start with a shebang line such as #!/bin/bash")
+        raise FieldError(
+            f"script file '{value}' has no shebang line", "start it with one such as #!/bin/bash"
+        )
     encoded_length = len(base64.b64encode(content.encode()))
     if encoded_length > MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH:
-        raise ValueError(
-            f"script file '{value}' is {encoded_length} characters base64 encoded; SageMaker allows "
-            f"{MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH}: move the bulk into an image or a package"
+        raise FieldError(
+            f"script file '{value}' is {encoded_length} characters base64 encoded, and SageMaker allows "
+            f"{MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH}",
+            "move the bulk into an image or a package",
         )
     return LifecycleScript(path=path, content=content)
 
@@ -429,9 +475,10 @@ class IdleShutdownConfig(FrozenModel):
     @model_validator(mode="after")
     def _ordered(self) -> IdleShutdownConfig:
         if not self.min_minutes <= self.default_minutes <= self.max_minutes:
-            raise ValueError(
+            raise FieldError(
                 f"need min_minutes <= default_minutes <= max_minutes, got "
-                f"{self.min_minutes} <= {self.default_minutes} <= {self.max_minutes}"
+                f"{self.min_minutes} <= {self.default_minutes} <= {self.max_minutes}",
+                "reorder the three values",
             )
         return self
 
@@ -452,8 +499,8 @@ class HiddenConfig(FrozenModel):
     def _app_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for app_type in value:
             if app_type not in STUDIO_APP_TYPES:
-                raise ValueError(
-                    f"unknown app type '{app_type}'; allowed: {', '.join(sorted(STUDIO_APP_TYPES))}"
+                raise FieldError(
+                    f"unknown app type '{app_type}'", f"use one of {', '.join(sorted(STUDIO_APP_TYPES))}"
                 )
         return _unique(value, "app types")
 
@@ -462,7 +509,9 @@ class HiddenConfig(FrozenModel):
     def _ml_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for tool in value:
             if tool not in STUDIO_ML_TOOLS:
-                raise ValueError(f"unknown ML tool '{tool}'; allowed: {', '.join(sorted(STUDIO_ML_TOOLS))}")
+                raise FieldError(
+                    f"unknown ML tool '{tool}'", f"use one of {', '.join(sorted(STUDIO_ML_TOOLS))}"
+                )
         return _unique(value, "ML tools")
 
     @field_validator("instance_types")
@@ -478,9 +527,10 @@ class StorageConfig(FrozenModel):
     @model_validator(mode="after")
     def _ordered(self) -> StorageConfig:
         if self.default_space_gb > self.max_space_gb:
-            raise ValueError(
-                f"default_space_gb ({self.default_space_gb}) must not exceed "
-                f"max_space_gb ({self.max_space_gb})"
+            raise FieldError(
+                f"{self.default_space_gb} exceeds max_space_gb ({self.max_space_gb})",
+                "lower it or raise max_space_gb",
+                at="default_space_gb",
             )
         return self
 
@@ -511,8 +561,8 @@ class FileSystemConfig(FrozenModel):
     @model_validator(mode="after")
     def _attached(self) -> FileSystemConfig:
         if not self.users and not self.spaces:
-            raise ValueError(
-                f"file system '{self.name}' is attached to nobody: list at least one of users or spaces"
+            raise FieldError(
+                f"file system '{self.name}' is attached to nobody", "list at least one of users or spaces"
             )
         return self
 
@@ -560,59 +610,85 @@ class DomainConfig(FrozenModel):
         for app_type in ("JupyterLab", "CodeEditor"):
             defaults = [c.name for c in value if c.app_type == app_type and c.run_by_default]
             if len(defaults) > 1:
-                raise ValueError(
-                    f"{', '.join(defaults)} all set run_by_default for {app_type}; SageMaker runs one by "
-                    "default per app type: set run_by_default: false on all but one"
+                raise FieldError(
+                    f"{', '.join(defaults)} all set run_by_default for {app_type}, and SageMaker runs one by "
+                    "default per app type",
+                    "set run_by_default: false on all but one",
                 )
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> DomainConfig:
-        problems: list[str] = []
+        problems: list[FieldError] = []
         user_names = [user.name for user in self.users]
-        for label, names in (
-            ("user names", user_names),
-            ("space names", [space.name for space in self.spaces]),
-            ("lifecycle config names", [config.name for config in self.lifecycle_configs]),
-            ("file system names", [file_system.name for file_system in self.file_systems]),
+        for field_name, label, names in (
+            ("users", "user names", user_names),
+            ("spaces", "space names", [space.name for space in self.spaces]),
+            (
+                "lifecycle_configs",
+                "lifecycle config names",
+                [config.name for config in self.lifecycle_configs],
+            ),
+            ("file_systems", "file system names", [file_system.name for file_system in self.file_systems]),
         ):
             try:
-                _unique(tuple(names), label)
-            except ValueError as error:
-                problems.append(str(error))
+                _unique(tuple(names), label, at=field_name)
+            except FieldError as problem:
+                problems.append(problem)
         for index, space in enumerate(self.spaces):
             if space.owner not in user_names:
                 problems.append(
-                    f"spaces[{index}] '{space.name}' is owned by '{space.owner}', who is not a user of this "
-                    f"domain; users: {', '.join(user_names) or 'none'}"
+                    FieldError(
+                        f"'{space.owner}' is not a user of this domain",
+                        f"make the owner one of its users ({', '.join(user_names) or 'none yet'})",
+                        at=f"spaces[{index}].owner",
+                    )
                 )
             if space.storage_gb is not None and space.storage_gb > self.storage.max_space_gb:
                 problems.append(
-                    f"spaces[{index}] '{space.name}' asks for {space.storage_gb} GB, above the domain's "
-                    f"storage.max_space_gb ({self.storage.max_space_gb})"
+                    FieldError(
+                        f"{space.storage_gb} GB is above the domain's storage.max_space_gb "
+                        f"({self.storage.max_space_gb})",
+                        "ask for less or raise storage.max_space_gb",
+                        at=f"spaces[{index}].storage_gb",
+                    )
                 )
             if space.instance_type in self.hidden.instance_types:
                 problems.append(
-                    f"spaces[{index}] '{space.name}' uses hidden instance type {space.instance_type}"
+                    FieldError(
+                        f"{space.instance_type} is hidden in this domain (hidden.instance_types)",
+                        "pick a visible instance type or unhide it",
+                        at=f"spaces[{index}].instance_type",
+                    )
                 )
         for index, user in enumerate(self.users):
             if self.auth_mode == "SSO" and user.sso_user_name is None:
                 problems.append(
-                    f"users[{index}] '{user.name}' needs sso_user_name: the domain uses auth_mode SSO"
+                    FieldError(
+                        f"'{user.name}' has no sso_user_name, and the domain uses auth_mode SSO",
+                        "add the user's IAM Identity Center user name",
+                        at=f"users[{index}].sso_user_name",
+                    )
                 )
             if self.auth_mode == "IAM" and user.sso_user_name is not None:
                 problems.append(
-                    f"users[{index}] '{user.name}' sets sso_user_name, which only applies with auth_mode SSO"
+                    FieldError(
+                        f"'{user.name}' sets sso_user_name, which only applies with auth_mode SSO",
+                        "remove it or set the domain's auth_mode to SSO",
+                        at=f"users[{index}].sso_user_name",
+                    )
                 )
         problems.extend(self._file_system_references(user_names))
         for app, defaults in (("jupyterlab", self.jupyterlab), ("code_editor", self.code_editor)):
             if defaults.default_instance_type in self.hidden.instance_types:
                 problems.append(
-                    f"{app}.default_instance_type {defaults.default_instance_type} is in "
-                    "hidden.instance_types"
+                    FieldError(
+                        f"{defaults.default_instance_type} is in hidden.instance_types",
+                        "pick a visible default or unhide it",
+                        at=f"{app}.default_instance_type",
+                    )
                 )
-        if problems:
-            raise ValueError("\n".join(problems))
+        raise_all(problems)
         return self
 
     def user_file_systems(self, user: str) -> tuple[str, ...]:
@@ -637,22 +713,27 @@ class DomainConfig(FrozenModel):
         shared = {s.name for s in self.spaces if s.sharing == "shared"}
         return tuple(fs.name for fs in self.file_systems if shared & set(fs.spaces))
 
-    def _file_system_references(self, user_names: list[str]) -> list[str]:
-        problems: list[str] = []
+    def _file_system_references(self, user_names: list[str]) -> list[FieldError]:
+        problems: list[FieldError] = []
         space_names = [space.name for space in self.spaces]
         for index, file_system in enumerate(self.file_systems):
-            where = f"file_systems[{index}] '{file_system.name}'"
-            for user in file_system.users:
+            for user_index, user in enumerate(file_system.users):
                 if user not in user_names:
                     problems.append(
-                        f"{where} lists user '{user}', who is not a user of this domain; users: "
-                        f"{', '.join(user_names) or 'none'}"
+                        FieldError(
+                            f"'{user}' is not a user of this domain",
+                            f"list one of its users ({', '.join(user_names) or 'none yet'})",
+                            at=f"file_systems[{index}].users[{user_index}]",
+                        )
                     )
-            for space in file_system.spaces:
+            for space_index, space in enumerate(file_system.spaces):
                 if space not in space_names:
                     problems.append(
-                        f"{where} lists space '{space}', which is not a space of this domain; spaces: "
-                        f"{', '.join(space_names) or 'none'}"
+                        FieldError(
+                            f"'{space}' is not a space of this domain",
+                            f"list one of its spaces ({', '.join(space_names) or 'none yet'})",
+                            at=f"file_systems[{index}].spaces[{space_index}]",
+                        )
                     )
         if problems:
             return problems
@@ -669,8 +750,12 @@ class DomainConfig(FrozenModel):
         for owner, names, limit in mounts:
             if len(names) > limit:
                 problems.append(
-                    f"{owner} would mount {len(names)} file_systems ({', '.join(names)}); SageMaker allows "
-                    f"at most {limit}"
+                    FieldError(
+                        f"{owner} would mount {len(names)} file systems ({', '.join(names)}), and SageMaker "
+                        f"allows at most {limit}",
+                        "attach fewer file systems to it",
+                        at="file_systems",
+                    )
                 )
         return problems
 
@@ -679,9 +764,9 @@ class StudioConfig(FrozenModel):
     personas: dict[SageMakerName, PersonaConfig] = Field(min_length=1)
     domains: tuple[DomainConfig, ...] = Field(min_length=1)
 
-    def _instance_types_allowed(self, domain_index: int, domain: DomainConfig) -> list[str]:
+    def _instance_types_allowed(self, domain_index: int, domain: DomainConfig) -> list[FieldError]:
         """Defaults and space instance types a user's persona may not start would fail only at app start."""
-        problems: list[str] = []
+        problems: list[FieldError] = []
         defaults = {
             "jupyterlab.default_instance_type": domain.jupyterlab.default_instance_type,
             "code_editor.default_instance_type": domain.code_editor.default_instance_type,
@@ -692,9 +777,12 @@ class StudioConfig(FrozenModel):
             for field_name, instance_type in defaults.items():
                 if allowed and instance_type not in allowed:
                     problems.append(
-                        f"domains[{domain_index}].{field_name} {instance_type} is not in the "
-                        f"app_instance_types of persona '{user.persona}' (users[{user_index}] '{user.name}' "
-                        "could not start it)"
+                        FieldError(
+                            f"{instance_type} is not in the app_instance_types of persona "
+                            f"'{user.persona}', so users[{user_index}] '{user.name}' could not start it",
+                            f"pick a default the persona allows or add it to personas.{user.persona}",
+                            at=f"domains[{domain_index}].{field_name}",
+                        )
                     )
         shared_persona = domain.shared_space_persona or domain.default_persona
         for space_index, space in enumerate(domain.spaces):
@@ -705,40 +793,47 @@ class StudioConfig(FrozenModel):
             allowed = self.personas[persona].app_instance_types
             if allowed and space.instance_type not in allowed:
                 problems.append(
-                    f"domains[{domain_index}].spaces[{space_index}] '{space.name}' uses "
-                    f"{space.instance_type}, which persona '{persona}' (whose role the space runs with) may "
-                    "not start"
+                    FieldError(
+                        f"'{space.name}' uses {space.instance_type}, which persona '{persona}' (whose role "
+                        "the space runs with) may not start",
+                        f"pick an instance type of personas.{persona}.app_instance_types or add it there",
+                        at=f"domains[{domain_index}].spaces[{space_index}].instance_type",
+                    )
                 )
         return problems
 
     @model_validator(mode="after")
     def _references(self) -> StudioConfig:
-        problems: list[str] = []
+        problems: list[FieldError] = []
         try:
-            _unique(tuple(domain.name for domain in self.domains), "domain names")
-        except ValueError as error:
-            problems.append(str(error))
-        known = sorted(self.personas)
+            _unique(tuple(domain.name for domain in self.domains), "domain names", at="domains")
+        except FieldError as problem:
+            problems.append(problem)
+        known = ", ".join(sorted(self.personas))
         for domain_index, domain in enumerate(self.domains):
-            if domain.default_persona not in self.personas:
-                problems.append(
-                    f"domains[{domain_index}].default_persona '{domain.default_persona}' is not a persona; "
-                    f"personas: {', '.join(known)}"
-                )
-            if domain.shared_space_persona is not None and domain.shared_space_persona not in self.personas:
-                problems.append(
-                    f"domains[{domain_index}].shared_space_persona '{domain.shared_space_persona}' is not a "
-                    f"persona; personas: {', '.join(known)}"
-                )
+            personas_named = {"default_persona": domain.default_persona}
+            if domain.shared_space_persona is not None:
+                personas_named["shared_space_persona"] = domain.shared_space_persona
+            for field_name, persona in personas_named.items():
+                if persona not in self.personas:
+                    problems.append(
+                        FieldError(
+                            f"'{persona}' is not a persona",
+                            f"use one of {known}",
+                            at=f"domains[{domain_index}].{field_name}",
+                        )
+                    )
             problems.extend(self._instance_types_allowed(domain_index, domain))
             for user_index, user in enumerate(domain.users):
                 if user.persona not in self.personas:
                     problems.append(
-                        f"domains[{domain_index}].users[{user_index}] '{user.name}' has unknown persona "
-                        f"'{user.persona}'; personas: {', '.join(known)}"
+                        FieldError(
+                            f"'{user.persona}' is not a persona",
+                            f"use one of {known}",
+                            at=f"domains[{domain_index}].users[{user_index}].persona",
+                        )
                     )
-        if problems:
-            raise ValueError("\n".join(problems))
+        raise_all(problems)
         return self
 
 
@@ -773,13 +868,22 @@ class StudioImageConfig(FrozenModel):
     @model_validator(mode="after")
     def _pinned_once(self) -> StudioImageConfig:
         if (self.image_tag is None) == (self.image_digest is None):
-            raise ValueError("set exactly one of image_tag (an immutable tag) or image_digest (sha256:...)")
+            raise FieldError(
+                "has both or neither of image_tag and image_digest",
+                "set exactly one of image_tag (an immutable tag) or image_digest (sha256:...)",
+            )
         if self.image_tag is not None and not IMAGE_TAG_PATTERN.fullmatch(self.image_tag):
-            raise ValueError(
-                f"image_tag '{self.image_tag}' is not a valid image tag (letters, digits, _ . -)"
+            raise FieldError(
+                f"'{self.image_tag}' is not a valid image tag",
+                "use letters, digits, _ . and - (not starting with . or -), at most 128",
+                at="image_tag",
             )
         if self.image_digest is not None and not IMAGE_DIGEST_PATTERN.fullmatch(self.image_digest):
-            raise ValueError(f"image_digest '{self.image_digest}' must look like sha256:<64 hex digits>")
+            raise FieldError(
+                f"'{self.image_digest}' is not an image digest",
+                "give it as sha256:<64 hex digits>",
+                at="image_digest",
+            )
         return self
 
     @property
@@ -800,9 +904,9 @@ class RepositoryConfig(FrozenModel):
     @classmethod
     def _valid_name(cls, value: str) -> str:
         if not REPOSITORY_NAME_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"'{value}' is not a valid repository name: lower-case letters and digits, separated by "
-                "single '.', '_' or '-'"
+            raise FieldError(
+                f"'{value}' is not a valid repository name",
+                "use lower-case letters and digits, separated by single '.', '_' or '-'",
             )
         return value
 
@@ -859,7 +963,7 @@ METRIC_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,127}")
 def _number(value: object) -> object:
     # One check, so a string is one problem (a float | int union would report it once per member).
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"give a number such as 0.9, not {value!r}")
+        raise FieldError(f"{value!r} is not a number", "give one such as 0.9, without quotes")
     return float(value)
 
 
@@ -877,8 +981,8 @@ class ModelBaselineConfig(FrozenModel):
     @classmethod
     def _metric_name(cls, value: str) -> str:
         if not METRIC_NAME_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"'{value}' is not a metric name: a letter, then letters, digits, '_', '.' or '-'"
+            raise FieldError(
+                f"'{value}' is not a metric name", "use a letter, then letters, digits, '_', '.' or '-'"
             )
         return value
 
@@ -886,7 +990,7 @@ class ModelBaselineConfig(FrozenModel):
     @classmethod
     def _finite(cls, value: float) -> float:
         if not math.isfinite(value):
-            raise ValueError("the threshold must be a finite number")
+            raise FieldError(f"{value} is not a finite number", "give a threshold such as 0.8")
         return value
 
 
@@ -953,14 +1057,17 @@ class CrossAccountConfig(FrozenModel):
     @classmethod
     def _external_id(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", value):
-            raise ValueError("an external id has 2-1224 letters, digits or the characters + = , . @ : / - _")
+            raise FieldError(
+                f"{value!r} is not an external id",
+                "use 2-1224 letters, digits or the characters + = , . @ : / - _",
+            )
         return value
 
     @field_validator("organization_id")
     @classmethod
     def _organization_id(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"o-[a-z0-9]{10,32}", value):
-            raise ValueError(f"'{value}' is not an AWS Organizations id such as o-a1b2c3d4e5")
+            raise FieldError(f"'{value}' is not an AWS Organizations id", "give one such as o-a1b2c3d4e5")
         return value
 
 
@@ -998,19 +1105,20 @@ class PermissionsBoundaryConfig(FrozenModel):
     @classmethod
     def _policy_arn(cls, value: str | None) -> str | None:
         if value is not None and not MANAGED_POLICY_ARN_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"'{value}' is not a managed policy ARN such as arn:aws:iam::111111111111:policy/my-boundary "
-                "(account: 12 digits, or 'aws' for an AWS-managed policy; optional path; name of letters, "
-                "digits and + = , . @ _ -)"
+            raise FieldError(
+                f"'{value}' is not a managed policy ARN",
+                "give one such as arn:aws:iam::123456789012:policy/my-boundary (account: 12 digits, or 'aws' "
+                "for an AWS-managed policy, an optional path, a name of letters, digits and + = , . @ _ -)",
             )
         return value
 
     @model_validator(mode="after")
     def _one_source(self) -> PermissionsBoundaryConfig:
         if (self.managed_policy_arn is None) != self.create:
-            raise ValueError(
+            raise FieldError(
+                "has both or neither of managed_policy_arn and create: true",
                 "set exactly one of managed_policy_arn (an existing policy) or create: true (the platform "
-                "creates its own boundary policy)"
+                "creates its own boundary policy)",
             )
         return self
 
@@ -1028,10 +1136,10 @@ class IamConfig(FrozenModel):
     @classmethod
     def _path(cls, value: str) -> str:
         if not 1 <= len(value) <= IAM_PATH_MAX_LENGTH or not IAM_PATH_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"'{value}' is not a role path: it starts and ends with '/', is at most "
-                f"{IAM_PATH_MAX_LENGTH} characters, and its segments between slashes are non-empty and "
-                "use letters, digits and + = , . @ _ - only, e.g. /sagemaker-platform/"
+            raise FieldError(
+                f"'{value}' is not a role path",
+                f"start and end it with '/', keep it within {IAM_PATH_MAX_LENGTH} characters, and use only "
+                "letters, digits and + = , . @ _ - in non-empty segments, e.g. /sagemaker-platform/",
             )
         return value
 
@@ -1048,7 +1156,7 @@ SCHEDULE_PATTERN = re.compile(r"(rate\(\d+ (minute|minutes|hour|hours|day|days)\
 
 def _schedule_expression(value: str) -> str:
     if not SCHEDULE_PATTERN.fullmatch(value):
-        raise ValueError(f"'{value}' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)")
+        raise FieldError(f"'{value}' is not a schedule", "use one such as rate(1 day) or cron(0 6 * * ? *)")
     return value
 
 
@@ -1071,7 +1179,7 @@ class PipelineTriggerConfig(FrozenModel):
     @classmethod
     def _prefix(cls, value: str | None) -> str | None:
         if value is not None and (not S3_PREFIX_PATTERN.fullmatch(value) or value.startswith("/")):
-            raise ValueError(f"'{value}' is not an S3 key prefix such as incoming/churn/")
+            raise FieldError(f"'{value}' is not an S3 key prefix", "give one such as incoming/churn/")
         return value
 
 
@@ -1096,9 +1204,9 @@ class PipelineConfig(FrozenModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not PIPELINE_NAME_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"'{value}' is not a pipeline name: letters, digits and hyphens, up to 52 (jobs are named "
-                "<pipeline>-<step> within 63)"
+            raise FieldError(
+                f"'{value}' is not a pipeline name",
+                "use letters, digits and hyphens, up to 52 (jobs are named <pipeline>-<step> within 63)",
             )
         return value
 
@@ -1106,13 +1214,17 @@ class PipelineConfig(FrozenModel):
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None and not ISO_DURATION_PATTERN.fullmatch(value):
-            raise ValueError(f"'{value}' is not an ISO 8601 duration such as P30D or PT12H")
+            raise FieldError(f"'{value}' is not an ISO 8601 duration", "give one such as P30D or PT12H")
         return value
 
     @model_validator(mode="after")
     def _group_for_model_build(self) -> PipelineConfig:
         if self.definition == "model_build" and self.model_package_group is None:
-            raise ValueError("a model_build pipeline needs model_package_group: where it registers models")
+            raise FieldError(
+                "a model_build pipeline registers models and needs a group for them",
+                "name a group of model_registry.groups",
+                at="model_package_group",
+            )
         return self
 
 
@@ -1146,19 +1258,23 @@ class NotebookImageConfig(FrozenModel):
     @model_validator(mode="after")
     def _one_image(self) -> NotebookImageConfig:
         if (self.sagemaker_distribution is None) == (self.studio_image is None):
-            raise ValueError(
-                "set exactly one of sagemaker_distribution (a version such as 3.0.0) or studio_image "
-                "(a repository of images.repositories with a studio_image)"
+            raise FieldError(
+                "has both or neither of sagemaker_distribution and studio_image",
+                "set exactly one of sagemaker_distribution (a version such as 3.0.0) or studio_image (a "
+                "repository of images.repositories with a studio_image)",
             )
         if self.sagemaker_distribution is not None and not DISTRIBUTION_VERSION_PATTERN.fullmatch(
             self.sagemaker_distribution
         ):
-            raise ValueError(
-                f"sagemaker_distribution '{self.sagemaker_distribution}' is not an image version such as "
-                "3.0.0, 3.0 or 3.0.0-gpu"
+            raise FieldError(
+                f"'{self.sagemaker_distribution}' is not an image version",
+                "give one such as 3.0.0, 3.0 or 3.0.0-gpu",
+                at="sagemaker_distribution",
             )
         if not KERNEL_NAME_PATTERN.fullmatch(self.kernel_name):
-            raise ValueError(f"kernel_name '{self.kernel_name}' is not a kernel name such as python3")
+            raise FieldError(
+                f"'{self.kernel_name}' is not a kernel name", "give one such as python3", at="kernel_name"
+            )
         return self
 
 
@@ -1211,9 +1327,9 @@ class NotebookJobConfig(FrozenModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not PIPELINE_NAME_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"'{value}' is not a pipeline name: letters, digits and hyphens, up to 52 (the job is "
-                "named <name>-notebook within 63)"
+            raise FieldError(
+                f"'{value}' is not a pipeline name",
+                "use letters, digits and hyphens, up to 52 (the job is named <name>-notebook within 63)",
             )
         return value
 
@@ -1222,19 +1338,24 @@ class NotebookJobConfig(FrozenModel):
     def _notebook(cls, value: str) -> str:
         relative = Path(value)
         if relative.is_absolute() or ".." in relative.parts or relative.suffix != ".ipynb":
-            raise ValueError(
-                f"'{value}' is not a notebook path relative to notebooks/ (no '..', no leading '/', "
-                "ending in .ipynb), e.g. churn-report/churn-report.ipynb"
+            raise FieldError(
+                f"'{value}' is not a notebook path relative to notebooks/",
+                "give one without '..' or a leading '/', ending in .ipynb, e.g. report/report.ipynb",
             )
         if not (NOTEBOOKS_DIR / relative).is_file():
-            raise ValueError(f"notebook '{value}' not found: looked for {NOTEBOOKS_DIR / relative}")
+            raise FieldError(
+                f"notebook '{value}' not found (looked for {NOTEBOOKS_DIR / relative})",
+                "add the notebook there or fix the path",
+            )
         return value
 
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
         if not TRAINING_INSTANCE_TYPE_PATTERN.fullmatch(value):
-            raise ValueError(f"'{value}' is not a SageMaker training instance type such as ml.m5.large")
+            raise FieldError(
+                f"'{value}' is not a SageMaker training instance type", "use one such as ml.m5.large"
+            )
         return value
 
     @field_validator("parameters")
@@ -1242,9 +1363,10 @@ class NotebookJobConfig(FrozenModel):
     def _parameters(cls, value: dict[str, str]) -> dict[str, str]:
         bad = sorted(name for name in value if not NOTEBOOK_PARAMETER_PATTERN.fullmatch(name))
         if bad:
-            raise ValueError(
-                f"parameter names {', '.join(bad)} are not Python identifiers (letters, digits and _, "
-                "not starting with a digit, at most 64): papermill assigns them as variables"
+            raise FieldError(
+                f"parameter names {', '.join(bad)} are not Python identifiers, and papermill assigns them as "
+                "variables",
+                "use letters, digits and _, not starting with a digit, at most 64",
             )
         return value
 
@@ -1293,7 +1415,7 @@ MONITORING_CRON_PATTERN = re.compile(r"cron\(0 (?P<start>\*|\d{1,2})(/(?P<step>\
 
 def _hosting_instance_type(value: str) -> str:
     if not HOSTING_INSTANCE_TYPE_PATTERN.fullmatch(value):
-        raise ValueError(f"'{value}' is not a SageMaker instance type such as ml.m5.large")
+        raise FieldError(f"'{value}' is not a SageMaker instance type", "use one such as ml.m5.large")
     return value
 
 
@@ -1332,9 +1454,10 @@ class ServerlessConfig(FrozenModel):
     @model_validator(mode="after")
     def _provisioned_within_max(self) -> ServerlessConfig:
         if self.provisioned_concurrency is not None and self.provisioned_concurrency > self.max_concurrency:
-            raise ValueError(
-                f"provisioned_concurrency {self.provisioned_concurrency} exceeds max_concurrency "
-                f"{self.max_concurrency}; lower it or raise max_concurrency"
+            raise FieldError(
+                f"{self.provisioned_concurrency} exceeds max_concurrency {self.max_concurrency}",
+                "lower it or raise max_concurrency",
+                at="provisioned_concurrency",
             )
         return self
 
@@ -1351,8 +1474,10 @@ class AutoscalingConfig(FrozenModel):
     @model_validator(mode="after")
     def _bounds(self) -> AutoscalingConfig:
         if self.min_instances > self.max_instances:
-            raise ValueError(
-                f"min_instances {self.min_instances} is above max_instances {self.max_instances}"
+            raise FieldError(
+                f"{self.min_instances} is above max_instances {self.max_instances}",
+                "lower it or raise max_instances",
+                at="min_instances",
             )
         return self
 
@@ -1373,7 +1498,9 @@ class MonitoringBaselineConfig(FrozenModel):
     @classmethod
     def _s3_uri(cls, value: str) -> str:
         if not S3_URI_PATTERN.fullmatch(value):
-            raise ValueError(f"'{value}' is not an S3 object URI such as s3://bucket/path/constraints.json")
+            raise FieldError(
+                f"'{value}' is not an S3 object URI", "give one such as s3://bucket/path/constraints.json"
+            )
         return value
 
 
@@ -1401,9 +1528,10 @@ class DataQualityMonitoringConfig(FrozenModel):
             or (start != "*" and int(start) > 23)
             or (step is not None and not 1 <= int(step) <= 24)
         ):
-            raise ValueError(
-                f"'{value}' is not a monitoring schedule: use hourly, daily or a cron Model Monitor runs: "
-                "cron(0 * ? * * *), cron(0 6 ? * * *) or cron(0 */6 ? * * *) (at most hourly, on the hour)"
+            raise FieldError(
+                f"'{value}' is not a monitoring schedule (Model Monitor runs at most hourly, on the hour)",
+                "use hourly, daily or a cron such as cron(0 * ? * * *), cron(0 6 ? * * *) or "
+                "cron(0 */6 ? * * *)",
             )
         return value
 
@@ -1449,9 +1577,13 @@ class SmokeTestExpectation(FrozenModel):
             and self.max_value is None
             and self.contains is None
         ):
-            raise ValueError("expect checks nothing: give answers, one_of, min_value, max_value or contains")
+            raise FieldError("checks nothing", "give answers, one_of, min_value, max_value or contains")
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
-            raise ValueError(f"min_value {self.min_value} is above max_value {self.max_value}")
+            raise FieldError(
+                f"{self.min_value} is above max_value {self.max_value}",
+                "swap them or widen the range",
+                at="min_value",
+            )
         return self
 
 
@@ -1489,24 +1621,33 @@ class EndpointConfig(FrozenModel):
     @model_validator(mode="after")
     def _one_kind_of_capacity(self) -> EndpointConfig:
         if (self.instances is None) == (self.serverless is None):
-            raise ValueError("set exactly one of 'instances' (real-time in the VPC) or 'serverless'")
+            raise FieldError(
+                "has both or neither of instances and serverless",
+                "set exactly one of instances (real-time in the VPC) or serverless",
+            )
         if self.serverless is not None:
-            unsupported = [
-                name for name in ("autoscaling", "data_capture", "monitoring") if getattr(self, name)
-            ]
-            if unsupported:
-                raise ValueError(
-                    f"{', '.join(unsupported)}: not available for serverless endpoints (SageMaker supports "
-                    "no data capture or Model Monitor there, and scales them itself); use 'instances'"
-                )
+            raise_all(
+                [
+                    FieldError(
+                        "is not available for serverless endpoints (SageMaker supports no data capture or "
+                        "Model Monitor there, and scales them itself)",
+                        "remove it or serve from instances",
+                        at=name,
+                    )
+                    for name in ("autoscaling", "data_capture", "monitoring")
+                    if getattr(self, name)
+                ]
+            )
         if self.instances is not None and self.autoscaling is not None:
             count = self.instances.initial_instance_count
             if not self.autoscaling.min_instances <= count <= self.autoscaling.max_instances:
-                raise ValueError(
-                    f"instances.initial_instance_count {count} is outside autoscaling "
-                    f"[{self.autoscaling.min_instances}, {self.autoscaling.max_instances}]"
+                raise FieldError(
+                    f"{count} is outside autoscaling's "
+                    f"[{self.autoscaling.min_instances}, {self.autoscaling.max_instances}]",
+                    "start within the autoscaling range",
+                    at="instances.initial_instance_count",
                 )
-        _unique(tuple(test.name for test in self.smoke_tests), "smoke test names")
+        _unique(tuple(test.name for test in self.smoke_tests), "smoke test names", at="smoke_tests")
         return self
 
     @property
@@ -1622,36 +1763,42 @@ class EnvironmentConfig(FrozenModel):
     @model_validator(mode="after")
     def _pipelines_register_into_known_groups(self) -> EnvironmentConfig:
         groups = {group.name for group in self.model_registry.groups} if self.model_registry else set()
-        problems = [
-            f"pipelines[{index}].model_package_group: '{pipeline.model_package_group}' is not a group of "
-            f"model_registry; groups: {', '.join(sorted(groups)) or 'none'}"
-            for index, pipeline in enumerate(self.pipelines)
-            if pipeline.model_package_group is not None and pipeline.model_package_group not in groups
-        ]
-        if problems:
-            raise ValueError("\n".join(problems))
+        raise_all(
+            [
+                FieldError(
+                    f"'{pipeline.model_package_group}' is not a group of model_registry",
+                    f"use one of its groups ({', '.join(sorted(groups)) or 'none yet'})",
+                    at=f"pipelines[{index}].model_package_group",
+                )
+                for index, pipeline in enumerate(self.pipelines)
+                if pipeline.model_package_group is not None and pipeline.model_package_group not in groups
+            ]
+        )
         return self
 
     @model_validator(mode="after")
     def _scheduled_runs_are_never_cached(self) -> EnvironmentConfig:
         # The data trigger passes the object's version id and ETag, which are in the first step's cache key;
         # a schedule passes nothing, so each run has the same arguments whatever the data at the key holds.
-        problems = [
-            f"pipelines[{index}].cache_expire_after: '{pipeline.cache_expire_after}' with trigger.schedule "
-            f"'{pipeline.trigger.schedule}': a scheduled run starts with the same parameters every time, so "
-            "its steps would be served from the cache whatever data is at the input key; remove "
-            "cache_expire_after, or start runs from new data with trigger.data_prefix instead of a schedule"
-            for index, pipeline in enumerate(self.pipelines)
-            if pipeline.trigger.schedule is not None and pipeline.cache_expire_after is not None
-        ]
-        if problems:
-            raise ValueError("\n".join(problems))
+        raise_all(
+            [
+                FieldError(
+                    f"'{pipeline.cache_expire_after}' with trigger.schedule '{pipeline.trigger.schedule}': a "
+                    "scheduled run starts with the same parameters every time, so its steps would be served "
+                    "from the cache whatever data is at the input key",
+                    "remove cache_expire_after, or start runs from new data with trigger.data_prefix instead "
+                    "of a schedule",
+                    at=f"pipelines[{index}].cache_expire_after",
+                )
+                for index, pipeline in enumerate(self.pipelines)
+                if pipeline.trigger.schedule is not None and pipeline.cache_expire_after is not None
+            ]
+        )
         return self
 
     @model_validator(mode="after")
     def _notebook_jobs_fit_the_environment(self) -> EnvironmentConfig:
-        # Messages start with their field path: the loader prints them as they are.
-        problems: list[str] = []
+        problems: list[FieldError] = []
         names = [pipeline.name for pipeline in self.pipelines]
         studio_images = self.images.studio_images if self.images is not None else {}
         domains = {domain.name: domain for domain in self.studio.domains} if self.studio else {}
@@ -1659,15 +1806,22 @@ class EnvironmentConfig(FrozenModel):
             path = f"notebook_jobs[{index}]"
             if job.name in names:
                 problems.append(
-                    f"{path}.name: '{job.name}' is already the name of a pipeline or notebook job here; "
-                    "each SageMaker pipeline needs a name of its own"
+                    FieldError(
+                        f"'{job.name}' is already the name of a pipeline or notebook job here",
+                        "give each SageMaker pipeline a name of its own",
+                        at=f"{path}.name",
+                    )
                 )
             names.append(job.name)
             image = job.image.studio_image
             if image is not None and image not in studio_images:
                 problems.append(
-                    f"{path}.image.studio_image: '{image}' is not a repository with a studio_image under "
-                    f"images.repositories; Studio images here: {', '.join(sorted(studio_images)) or 'none'}"
+                    FieldError(
+                        f"'{image}' is not a repository with a studio_image under images.repositories",
+                        "use one of the Studio images here "
+                        f"({', '.join(sorted(studio_images)) or 'none yet'})",
+                        at=f"{path}.image.studio_image",
+                    )
                 )
             problems.extend(self._notebook_job_role_problems(path, job, domains))
             view = job.studio_view
@@ -1675,23 +1829,28 @@ class EnvironmentConfig(FrozenModel):
                 continue
             if view.domain not in domains:
                 problems.append(
-                    f"{path}.studio_view.domain: '{view.domain}' is not a domain of studio.domains; "
-                    f"domains: {', '.join(sorted(domains)) or 'none'}"
+                    FieldError(
+                        f"'{view.domain}' is not a domain of studio.domains",
+                        f"use one of {', '.join(sorted(domains)) or 'no domain yet'}",
+                        at=f"{path}.studio_view.domain",
+                    )
                 )
             elif view.user_profile is not None:
                 users = sorted(user.name for user in domains[view.domain].users)
                 if view.user_profile not in users:
                     problems.append(
-                        f"{path}.studio_view.user_profile: '{view.user_profile}' is not a user of domain "
-                        f"'{view.domain}'; users: {', '.join(users) or 'none'}"
+                        FieldError(
+                            f"'{view.user_profile}' is not a user of domain '{view.domain}'",
+                            f"use one of its users ({', '.join(users) or 'none yet'})",
+                            at=f"{path}.studio_view.user_profile",
+                        )
                     )
-        if problems:
-            raise ValueError("\n".join(problems))
+        raise_all(problems)
         return self
 
     def _notebook_job_role_problems(
         self, path: str, job: NotebookJobConfig, domains: Mapping[str, DomainConfig]
-    ) -> list[str]:
+    ) -> list[FieldError]:
         """A persona role must exist where named and be allowed to start the job SageMaker starts for it."""
         run_as = job.run_as
         if run_as is None:
@@ -1700,8 +1859,11 @@ class EnvironmentConfig(FrozenModel):
         personas = self.studio.personas if self.studio is not None else {}
         if run_as.domain not in domains:
             return [
-                f"{path}.domain: '{run_as.domain}' is not a domain of studio.domains; domains: "
-                f"{', '.join(sorted(domains)) or 'none'}"
+                FieldError(
+                    f"'{run_as.domain}' is not a domain of studio.domains",
+                    f"use one of {', '.join(sorted(domains)) or 'no domain yet'}",
+                    at=f"{path}.domain",
+                )
             ]
         domain = domains[run_as.domain]
         used = sorted(
@@ -1710,35 +1872,51 @@ class EnvironmentConfig(FrozenModel):
         )
         if run_as.persona not in used:
             return [
-                f"{path}.persona: '{run_as.persona}' has no execution role in domain '{run_as.domain}' (a "
-                f"domain has roles for the personas its users, default and shared spaces use: "
-                f"{', '.join(used)}); name one of those, or give a user of the domain that persona"
+                FieldError(
+                    f"'{run_as.persona}' has no execution role in domain '{run_as.domain}' (a domain has "
+                    f"roles for the personas its users, default and shared spaces use: {', '.join(used)})",
+                    "name one of those, or give a user of the domain that persona",
+                    at=f"{path}.persona",
+                )
             ]
         persona = personas[run_as.persona]
-        problems: list[str] = []
+        problems: list[FieldError] = []
         if not {"jobs", "notebook_jobs"} & set(persona.capabilities):
             problems.append(
-                f"{path}.persona: persona '{run_as.persona}' may not start training jobs, and a notebook job "
-                "is one; give it the 'notebook_jobs' (or 'jobs') capability under studio.personas, or remove "
-                "run_as to use the environment's notebook job role"
+                FieldError(
+                    f"persona '{run_as.persona}' may not start training jobs, and a notebook job is one",
+                    "give it the 'notebook_jobs' (or 'jobs') capability under studio.personas, or remove "
+                    "run_as to use the environment's notebook job role",
+                    at=f"{path}.persona",
+                )
             )
         elif job.instance_type not in persona.job_instance_types:
             problems.append(
-                f"{path}.persona: instance_type '{job.instance_type}' is not one of persona "
-                f"'{run_as.persona}''s job_instance_types ({', '.join(persona.job_instance_types)}); use one "
-                "of those, or add it to the persona"
+                FieldError(
+                    f"instance_type '{job.instance_type}' is not one of persona '{run_as.persona}''s "
+                    f"job_instance_types ({', '.join(persona.job_instance_types)})",
+                    "use one of those, or add it to the persona",
+                    at=f"{path}.persona",
+                )
             )
         if persona.network_isolation:
             problems.append(
-                f"{path}.persona: persona '{run_as.persona}' requires network isolation, and a notebook job "
-                "runs its kernel with network access (to read data and call AWS); run it as another persona "
-                "or remove run_as"
+                FieldError(
+                    f"persona '{run_as.persona}' requires network isolation, and a notebook job runs its "
+                    "kernel with network access (to read data and call AWS)",
+                    "run it as another persona or remove run_as",
+                    at=f"{path}.persona",
+                )
             )
         view = job.studio_view
         if view is not None and view.domain != run_as.domain:
             problems.append(
-                f"{path}.domain: '{run_as.domain}' differs from studio_view.domain '{view.domain}'; a "
-                "persona role may not tag a job for another domain (domain isolation): use the same domain"
+                FieldError(
+                    f"'{run_as.domain}' differs from studio_view.domain '{view.domain}', and a persona role "
+                    "may not tag a job for another domain (domain isolation)",
+                    "use the same domain",
+                    at=f"{path}.domain",
+                )
             )
         return problems
 
@@ -1754,25 +1932,32 @@ class EnvironmentConfig(FrozenModel):
         if self.images is None:
             builders = sorted(n for n, p in self.studio.personas.items() if "image_builds" in p.capabilities)
             if builders:
-                raise ValueError(
-                    f"studio.personas: {', '.join(builders)} have the image_builds capability, but this "
-                    "environment has no images section (no build path to use)"
+                raise SeveralFieldsError(
+                    FieldError(
+                        "has the image_builds capability, but this environment has no images section (no "
+                        "build path to use)",
+                        "add an images section or remove the capability",
+                        at=f"studio.personas.{name}.capabilities",
+                    )
+                    for name in builders
                 )
         studio_images = self.images.studio_images if self.images is not None else {}
-        problems = [
-            f"studio.domains[{index}].custom_images: '{name}' is not a repository with a studio_image under "
-            f"images.repositories; Studio images here: {', '.join(sorted(studio_images)) or 'none'}"
-            for index, domain in enumerate(self.studio.domains)
-            for name in domain.custom_images
-            if name not in studio_images
-        ]
-        if problems:
-            raise ValueError("\n".join(problems))
+        raise_all(
+            [
+                FieldError(
+                    f"'{name}' is not a repository with a studio_image under images.repositories",
+                    f"use one of the Studio images here ({', '.join(sorted(studio_images)) or 'none yet'})",
+                    at=f"studio.domains[{index}].custom_images[{image_index}]",
+                )
+                for index, domain in enumerate(self.studio.domains)
+                for image_index, name in enumerate(domain.custom_images)
+                if name not in studio_images
+            ]
+        )
         return self
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> EnvironmentConfig:
-        # Messages start with their field path: the loader prints them as they are.
         if self.network.new_vpc is not None:
             zones = [
                 (f"network.new_vpc.availability_zones[{index}]", zone)
@@ -1785,16 +1970,25 @@ class EnvironmentConfig(FrozenModel):
                 for index, subnet in enumerate(self.network.existing_vpc.subnets)
             ]
         problems = [
-            f"{path}: availability zone '{zone}' is not in region {self.region} (expected {self.region}a, "
-            f"{self.region}b, ...)"
+            FieldError(
+                f"availability zone '{zone}' is not in region {self.region}",
+                f"name one of its zones ({self.region}a, {self.region}b, ...)",
+                at=path,
+            )
             for path, zone in zones
             if not (zone.startswith(self.region) and re.fullmatch(r"[a-z]", zone[len(self.region) :]))
         ]
         for field_name in ("trusted_environments", "serves_environments"):
-            if self.name in getattr(self, field_name):
-                problems.append(f"{field_name}: an environment cannot list itself")
-        if problems:
-            raise ValueError("\n".join(problems))
+            names = getattr(self, field_name)
+            if self.name in names:
+                problems.append(
+                    FieldError(
+                        "an environment cannot list itself",
+                        "remove it",
+                        at=f"{field_name}[{names.index(self.name)}]",
+                    )
+                )
+        raise_all(problems)
         return self
 
     @model_validator(mode="after")
@@ -1804,20 +1998,27 @@ class EnvironmentConfig(FrozenModel):
         match = MANAGED_POLICY_ARN_PATTERN.fullmatch(arn) if arn is not None else None
         if match is None:
             return self
-        problems: list[str] = []
+        problems: list[FieldError] = []
         path = "iam.permissions_boundary.managed_policy_arn"
         # IAM refuses a boundary from another account: a role's boundary must be a policy it could attach.
         if match.group("account") not in (self.account_id, "aws"):
             problems.append(
-                f"{path}: the policy is in account {match.group('account')}; a permissions boundary must be "
-                f"a policy of this environment's account ({self.account_id}) or an AWS-managed one ('aws')"
+                FieldError(
+                    f"the policy is in account {match.group('account')}, and a permissions boundary must be "
+                    "a policy of the role's own account",
+                    f"use a policy of this environment's account ({self.account_id}) or an AWS-managed one "
+                    "('aws')",
+                    at=path,
+                )
             )
         expected_partition = aws_partition(self.region)
         if match.group("partition") != expected_partition:
             problems.append(
-                f"{path}: partition '{match.group('partition')}' does not match region {self.region} "
-                f"(expected arn:{expected_partition}:iam::...)"
+                FieldError(
+                    f"partition '{match.group('partition')}' does not match region {self.region}",
+                    f"write arn:{expected_partition}:iam::...",
+                    at=path,
+                )
             )
-        if problems:
-            raise ValueError("\n".join(problems))
+        raise_all(problems)
         return self

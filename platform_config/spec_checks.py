@@ -252,8 +252,8 @@ def _instance_type_problems(environment: EnvironmentConfig) -> Iterator[str]:
         if value not in allowed:
             family = value.rsplit(".", 1)[0]
             near = sorted(kind for kind in allowed if kind.startswith(f"{family}."))[:6]
-            hint = f"; {family} offers {', '.join(near)}" if near else ""
-            yield f"{field}: '{value}' is not an instance type SageMaker offers for {purpose}{hint}"
+            fix = f"{family} offers {', '.join(near)}" if near else "use an instance type SageMaker offers"
+            yield f"{field}: '{value}' is not an instance type SageMaker offers for {purpose}; {fix}"
 
 
 def _zone_problems(environment: EnvironmentConfig) -> Iterator[str]:
@@ -285,8 +285,8 @@ def _tag_count_problems(environment: EnvironmentConfig) -> Iterator[str]:
     added = len(naming.platform_tags(environment)) - len(environment.tags) + CONSTRUCT_TAGS_PER_RESOURCE
     if limit is not None and len(environment.tags) + added > limit:
         yield (
-            f"tags: {len(environment.tags)} tags, and the platform adds {added} to each resource: AWS takes "
-            f"at most {limit} per resource; remove {len(environment.tags) + added - limit}"
+            f"tags: {len(environment.tags)} tags, and the platform adds {added} to each resource, but AWS "
+            f"takes at most {limit} per resource; remove {len(environment.tags) + added - limit}"
         )
     if environment.model_registry is not None and limit is not None:
         for g, group in enumerate(environment.model_registry.groups):
@@ -294,7 +294,7 @@ def _tag_count_problems(environment: EnvironmentConfig) -> Iterator[str]:
             if total > limit:
                 yield (
                     f"model_registry.groups[{g}].tags: with the environment's tags and the platform's, the "
-                    f"group would carry {total} tags; AWS takes at most {limit}; remove {total - limit}"
+                    f"group would carry {total} tags, and AWS takes at most {limit}; remove {total - limit}"
                 )
 
 
@@ -335,11 +335,11 @@ def _schedule_problems(environment: EnvironmentConfig) -> Iterator[str]:
         fields = schedule[len("cron(") : -1].split()
         if len(fields) != CRON_FIELDS:
             yield (
-                f"{field}: '{schedule}' has {len(fields)} fields; EventBridge's cron has six (minutes hours "
-                "day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)"
+                f"{field}: '{schedule}' has {len(fields)} fields, and EventBridge's cron has six (minutes "
+                "hours day-of-month month day-of-week year); write six, e.g. cron(0 6 * * ? *)"
             )
         elif "?" not in (fields[2], fields[4]):
             yield (
-                f"{field}: '{schedule}': EventBridge needs '?' in day-of-month or day-of-week, "
-                "e.g. cron(0 6 * * ? *)"
+                f"{field}: '{schedule}' has no '?' in day-of-month or day-of-week, and EventBridge needs "
+                "one; write it as in cron(0 6 * * ? *)"
             )

@@ -726,7 +726,7 @@ def test_configuration_problems_are_printed_exit_2(staging: Callable[..., Path],
 
     assert exit_code == 2
     assert err.startswith("mlplatform: error: invalid platform configuration (1 problem(s)):\n  - ")
-    assert "expect checks nothing" in err
+    assert "expect: checks nothing; give answers" in err
     assert "fix the configuration, then run the smoke test again" in err
     assert aws.regions == []
 

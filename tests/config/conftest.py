@@ -2,7 +2,7 @@
 
 `config_copy` (tests/conftest.py) copies config/ into tmp_path; `edit(environment, change)` applies a change
 to one file. The functions here build such changes and check a `ConfigError` problem, which reads
-`<file>: <field path>: <message>`.
+`<file>: <field path>: <problem>; <fix>`; `problems_of` checks that form on every problem it sees.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from platform_config import ConfigError, load_platform
+from platform_config.problems import PROBLEM_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = ROOT / "config"
@@ -89,7 +90,16 @@ def problems_of(config_dir: Path) -> tuple[str, ...]:
     assert f"invalid platform configuration ({len(problems)} problem(s))" in str(raised.value)
     for problem in problems:
         assert f"  - {problem}" in str(raised.value)
+        assert_problem_form(problem)
     return problems
+
+
+def assert_problem_form(problem: str) -> None:
+    """Every problem reads `<file>: <field path>: <problem>; <fix>` (a problem with the file itself has no
+    field path), the problem one clause and the fix a piece of advice."""
+    match = PROBLEM_PATTERN.fullmatch(problem)
+    assert match is not None, f"not in the form '<file>: <field path>: <problem>; <fix>': {problem}"
+    assert len(match["fix"].split()) >= 2, f"the fix is not advice: {problem}"
 
 
 def only_problem(config_dir: Path) -> str:

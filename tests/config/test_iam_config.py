@@ -97,7 +97,7 @@ def test_bad_role_paths(config_copy: EditConfig, path: str) -> None:
         "staging.yaml",
         "iam.role_path",
         f"'{path}' is not a role path",
-        "starts and ends with '/'",
+        "is not a role path; start and end it with '/'",
     )
 
 
@@ -109,7 +109,7 @@ def test_the_longest_role_path_is_accepted(config_copy: EditConfig) -> None:
 
 def test_a_role_path_is_a_string(config_copy: EditConfig) -> None:
     config_dir = config_copy("staging", set_value("iam", value={"role_path": 5}))
-    check_problem(only_problem(config_dir), config_dir, "staging.yaml", "iam.role_path", "valid string")
+    check_problem(only_problem(config_dir), config_dir, "staging.yaml", "iam.role_path", "5 is not text")
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_create_is_a_boolean(config_copy: EditConfig) -> None:
         config_dir,
         "staging.yaml",
         "iam.permissions_boundary.create",
-        "valid boolean",
+        "is not true or false",
     )
 
 

@@ -15,7 +15,7 @@ def test_repository_names_follow_ecrs_pattern(config_copy: EditConfig, name: str
     config_dir = config_copy("dev", set_value(*REPOSITORY, "name", value=name))
     problem = only_problem(config_dir)
     assert "images.repositories[0].name" in problem
-    assert "valid repository name" in problem or "at least 2 characters" in problem
+    assert "valid repository name" in problem or "is shorter than 2 characters" in problem
 
 
 def test_duplicate_repositories(config_copy: EditConfig) -> None:
@@ -26,21 +26,21 @@ def test_duplicate_repositories(config_copy: EditConfig) -> None:
 
 
 @pytest.mark.parametrize(
-    ("studio_image", "words"),
+    ("studio_image", "field", "words"),
     [
-        ({"image_tag": "v1", "image_digest": "sha256:" + "a" * 64}, "exactly one of image_tag"),
-        ({"display_name": "x"}, "exactly one of image_tag"),
-        ({"image_digest": "sha256:abc"}, "sha256:<64 hex digits>"),
-        ({"image_tag": "-bad"}, "not a valid image tag"),
+        ({"image_tag": "v1", "image_digest": "sha256:" + "a" * 64}, "", "exactly one of image_tag"),
+        ({"display_name": "x"}, "", "exactly one of image_tag"),
+        ({"image_digest": "sha256:abc"}, ".image_digest", "sha256:<64 hex digits>"),
+        ({"image_tag": "-bad"}, ".image_tag", "not a valid image tag"),
     ],
     ids=["both", "neither", "short-digest", "bad-tag"],
 )
 def test_studio_images_are_pinned_once(
-    config_copy: EditConfig, studio_image: dict[str, str], words: str
+    config_copy: EditConfig, studio_image: dict[str, str], field: str, words: str
 ) -> None:
     config_dir = config_copy("dev", set_value(*STUDIO_IMAGE, value=studio_image))
     check_problem(
-        only_problem(config_dir), config_dir, "dev.yaml", "images.repositories[1].studio_image", words
+        only_problem(config_dir), config_dir, "dev.yaml", f"images.repositories[1].studio_image{field}", words
     )
 
 
@@ -53,9 +53,9 @@ def test_a_domain_offers_only_studio_images(config_copy: EditConfig) -> None:
         only_problem(config_dir),
         config_dir,
         "dev.yaml",
-        "studio.domains[0].custom_images",
+        "studio.domains[0].custom_images[0]",
         "'decision-tree' is not a repository with a studio_image",
-        "Studio images here: jupyterlab-data-science",
+        "use one of the Studio images here (jupyterlab-data-science)",
     )
 
 
@@ -67,8 +67,8 @@ def test_custom_images_need_an_images_section(config_copy: EditConfig) -> None:
         only_problem(config_dir),
         config_dir,
         "dev.yaml",
-        "studio.domains[0].custom_images",
-        "Studio images here: none",
+        "studio.domains[0].custom_images[0]",
+        "Studio images here (none yet)",
     )
 
 
@@ -76,11 +76,11 @@ def test_custom_images_need_an_images_section(config_copy: EditConfig) -> None:
     ("field", "value", "words"),
     [
         ("compute_type", "BUILD_GENERAL1_HUGE", "BUILD_GENERAL1_2XLARGE"),
-        ("timeout_minutes", 2, "greater than or equal to 5"),
-        ("log_retention_days", 45, "Input should be 30"),
-        ("source_retention_days", 0, "greater than or equal to 1"),
+        ("timeout_minutes", 2, "is below the minimum 5"),
+        ("log_retention_days", 45, "45 is not an allowed value; use 30"),
+        ("source_retention_days", 0, "is below the minimum 1"),
         ("base_image_accounts", [123], "quoted string of 12 digits"),
-        ("in_vpc", "yes", "valid boolean"),
+        ("in_vpc", "yes", "is not true or false"),
     ],
 )
 def test_bad_build_settings(config_copy: EditConfig, field: str, value: object, words: str) -> None:
@@ -97,6 +97,6 @@ def test_image_builds_need_a_build_path(config_copy: EditConfig) -> None:
         only_problem(config_dir),
         config_dir,
         "dev.yaml",
-        "studio.personas",
-        "ml-engineer have the image_builds capability, but this environment has no images section",
+        "studio.personas.ml-engineer.capabilities",
+        "has the image_builds capability, but this environment has no images section",
     )

@@ -50,8 +50,8 @@ def test_the_sample_schedules_a_notebook_of_the_repository(config_copy: EditConf
         ),
         (
             set_value(*JOB, "image", "sagemaker_distribution", value="latest"),
-            "notebook_jobs[0].image",
-            ("'latest' is not an image version such as 3.0.0",),
+            "notebook_jobs[0].image.sagemaker_distribution",
+            ("'latest' is not an image version; give one such as 3.0.0",),
         ),
         (
             combine(
@@ -69,7 +69,7 @@ def test_the_sample_schedules_a_notebook_of_the_repository(config_copy: EditConf
         (
             set_value(*JOB, "schedule", value="every day"),
             "notebook_jobs[0].schedule",
-            ("'every day' is not a schedule: use rate(1 day) or cron(0 6 * * ? *)",),
+            ("'every day' is not a schedule; use one such as rate(1 day) or cron(0 6 * * ? *)",),
         ),
         (
             set_value(*JOB, "instance_type", value="m5.large"),
@@ -130,7 +130,7 @@ def test_the_sample_schedules_a_notebook_of_the_repository(config_copy: EditConf
         (
             set_value(*JOB, "max_runtime_minutes", value="60"),
             "notebook_jobs[0].max_runtime_minutes",
-            ("integer",),
+            ("is not a whole number",),
         ),
     ],
     ids=[
@@ -200,10 +200,11 @@ def test_a_persona_that_requires_network_isolation_cannot_run_a_notebook(config_
 
 
 @pytest.mark.parametrize(
-    ("change", "words"),
+    ("change", "field", "words"),
     [
         (
             set_value("studio", "personas", "analyst", "capabilities", value=["notebook_jobs"]),
+            "job_instance_types",
             ("the 'notebook_jobs' capability needs job_instance_types",),
         ),
         (
@@ -212,16 +213,19 @@ def test_a_persona_that_requires_network_isolation_cannot_run_a_notebook(config_
                 set_value("studio", "personas", "analyst", "job_instance_types", value=["ml.m5.large"]),
                 set_value("studio", "personas", "analyst", "network_isolation", value=True),
             ),
+            "network_isolation",
             ("'notebook_jobs' capability cannot go with network_isolation", "remove one of the two"),
         ),
     ],
     ids=["without-instance-types", "with-network-isolation"],
 )
 def test_bad_notebook_jobs_capability(
-    config_copy: EditConfig, change: Change, words: tuple[str, ...]
+    config_copy: EditConfig, change: Change, field: str, words: tuple[str, ...]
 ) -> None:
     config_dir = config_copy("dev", change)
-    check_problem(only_problem(config_dir), config_dir, "dev.yaml", "studio.personas.analyst", *words)
+    check_problem(
+        only_problem(config_dir), config_dir, "dev.yaml", f"studio.personas.analyst.{field}", *words
+    )
 
 
 def test_a_persona_with_the_notebook_jobs_capability_alone_may_run_a_notebook_job(

@@ -52,7 +52,7 @@ def test_duplicate_pipelines(config_copy: EditConfig) -> None:
     ("field", "value", "words"),
     [
         (("cache_expire_after",), "30 days", "ISO 8601 duration"),
-        (("max_parallel_steps",), 0, "greater than or equal to 1"),
+        (("max_parallel_steps",), 0, "is below the minimum 1"),
         (("trigger", "schedule"), "every day", "not a schedule"),
         (("trigger", "data_prefix"), "/incoming", "not an S3 key prefix"),
     ],

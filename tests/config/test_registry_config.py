@@ -34,7 +34,7 @@ def test_duplicate_groups(config_copy: EditConfig) -> None:
     ("field", "value", "words"),
     [
         ("metric", "1accuracy", "not a metric name"),
-        ("threshold", "0.9", "give a number such as 0.9"),
+        ("threshold", "0.9", "'0.9' is not a number; give one such as 0.9"),
         ("threshold", float("nan"), "finite number"),
         ("comparison", "greater_than", "greater_than_or_equal"),
     ],
@@ -48,13 +48,16 @@ def test_bad_baselines(config_copy: EditConfig, field: str, value: object, words
 def test_a_description_is_required(config_copy: EditConfig) -> None:
     config_dir = config_copy("dev", set_value(*GROUP, "description", value=""))
     check_problem(
-        only_problem(config_dir), config_dir, "dev.yaml", "model_registry.groups[0].description", "at least 1"
+        only_problem(config_dir), config_dir, "dev.yaml", "model_registry.groups[0].description", "is empty"
     )
 
 
 @pytest.mark.parametrize(
     ("field", "value", "words"),
-    [("external_id", "x", "external id has 2-1224"), ("organization_id", "org-123", "AWS Organizations id")],
+    [
+        ("external_id", "x", "is not an external id; use 2-1224"),
+        ("organization_id", "org-123", "AWS Organizations id"),
+    ],
 )
 def test_bad_cross_account_conditions(config_copy: EditConfig, field: str, value: str, words: str) -> None:
     config_dir = config_copy("prod", set_value("cross_account", field, value=value))

@@ -130,7 +130,7 @@ CASES: list[tuple[str, str, Callable[[Data], None], Callable[[Data], str], tuple
             trigger={"schedule": "cron(0 6 * * * *)"}, cache_expire_after=None
         ),
         lambda data: "pipelines[0].trigger.schedule",
-        ("needs '?' in day-of-month or day-of-week",),
+        ("has no '?' in day-of-month or day-of-week, and EventBridge needs one",),
     ),
     (
         "a name valid for ECR but not for a SageMaker image",
@@ -159,8 +159,8 @@ CASES: list[tuple[str, str, Callable[[Data], None], Callable[[Data], str], tuple
         "a tag value with a character AWS refuses",
         "dev",
         lambda data: data.setdefault("tags", {}).update({"team": "ml&ops"}),
-        lambda data: "tags",
-        ("tag 'team': the value 'ml&ops' does not match the pattern AWS requires",),
+        lambda data: "tags.team",
+        ("the value 'ml&ops' does not match the pattern AWS requires",),
     ),
     (
         "more tags than a resource takes",

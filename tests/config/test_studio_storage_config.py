@@ -45,7 +45,13 @@ def test_home_efs_is_off_unless_configured(config_copy: EditConfig) -> None:
 
 def test_home_efs_is_a_real_boolean(config_copy: EditConfig) -> None:
     config_dir = config_copy("dev", set_value(*DOMAIN, "home_efs", value="yes"))
-    check_problem(only_problem(config_dir), config_dir, "dev.yaml", "studio.domains[0].home_efs", "boolean")
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        "studio.domains[0].home_efs",
+        "'yes' is not true or false",
+    )
 
 
 def test_which_profiles_and_spaces_mount_the_sample_file_system(sample_domain: DomainConfig) -> None:
@@ -78,26 +84,26 @@ def sample_domain(config_copy: EditConfig) -> DomainConfig:
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "words"),
+    ("field", "value", "field_path", "words"),
     [
-        (
-            "users",
-            ["alice", "zed"],
-            "file_systems[0] 'churn-team' lists user 'zed', who is not a user of this domain",
-        ),
-        (
-            "spaces",
-            ["nowhere"],
-            "file_systems[0] 'churn-team' lists space 'nowhere', which is not a space of this domain",
-        ),
+        ("users", ["alice", "zed"], "users[1]", "'zed' is not a user of this domain"),
+        ("spaces", ["nowhere"], "spaces[0]", "'nowhere' is not a space of this domain"),
         # A user of the other domain is not a user of this one.
-        ("users", ["platform-admin"], "lists user 'platform-admin', who is not a user of this domain"),
+        ("users", ["platform-admin"], "users[0]", "'platform-admin' is not a user of this domain"),
     ],
     ids=["unknown-user", "unknown-space", "user-of-another-domain"],
 )
-def test_unknown_users_and_spaces(config_copy: EditConfig, field: str, value: list[str], words: str) -> None:
+def test_unknown_users_and_spaces(
+    config_copy: EditConfig, field: str, value: list[str], field_path: str, words: str
+) -> None:
     config_dir = config_copy("dev", set_value(*FILE_SYSTEM, field, value=value))
-    check_problem(only_problem(config_dir), config_dir, "dev.yaml", "studio.domains[0]", words)
+    check_problem(
+        only_problem(config_dir),
+        config_dir,
+        "dev.yaml",
+        f"studio.domains[0].file_systems[0].{field_path}",
+        words,
+    )
 
 
 def test_duplicate_file_system_names(config_copy: EditConfig) -> None:
@@ -108,8 +114,8 @@ def test_duplicate_file_system_names(config_copy: EditConfig) -> None:
         only_problem(config_dir),
         config_dir,
         "dev.yaml",
-        "studio.domains[0]",
-        "duplicate file system names: churn-team; each may appear once",
+        "studio.domains[0].file_systems",
+        "duplicate file system names: churn-team; list each once",
     )
 
 
@@ -144,7 +150,7 @@ def test_a_file_system_for_nobody_is_rejected(config_copy: EditConfig) -> None:
     ("entry", "field_path", "words"),
     [
         ({"name": "Team_Share", "users": ["bob"]}, "file_systems[0].name", "is not a valid SageMaker name"),
-        ({"name": "t" * 41, "users": ["bob"]}, "file_systems[0].name", "at most 40 characters"),
+        ({"name": "t" * 41, "users": ["bob"]}, "file_systems[0].name", "is longer than 40 characters"),
         (
             {"name": "team", "users": ["bob"], "size_gb": 10},
             "file_systems[0].size_gb",
@@ -153,7 +159,7 @@ def test_a_file_system_for_nobody_is_rejected(config_copy: EditConfig) -> None:
         (
             {"name": "team", "users": ["bob"], "automatic_backups": "no"},
             "file_systems[0].automatic_backups",
-            "boolean",
+            "is not true or false",
         ),
     ],
     ids=["name-pattern", "name-length", "unknown-key", "backups-not-boolean"],
@@ -174,8 +180,8 @@ def test_a_space_mounts_at_most_one_file_system(config_copy: EditConfig) -> None
         only_problem(config_dir),
         config_dir,
         "dev.yaml",
-        "studio.domains[0]",
-        "space 'alice-lab' would mount 2 file_systems (churn-team, lab-share); SageMaker allows at most 1",
+        "studio.domains[0].file_systems",
+        "space 'alice-lab' would mount 2 file systems (churn-team, lab-share), and SageMaker allows at most",
     )
 
 
@@ -190,4 +196,4 @@ def test_shared_spaces_are_offered_at_most_two_file_systems(config_copy: EditCon
     ]
     problems = problems_of(config_copy("dev", combine(*more_shared_spaces, *file_systems)))
     assert len(problems) == 1, problems
-    assert count_matching(problems, "the shared spaces would mount 3 file_systems", "at most 2") == 1
+    assert count_matching(problems, "the shared spaces would mount 3 file systems", "at most 2") == 1
