@@ -24,9 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_ENVIRONMENT = {
     "CDK_DISABLE_CLI_TELEMETRY": "true",
     "CDK_DISABLE_VERSION_CHECK": "1",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+def cdk_environment(*, tools: Path = ROOT) -> dict[str, str]:
+    """This process's environment, offline, with the pinned Node LTS (package.json's `node`) first on PATH.
+
+    The Makefile does the same; this is for the CLI and app runs started from Python.
+    """
+    node_bin = tools / "node_modules" / ".bin"
+    return {
+        **os.environ,
+        **OFFLINE_ENVIRONMENT,
+        "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 class SynthError(Exception):
@@ -40,7 +52,7 @@ def synthesize(checkout: Path, outdir: Path, *, tools: Path = ROOT) -> None:
     result = subprocess.run(
         [str(cdk), "synth", "**", "--quiet", "-o", str(outdir), "--app", f"{python} app.py"],
         cwd=checkout,
-        env={**os.environ, **OFFLINE_ENVIRONMENT},
+        env=cdk_environment(tools=tools),
         capture_output=True,
         text=True,
         check=False,
