@@ -12,16 +12,18 @@ PY_DIRS := platform_config stacks constructs_lib synth_checks pipeline_defs plat
 # Folders that hold Python (mypy refuses a folder without any).
 PY_SOURCES := app.py $(foreach dir,$(PY_DIRS),$(if $(shell find $(dir) -name '*.py' 2>/dev/null | head -n 1),$(dir)))
 
-# Offline and quiet: no telemetry, no version check, no Node end-of-life banner from jsii.
+# Offline and quiet: no telemetry, no version check.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The pinned Node LTS (package.json's `node`) first on PATH: the CDK CLI, the app it starts and jsii inside
+# that app all run on it, whatever Node the machine has (any Node with npm can bootstrap).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export AWS_EC2_METADATA_DISABLED := true
 # mypy --strict reads the aws-cdk-lib stubs (about 70 s cold); a cache outside the checkout lets clean
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy run-pipeline constraints clean
+.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live destroy run-pipeline constraints clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -135,12 +137,31 @@ bootstrap-policy: synth
 first-deploy-plan: bootstrap
 	$(PYTHON) -m platform_cli.first_deploy_plan --config-dir config
 
+# Live targets act on one environment: only its Stage is synthesized (PLATFORM_ENVIRONMENTS) and only its
+# stacks are selected ('ENV/*'); the CLI orders them by their dependencies.
+REQUIRE_ENV = @test -n "$(ENV)" || { echo "make $@ needs ENV, e.g. make $@ ENV=dev" >&2; exit 2; }
+STAGE_CDK = PLATFORM_ENVIRONMENTS='$(ENV)' $(CDK)
+
+## deploy: deploy ENV's stacks, and only ENV's, in dependency order with the pinned CLI (credentials for
+## ENV's account, checked first); CDK_ARGS="..." passes options on, e.g. CDK_ARGS="--require-approval never"
+deploy: bootstrap
+	$(REQUIRE_ENV)
+	$(PYTHON) -m platform_cli.account_check --env '$(ENV)' --command deploy
+	$(STAGE_CDK) deploy '$(ENV)/*' $(CDK_ARGS)
+
+## diff-live: what deploying ENV would change against the stacks deployed in its account (cdk diff; needs
+## credentials for ENV's account, checked first); CDK_ARGS="..." passes options on. Offline review: make diff
+diff-live: bootstrap
+	$(REQUIRE_ENV)
+	$(PYTHON) -m platform_cli.account_check --env '$(ENV)' --command diff-live
+	$(STAGE_CDK) diff '$(ENV)/*' $(CDK_ARGS)
+
 ## destroy: delete every stack of a disposable environment (ENV=dev), what users and SageMaker added to
 ## them included; refuses an environment that retains its data (FORCE=1 skips the CLI's confirmation)
 destroy: bootstrap
-	@test -n "$(ENV)" || { echo "make destroy needs ENV, e.g. make destroy ENV=dev" >&2; exit 2; }
+	$(REQUIRE_ENV)
 	$(PYTHON) -m platform_cli.destroy_check --env '$(ENV)'
-	PLATFORM_ENVIRONMENTS='$(ENV)' $(CDK) destroy '$(ENV)/*' $(if $(FORCE),--force)
+	$(STAGE_CDK) destroy '$(ENV)/*' $(if $(FORCE),--force)
 
 ## run-pipeline: run the rendered definition of PIPELINE (model_build, batch_inference) on this machine on
 ## INPUT (a CSV file or folder); PARAMS="Name=value ..." overrides parameters; MODELS="name=model.tar.gz ..."

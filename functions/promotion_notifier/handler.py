@@ -4,7 +4,7 @@ Runs in a serving account (staging, prod). The build account forwards its `SageM
 Change` events here. Endpoints stay under CloudFormation, pinned to a model package version in the
 environment's YAML configuration: an approval never deploys anything. When a version newer than what an
 endpoint pins is approved, the SNS topic hears the exact change to make (the file, the YAML path, the line),
-the approved package's ARN, and the steps: a pull request, `make diff`, `npx cdk deploy`, `make smoke`.
+the approved package's ARN, and the steps: a pull request, `make diff`, `make deploy`, `make smoke`.
 One event gives at most one message, listing every endpoint that pins an older version of that group.
 
 Environment:
@@ -353,7 +353,7 @@ def build_notification(
         "To promote it:",
         f"  1. Open a pull request with this change to {config_file}.",
         "  2. Review what it changes: make diff BASE=origin/main",
-        f"  3. Once the pull request is approved and merged, deploy: npx cdk deploy '{environment}/*'",
+        f"  3. Once the pull request is approved and merged, deploy: make deploy ENV={environment}",
         f"  4. Check the endpoints: make smoke ENV={environment}",
     ]
     if up_to_date:
