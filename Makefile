@@ -110,9 +110,10 @@ bench: bootstrap
 ## offline; fails with code 3 on unacknowledged data loss (ACK="reason" acknowledges it) and with 4 when a
 ## replacement keeps a fixed name, so the deploy would fail (4 wins over 3; ACK never accepts it).
 ## MARKDOWN=file writes a report. make itself exits 2 and prints the code as "Error 3" or "Error 4".
+## HEAD_ASSEMBLY=cdk.out reuses this tree's `make synth` output instead of synthesizing it again (CI).
 BASE ?= origin/main
 diff: bootstrap
-	$(PYTHON) -m platform_cli.revision_diff --base '$(BASE)' $(if $(MARKDOWN),--markdown '$(MARKDOWN)') $(if $(ACK),--acknowledge-data-loss '$(ACK)')
+	$(PYTHON) -m platform_cli.revision_diff --base '$(BASE)' $(if $(MARKDOWN),--markdown '$(MARKDOWN)') $(if $(ACK),--acknowledge-data-loss '$(ACK)') $(if $(HEAD_ASSEMBLY),--head-assembly '$(HEAD_ASSEMBLY)')
 
 ## smoke: send each endpoint of ENV its configured smoke tests and check the answers (needs AWS credentials
 ## for ENV's account; ENDPOINT=name limits it to one endpoint)
