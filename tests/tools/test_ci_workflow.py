@@ -60,7 +60,7 @@ def test_the_diff_reuses_the_runs_cdk_out(workflow: dict[Any, Any]) -> None:
 
 
 def test_adding_or_removing_the_label_re_runs_the_check(workflow: dict[Any, Any]) -> None:
-    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    triggers: dict[str, Any] = workflow[True]  # YAML 1.1 reads the bare key `on` as true
     assert {"opened", "synchronize", "reopened", "labeled", "unlabeled"} <= set(
         triggers["pull_request"]["types"]
     )
