@@ -25,14 +25,23 @@ export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
 .PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live destroy run-pipeline constraints clean
 
+# Bootstrap says what it installs: one line per step, and pip's one line per package it collects (a fresh
+# machine downloads about 150 pinned packages, a few minutes); pip's per-file chatter is dropped, its
+# warnings and errors are not (stderr), and an already complete install prints next to nothing.
+PIP_CHATTER := ^(  |Looking in |Requirement already satisfied|Using cached|Downloading|Obtaining|Preparing metadata|Getting requirements|Installing build dependencies|Building wheel|Building editable|Created wheel|Stored in directory|Checking if build backend)
+PIP_INSTALL = $(PYTHON) -m pip install --disable-pip-version-check --progress-bar off
+
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
+	@echo "bootstrap: Python virtualenv $(VENV)"
 	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	# The project itself, for its console script (mlplatform); its dependencies are pinned above.
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "bootstrap: $(VENV): the pinned packages of requirements-dev.txt, constraints.txt (about 150)"
+	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt | { grep --line-buffered -vE '$(PIP_CHATTER)' || true; }
+	@echo "bootstrap: $(VENV): this project, for its console script mlplatform (no dependencies: pinned above)"
+	$(PIP_INSTALL) --quiet --no-deps -e .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
+	@echo "bootstrap: node_modules: the CDK CLI, Node $$(sed -n 's/.*"node": "\([0-9]*\)\..*/\1/p' package.json) and the IAM evaluator, as package-lock.json pins them (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
