@@ -2,6 +2,12 @@
 
 The same files (paths, bytes, executable bit) always give the same zip bytes and the same content hash,
 so the content hash can serve as the image tag: an unchanged folder maps to an image that already exists.
+
+The `.dockerignore` matcher is written here rather than taken from `pathspec` (already installed): its
+gitignore patterns match an unanchored name at any depth (`*.log` leaves out `sub/a.log` and `foo` leaves
+out `sub/foo/x`; Docker keeps both, its patterns are relative to the context root). The PyPI packages
+that claim Docker's rules are a 2019 0.1 release (`ignore-file`) or a first 0.1 release
+(`e2b-dockerfile-utils`); the tests pin moby's edge cases (`!` re-include, `**`, leading `/`) instead.
 """
 
 from __future__ import annotations
