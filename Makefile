@@ -12,25 +12,36 @@ PY_DIRS := platform_config stacks constructs_lib synth_checks pipeline_defs plat
 # Folders that hold Python (mypy refuses a folder without any).
 PY_SOURCES := app.py $(foreach dir,$(PY_DIRS),$(if $(shell find $(dir) -name '*.py' 2>/dev/null | head -n 1),$(dir)))
 
-# Offline and quiet: no telemetry, no version check, no Node end-of-life banner from jsii.
+# Offline and quiet: no telemetry, no version check.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The pinned Node LTS (package.json's `node`) first on PATH: the CDK CLI, the app it starts and jsii inside
+# that app all run on it, whatever Node the machine has (any Node with npm can bootstrap).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export AWS_EC2_METADATA_DISABLED := true
 # mypy --strict reads the aws-cdk-lib stubs (about 70 s cold); a cache outside the checkout lets clean
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan destroy run-pipeline constraints clean
+.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live destroy run-pipeline constraints clean
+
+# Bootstrap says what it installs: one line per step, and pip's one line per package it collects (a fresh
+# machine downloads about 150 pinned packages, a few minutes); pip's per-file chatter is dropped, its
+# warnings and errors are not (stderr), and an already complete install prints next to nothing.
+PIP_CHATTER := ^(  |Looking in |Requirement already satisfied|Using cached|Downloading|Obtaining|Preparing metadata|Getting requirements|Installing build dependencies|Building wheel|Building editable|Created wheel|Stored in directory|Checking if build backend)
+PIP_INSTALL = $(PYTHON) -m pip install --disable-pip-version-check --progress-bar off
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
+	@echo "bootstrap: Python virtualenv $(VENV)"
 	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	# The project itself, for its console script (mlplatform); its dependencies are pinned above.
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "bootstrap: $(VENV): the pinned packages of requirements-dev.txt, constraints.txt (about 150)"
+	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt | { grep --line-buffered -vE '$(PIP_CHATTER)' || true; }
+	@echo "bootstrap: $(VENV): this project, for its console script mlplatform (no dependencies: pinned above)"
+	$(PIP_INSTALL) --quiet --no-deps -e .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
+	@echo "bootstrap: node_modules: the CDK CLI, Node $$(sed -n 's/.*"node": "\([0-9]*\)\..*/\1/p' package.json) and the IAM evaluator, as package-lock.json pins them (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -108,9 +119,10 @@ bench: bootstrap
 ## offline; fails with code 3 on unacknowledged data loss (ACK="reason" acknowledges it) and with 4 when a
 ## replacement keeps a fixed name, so the deploy would fail (4 wins over 3; ACK never accepts it).
 ## MARKDOWN=file writes a report. make itself exits 2 and prints the code as "Error 3" or "Error 4".
+## HEAD_ASSEMBLY=cdk.out reuses this tree's `make synth` output instead of synthesizing it again (CI).
 BASE ?= origin/main
 diff: bootstrap
-	$(PYTHON) -m platform_cli.revision_diff --base '$(BASE)' $(if $(MARKDOWN),--markdown '$(MARKDOWN)') $(if $(ACK),--acknowledge-data-loss '$(ACK)')
+	$(PYTHON) -m platform_cli.revision_diff --base '$(BASE)' $(if $(MARKDOWN),--markdown '$(MARKDOWN)') $(if $(ACK),--acknowledge-data-loss '$(ACK)') $(if $(HEAD_ASSEMBLY),--head-assembly '$(HEAD_ASSEMBLY)')
 
 ## smoke: send each endpoint of ENV its configured smoke tests and check the answers (needs AWS credentials
 ## for ENV's account; ENDPOINT=name limits it to one endpoint)
@@ -135,12 +147,31 @@ bootstrap-policy: synth
 first-deploy-plan: bootstrap
 	$(PYTHON) -m platform_cli.first_deploy_plan --config-dir config
 
+# Live targets act on one environment: only its Stage is synthesized (PLATFORM_ENVIRONMENTS) and only its
+# stacks are selected ('ENV/*'); the CLI orders them by their dependencies.
+REQUIRE_ENV = @test -n "$(ENV)" || { echo "make $@ needs ENV, e.g. make $@ ENV=dev" >&2; exit 2; }
+STAGE_CDK = PLATFORM_ENVIRONMENTS='$(ENV)' $(CDK)
+
+## deploy: deploy ENV's stacks, and only ENV's, in dependency order with the pinned CLI (credentials for
+## ENV's account, checked first); CDK_ARGS="..." passes options on, e.g. CDK_ARGS="--require-approval never"
+deploy: bootstrap
+	$(REQUIRE_ENV)
+	$(PYTHON) -m platform_cli.account_check --env '$(ENV)' --command deploy
+	$(STAGE_CDK) deploy '$(ENV)/*' $(CDK_ARGS)
+
+## diff-live: what deploying ENV would change against the stacks deployed in its account (cdk diff; needs
+## credentials for ENV's account, checked first); CDK_ARGS="..." passes options on. Offline review: make diff
+diff-live: bootstrap
+	$(REQUIRE_ENV)
+	$(PYTHON) -m platform_cli.account_check --env '$(ENV)' --command diff-live
+	$(STAGE_CDK) diff '$(ENV)/*' $(CDK_ARGS)
+
 ## destroy: delete every stack of a disposable environment (ENV=dev), what users and SageMaker added to
 ## them included; refuses an environment that retains its data (FORCE=1 skips the CLI's confirmation)
 destroy: bootstrap
-	@test -n "$(ENV)" || { echo "make destroy needs ENV, e.g. make destroy ENV=dev" >&2; exit 2; }
+	$(REQUIRE_ENV)
 	$(PYTHON) -m platform_cli.destroy_check --env '$(ENV)'
-	PLATFORM_ENVIRONMENTS='$(ENV)' $(CDK) destroy '$(ENV)/*' $(if $(FORCE),--force)
+	$(STAGE_CDK) destroy '$(ENV)/*' $(if $(FORCE),--force)
 
 ## run-pipeline: run the rendered definition of PIPELINE (model_build, batch_inference) on this machine on
 ## INPUT (a CSV file or folder); PARAMS="Name=value ..." overrides parameters; MODELS="name=model.tar.gz ..."

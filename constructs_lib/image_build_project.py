@@ -45,6 +45,9 @@ class BuildContract:
 
     repository_uri_variable: str
     image_tag_variable: str
+    dockerfile_variable: str
+    build_args_variable: str
+    platform_variable: str
     exported_image_uri: str
     exported_image_digest: str
     source_prefix: str
@@ -58,9 +61,24 @@ class BuildNetwork:
     subnets: Sequence[ec2.ISubnet]
 
 
+def _docker_build(contract: BuildContract, image: str) -> str:
+    """One bash command (an array does not outlive a buildspec command): the optional build options, then
+    `docker build`. Build arguments arrive one `NAME=value` per line, so values may hold spaces."""
+    dockerfile = f'"${{{contract.dockerfile_variable}:-Dockerfile}}"'
+    platform = f'${{{contract.platform_variable}:+--platform "${contract.platform_variable}"}}'
+    return (
+        "build_args=(); "
+        'while IFS= read -r build_arg; do if [ -n "$build_arg" ]; then '
+        'build_args+=(--build-arg "$build_arg"); fi; '
+        f'done <<< "${{{contract.build_args_variable}:-}}"; '
+        f'docker build --pull --file {dockerfile} {platform} "${{build_args[@]}}" --tag {image} .'
+    )
+
+
 def _buildspec(contract: BuildContract, base_image_registries: Sequence[str]) -> codebuild.BuildSpec:
     repository_uri = f"${{{contract.repository_uri_variable}}}"
     image = f'"{repository_uri}:${{{contract.image_tag_variable}}}"'
+    dockerfile = f'"${{{contract.dockerfile_variable}:-Dockerfile}}"'
     login = 'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin'
     return codebuild.BuildSpec.from_object(
         {
@@ -76,14 +94,14 @@ def _buildspec(contract: BuildContract, base_image_registries: Sequence[str]) ->
                             f'test -n "${{{variable}}}" || {{ echo "{variable} is not set"; exit 1; }}'
                             for variable in (contract.repository_uri_variable, contract.image_tag_variable)
                         ),
-                        'test -f Dockerfile || { echo "no Dockerfile at the root of the uploaded folder"; '
+                        f"test -f {dockerfile} || {{ echo {dockerfile}' is not in the uploaded folder'; "
                         "exit 1; }",
                         f'{login} "${{{contract.repository_uri_variable}%%/*}}"',
                         # So that FROM an AWS base image (Deep Learning Containers, ...) works.
                         *(f'{login} "{registry}"' for registry in base_image_registries),
                     ]
                 },
-                "build": {"commands": [f"docker build --pull --tag {image} ."]},
+                "build": {"commands": [_docker_build(contract, image)]},
                 "post_build": {
                     "commands": [
                         'test "$CODEBUILD_BUILD_SUCCEEDING" = 1',

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -22,10 +21,12 @@ from constructs import Construct
 
 from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
 from constructs_lib.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
+from constructs_lib.platform_function import function_code, function_handler
 from constructs_lib.vpc_flow_logs import RETENTION_BY_DAYS
 
-# The function's code: ordinary Python, tested on its own (tests/functions), packaged alone.
-HANDLER_DIR = Path(__file__).resolve().parent.parent / "functions" / "approval_guard"
+# The function's code: ordinary Python, tested on its own (tests/functions), packaged with the shared
+# runtime like every platform function.
+HANDLER_PACKAGE = "approval_guard"
 
 
 class ModelApprovalGuard(Construct):
@@ -116,8 +117,8 @@ class ModelApprovalGuard(Construct):
             self,
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="handler.handler",
-            code=lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"]),
+            handler=function_handler(HANDLER_PACKAGE),
+            code=function_code(HANDLER_PACKAGE),
             role=role,
             timeout=Duration.seconds(60),
             memory_size=256,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -18,6 +21,34 @@ from constructs_lib.compliance import acknowledge, acknowledge_wildcard_actions,
 from constructs_lib.vpc_flow_logs import RETENTION_BY_DAYS
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+# Shared by every function (logging); shipped in each asset under the same import path as in the tests.
+RUNTIME_PACKAGE = "_runtime"
+
+
+@functools.cache
+def function_asset_dir(package: str) -> Path:
+    """A folder holding `functions/__init__.py`, `functions/_runtime/` and `functions/<package>/`: the
+    function's asset. Only `.py` files are copied (no caches), by content, so the asset hash is the same
+    for the same sources on any machine. One folder per package and process."""
+    staging = Path(tempfile.mkdtemp(prefix=f"platform-function-{package}-"))
+    target = staging / FUNCTIONS_DIR.name
+    target.mkdir()
+    shutil.copyfile(FUNCTIONS_DIR / "__init__.py", target / "__init__.py")
+    for folder in (RUNTIME_PACKAGE, package):
+        (target / folder).mkdir()
+        for source in sorted((FUNCTIONS_DIR / folder).glob("*.py")):
+            shutil.copyfile(source, target / folder / source.name)
+    return staging
+
+
+def function_code(package: str) -> lambda_.Code:
+    """The asset of `functions/<package>` with the shared runtime (see function_asset_dir)."""
+    return lambda_.Code.from_asset(str(function_asset_dir(package)))
+
+
+def function_handler(package: str, entry_point: str = "handler") -> str:
+    """Lambda's Handler for `functions/<package>/handler.py`'s `entry_point`, imported as in the tests."""
+    return f"{FUNCTIONS_DIR.name}.{package}.handler.{entry_point}"
 
 
 class PlatformFunction(Construct):
@@ -112,8 +143,8 @@ class PlatformFunction(Construct):
             self,
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_14,
-            handler=f"handler.{entry_point}",
-            code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc"]),
+            handler=function_handler(package, entry_point),
+            code=function_code(package),
             role=self.role,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=256,

@@ -23,6 +23,8 @@ from platform_cli.build_image import (
     Pacing,
     build_image,
 )
+from platform_cli.build_settings import configured_build
+from platform_cli.context_archive import DOCKERFILE
 from platform_cli.errors import EXIT_USAGE, CommandError
 from platform_cli.smoke_test import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -49,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     build.add_argument("path", metavar="PATH", type=Path, help="folder holding the Dockerfile (the context)")
-    build.add_argument("--repository", required=True, metavar="NAME", help="a configured repository")
+    build.add_argument(
+        "--repository",
+        metavar="NAME",
+        help="one of the environment's images.repositories (may be left out when it has exactly one)",
+    )
     build.add_argument(
         "--tag",
         metavar="TAG",
@@ -62,7 +68,35 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"override the project's build size: {', '.join(COMPUTE_TYPES)}",
     )
     build.add_argument("--env", default="dev", metavar="ENV", help="environment to build in (default: dev)")
-    build.add_argument("--region", metavar="REGION", help="AWS region (default: from your AWS configuration)")
+    build.add_argument(
+        "--region", metavar="REGION", help="AWS region (default and only allowed value: the environment's)"
+    )
+    build.add_argument(
+        "--config-dir",
+        type=Path,
+        default=Path("config"),
+        metavar="DIR",
+        help="the platform's configuration folder (default: config)",
+    )
+    build.add_argument(
+        "--file",
+        default=DOCKERFILE,
+        metavar="PATH",
+        help=f"the Dockerfile, relative to the context folder (default: {DOCKERFILE})",
+    )
+    build.add_argument(
+        "--build-arg",
+        dest="build_args",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a docker build argument (repeat for more)",
+    )
+    build.add_argument(
+        "--platform",
+        metavar="OS/ARCH",
+        help="docker build --platform, e.g. linux/amd64 (default: the build host's, linux/amd64)",
+    )
     build.add_argument(
         "--timeout-minutes",
         type=int,
@@ -117,18 +151,27 @@ def run_build_image(
     err: TextIO | None = None,
     pacing: Pacing | None = None,
 ) -> int:
-    request = BuildImageRequest(
-        context_dir=arguments.path,
-        repository=arguments.repository,
-        tag=arguments.tag,
-        compute_type=arguments.compute_type,
-        environment=arguments.env,
-        timeout_minutes=arguments.timeout_minutes,
-    )
-    region: str | None = arguments.region
-    clients = AwsClients(session_factory or (lambda: boto3.Session(region_name=region)))
     console = Console(out=out or sys.stdout, err=err or sys.stderr)
     try:
+        # The configuration first: a wrong environment, repository or region fails before any AWS call.
+        settings = configured_build(
+            arguments.config_dir,
+            environment=arguments.env,
+            repository=arguments.repository,
+            region=arguments.region,
+        )
+        request = BuildImageRequest(
+            context_dir=arguments.path,
+            repository=settings.repository,
+            tag=arguments.tag,
+            compute_type=arguments.compute_type,
+            environment=settings.environment,
+            timeout_minutes=arguments.timeout_minutes,
+            dockerfile=arguments.file,
+            build_args=tuple(arguments.build_args),
+            platform=arguments.platform,
+        )
+        clients = AwsClients(session_factory or (lambda: boto3.Session(region_name=settings.region)))
         return build_image(request, clients=clients, console=console, pacing=pacing)
     except CommandError as error:
         console.info(f"{PROGRAM}: error: {error}")

@@ -10,6 +10,9 @@ everything else (progress, the build log, errors) goes to stderr.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,7 +27,15 @@ from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
 from platform_cli.build_log import BuildLog, Progress
-from platform_cli.context_archive import ContextError, describe_size, pack_context, require_dockerfile
+from platform_cli.context_archive import (
+    DOCKERFILE,
+    TAG_HASH_LENGTH,
+    ContextError,
+    PackedContext,
+    describe_size,
+    pack_context,
+    require_dockerfile,
+)
 from platform_cli.errors import (
     EXIT_BUILD_FAILED,
     EXIT_INTERRUPTED,
@@ -59,6 +70,10 @@ FAILED_STATUSES = frozenset({"FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
 MAX_TIMEOUT_MINUTES = 8 * 60 + 480  # CodeBuild's longest build (8 h) plus its longest queue (8 h)
 SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
 FINAL_LOG_DELAY_SECONDS = 2.0
+# docker's --build-arg NAME=value (the value may be empty; one line: the build receives one per line).
+BUILD_ARG_PATTERN = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>[^\n\r]*)")
+# docker's --platform: os/arch[/variant], e.g. linux/amd64, linux/arm64, linux/arm/v7.
+PLATFORM_PATTERN = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,9 @@ class BuildImageRequest:
     compute_type: str | None = None
     environment: str = "dev"
     timeout_minutes: int = 60
+    dockerfile: str = DOCKERFILE  # relative to context_dir
+    build_args: tuple[str, ...] = ()  # NAME=value
+    platform: str | None = None
 
     def validate(self) -> None:
         if not REPOSITORY_NAME_PATTERN.fullmatch(self.repository):
@@ -95,6 +113,43 @@ class BuildImageRequest:
             )
         if not 1 <= self.timeout_minutes <= MAX_TIMEOUT_MINUTES:
             raise CommandError(f"--timeout-minutes must be between 1 and {MAX_TIMEOUT_MINUTES}")
+        dockerfile = Path(self.dockerfile)
+        if dockerfile.is_absolute() or ".." in dockerfile.parts or not self.dockerfile.strip():
+            raise CommandError(
+                f"--file '{self.dockerfile}' must be a path inside PATH (relative, no '..'): the build sees "
+                "only the uploaded folder"
+            )
+        for build_arg in self.build_args:
+            if not BUILD_ARG_PATTERN.fullmatch(build_arg):
+                raise CommandError(
+                    f"--build-arg '{build_arg}' is not NAME=value (NAME: letters, digits and '_', not "
+                    "starting with a digit; the value on one line). The build runs in CodeBuild, so a bare "
+                    "NAME cannot take its value from your environment: write NAME=value"
+                )
+        if self.platform is not None and not PLATFORM_PATTERN.fullmatch(self.platform):
+            raise CommandError(
+                f"--platform '{self.platform}' is not os/arch[/variant], e.g. linux/amd64 or linux/arm64"
+            )
+
+    @property
+    def build_variables(self) -> dict[str, str]:
+        """The buildspec's variables for the options beyond the context; empty for a plain build."""
+        values = {
+            naming.BUILD_VARIABLE_DOCKERFILE: (
+                Path(self.dockerfile).as_posix() if self.dockerfile != DOCKERFILE else ""
+            ),
+            naming.BUILD_VARIABLE_BUILD_ARGS: "\n".join(self.build_args),
+            naming.BUILD_VARIABLE_PLATFORM: self.platform or "",
+        }
+        return {name: value for name, value in values.items() if value}
+
+    def default_tag(self, packed: PackedContext) -> str:
+        """The content hash, and the build options when there are any: other options, other image."""
+        options = self.build_variables
+        if not options:
+            return packed.default_tag
+        text = json.dumps({"context": packed.content_hash, **options}, sort_keys=True)
+        return f"sha-{hashlib.sha256(text.encode()).hexdigest()[:TAG_HASH_LENGTH]}"
 
     @property
     def compute_type_override(self) -> ComputeTypeType | None:
@@ -174,7 +229,7 @@ def build_image(
     """Run the command; returns the exit code, or raises CommandError with the message and exit code."""
     request.validate()
     try:
-        require_dockerfile(request.context_dir)
+        require_dockerfile(request.context_dir, request.dockerfile)
     except ContextError as error:
         raise CommandError(str(error)) from error
     return _ImageBuild(request, clients, console, pacing or Pacing()).run()
@@ -194,10 +249,10 @@ class _ImageBuild:
     def run(self) -> int:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as archive:
             try:
-                packed = pack_context(self.request.context_dir, archive)
+                packed = pack_context(self.request.context_dir, archive, dockerfile=self.request.dockerfile)
             except ContextError as error:
                 raise CommandError(str(error)) from error
-            tag = self.request.tag or packed.default_tag
+            tag = self.request.tag or self.request.default_tag(packed)
             self.console.info(
                 f"context {self.request.context_dir}: {len(packed.files)} "
                 f"file{'' if len(packed.files) == 1 else 's'}, "
@@ -274,17 +329,17 @@ class _ImageBuild:
         return details[0].get("imageDigest") if details else None
 
     def _start_build(self, target: BuildTarget, tag: str, source_key: str) -> None:
+        variables = {
+            naming.BUILD_VARIABLE_REPOSITORY_URI: target.repository_uri,
+            naming.BUILD_VARIABLE_IMAGE_TAG: tag,
+            **self.request.build_variables,
+        }
         parameters: StartBuildInputTypeDef = {
             "projectName": target.project_name,
             "sourceTypeOverride": "S3",
             "sourceLocationOverride": f"{target.source_bucket}/{source_key}",
             "environmentVariablesOverride": [
-                {
-                    "name": naming.BUILD_VARIABLE_REPOSITORY_URI,
-                    "value": target.repository_uri,
-                    "type": "PLAINTEXT",
-                },
-                {"name": naming.BUILD_VARIABLE_IMAGE_TAG, "value": tag, "type": "PLAINTEXT"},
+                {"name": name, "value": value, "type": "PLAINTEXT"} for name, value in variables.items()
             ],
         }
         compute_type = self.request.compute_type_override

@@ -2,6 +2,12 @@
 
 The same files (paths, bytes, executable bit) always give the same zip bytes and the same content hash,
 so the content hash can serve as the image tag: an unchanged folder maps to an image that already exists.
+
+The `.dockerignore` matcher is written here rather than taken from `pathspec` (already installed): its
+gitignore patterns match an unanchored name at any depth (`*.log` leaves out `sub/a.log` and `foo` leaves
+out `sub/foo/x`; Docker keeps both, its patterns are relative to the context root). The PyPI packages
+that claim Docker's rules are a 2019 0.1 release (`ignore-file`) or a first 0.1 release
+(`e2b-dockerfile-utils`); the tests pin moby's edge cases (`!` re-include, `**`, leading `/`) instead.
 """
 
 from __future__ import annotations
@@ -195,12 +201,16 @@ def _entry(context_dir: Path, relative: str) -> ContextEntry | None:
     return None  # sockets, pipes, devices: nothing a Dockerfile can COPY
 
 
-def list_context(context_dir: Path, ignore: DockerIgnore | None = None) -> tuple[ContextEntry, ...]:
+def list_context(
+    context_dir: Path, ignore: DockerIgnore | None = None, *, dockerfile: str = DOCKERFILE
+) -> tuple[ContextEntry, ...]:
     """The files and symbolic links Docker would send from `context_dir`, sorted by path.
 
     Symbolic links are sent as links (never followed), as Docker sends them. Empty folders are not sent.
+    The Dockerfile (`dockerfile`, relative to the context) and `.dockerignore` are sent even when ignored.
     """
     rules = DockerIgnore.from_context(context_dir) if ignore is None else ignore
+    always_sent = ALWAYS_SENT | {dockerfile}
     entries: list[ContextEntry] = []
     for folder, dir_names, file_names in os.walk(context_dir, onerror=_raise_walk_error):
         relative_folder = Path(folder).relative_to(context_dir).as_posix()
@@ -210,13 +220,17 @@ def list_context(context_dir: Path, ignore: DockerIgnore | None = None) -> tuple
             relative = prefix + name
             if (Path(folder) / name).is_symlink():
                 file_names.append(name)
-            # Without `!` lines nothing below an ignored folder can come back, so skip walking it.
-            elif rules.has_exceptions or not rules.is_ignored(relative):
+            # Without `!` lines nothing below an ignored folder comes back (but the Dockerfile): skip it.
+            elif (
+                rules.has_exceptions
+                or not rules.is_ignored(relative)
+                or dockerfile.startswith(f"{relative}/")
+            ):
                 kept_dirs.append(name)
         dir_names[:] = kept_dirs
         for name in file_names:
             relative = prefix + name
-            if relative not in ALWAYS_SENT and rules.is_ignored(relative):
+            if relative not in always_sent and rules.is_ignored(relative):
                 continue
             entry = _entry(context_dir, relative)
             if entry is not None:
@@ -271,14 +285,14 @@ def _add_entry(archive: zipfile.ZipFile, entry: ContextEntry, digest: hashlib._H
     return size
 
 
-def pack_context(context_dir: Path, destination: IO[bytes]) -> PackedContext:
+def pack_context(context_dir: Path, destination: IO[bytes], *, dockerfile: str = DOCKERFILE) -> PackedContext:
     """Write the context as a zip to `destination` and hash it, in one pass over the files.
 
     Entries are sorted, stamped with a fixed time and normalized permissions (0644, 0755 for executables,
     links as links), so equal content gives equal bytes. The hash covers each entry's path, kind and mode,
     length and bytes, so renaming a file or making it executable changes the tag too.
     """
-    entries = list_context(context_dir)
+    entries = list_context(context_dir, dockerfile=dockerfile)
     digest = hashlib.sha256()
     total_bytes = 0
     with zipfile.ZipFile(
@@ -297,16 +311,22 @@ def pack_context(context_dir: Path, destination: IO[bytes]) -> PackedContext:
     )
 
 
-def require_dockerfile(context_dir: Path) -> None:
-    """Fail before anything is packed or uploaded unless `context_dir` is a folder with a Dockerfile."""
+def require_dockerfile(context_dir: Path, dockerfile: str = DOCKERFILE) -> None:
+    """Fail before anything is packed or uploaded unless `context_dir` is a folder with the Dockerfile
+    (`dockerfile`, relative to it: the build only sees the uploaded folder)."""
     if not context_dir.exists():
         raise ContextError(f"{context_dir} does not exist: pass the folder that holds the Dockerfile")
     if not context_dir.is_dir():
         raise ContextError(f"{context_dir} is not a folder: pass the folder that holds the Dockerfile")
-    if not (context_dir / DOCKERFILE).is_file():
+    if not (context_dir / dockerfile).is_file():
+        if dockerfile != DOCKERFILE:
+            raise ContextError(
+                f"--file {dockerfile}: no such file in {context_dir}; --file is a path inside PATH (the "
+                "build context is all the build sees)"
+            )
         raise ContextError(
             f"no {DOCKERFILE} in {context_dir}: build-image builds PATH/{DOCKERFILE}; pass the folder that "
-            "holds it (the whole folder is the build context)"
+            "holds it (the whole folder is the build context), or --file with its path inside PATH"
         )
 
 

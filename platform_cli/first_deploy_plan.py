@@ -158,7 +158,7 @@ class Deploy:
         return f"Phase {self.phase}: {self.adds}"
 
     def lines(self, platform: PlatformConfig) -> list[str]:
-        return [f"{self.environment}: npx cdk deploy '{self.environment}/*'"]
+        return [f"{self.environment}: make deploy ENV={self.environment}"]
 
 
 @dataclass(frozen=True)

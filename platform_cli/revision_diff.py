@@ -24,9 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_ENVIRONMENT = {
     "CDK_DISABLE_CLI_TELEMETRY": "true",
     "CDK_DISABLE_VERSION_CHECK": "1",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+def cdk_environment(*, tools: Path = ROOT) -> dict[str, str]:
+    """This process's environment, offline, with the pinned Node LTS (package.json's `node`) first on PATH.
+
+    The Makefile does the same; this is for the CLI and app runs started from Python.
+    """
+    node_bin = tools / "node_modules" / ".bin"
+    return {
+        **os.environ,
+        **OFFLINE_ENVIRONMENT,
+        "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 class SynthError(Exception):
@@ -40,7 +52,7 @@ def synthesize(checkout: Path, outdir: Path, *, tools: Path = ROOT) -> None:
     result = subprocess.run(
         [str(cdk), "synth", "**", "--quiet", "-o", str(outdir), "--app", f"{python} app.py"],
         cwd=checkout,
-        env={**os.environ, **OFFLINE_ENVIRONMENT},
+        env=cdk_environment(tools=tools),
         capture_output=True,
         text=True,
         check=False,
@@ -57,9 +69,23 @@ def _git(repository: Path, *arguments: str) -> str:
 
 
 def synthesize_revisions(
-    base: str, workdir: Path, *, repository: Path = ROOT, tools: Path = ROOT
+    base: str,
+    workdir: Path,
+    *,
+    repository: Path = ROOT,
+    tools: Path = ROOT,
+    head_assembly: Path | None = None,
 ) -> tuple[Path, Path]:
-    """The base revision's and the working tree's (of repository) cloud assemblies, under workdir."""
+    """The base revision's and the working tree's (of repository) cloud assemblies, under workdir.
+
+    `head_assembly`: the working tree's assembly already synthesized (CI's `make synth` output), used
+    instead of a second synth of the same tree.
+    """
+    if head_assembly is not None and not (head_assembly / "manifest.json").is_file():
+        raise SynthError(
+            f"--head-assembly {head_assembly}: no cloud assembly there (no manifest.json); run make synth "
+            "first, or leave HEAD_ASSEMBLY out to synthesize the working tree"
+        )
     revision = _git(repository, "rev-parse", "--verify", f"{base}^{{commit}}")
     worktree = workdir / "base-checkout"
     _git(repository, "worktree", "add", "--detach", str(worktree), revision)
@@ -67,6 +93,8 @@ def synthesize_revisions(
         synthesize(worktree, workdir / "base.out", tools=tools)
     finally:
         _git(repository, "worktree", "remove", "--force", str(worktree))
+    if head_assembly is not None:
+        return workdir / "base.out", head_assembly
     synthesize(repository, workdir / "head.out", tools=tools)
     return workdir / "base.out", workdir / "head.out"
 
@@ -83,10 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--acknowledge-data-loss", metavar="REASON", help="accept data loss, with why (not a name collision)"
     )
+    parser.add_argument(
+        "--head-assembly",
+        type=Path,
+        metavar="DIR",
+        help="the working tree's cloud assembly, already synthesized (e.g. cdk.out after make synth)",
+    )
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="platform-diff-") as directory:
         try:
-            base_out, head_out = synthesize_revisions(arguments.base, Path(directory))
+            base_out, head_out = synthesize_revisions(
+                arguments.base, Path(directory), head_assembly=arguments.head_assembly
+            )
         except SynthError as error:
             print(f"diff: {error}", file=sys.stderr)
             return diff_command.EXIT_USAGE

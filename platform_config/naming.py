@@ -26,6 +26,11 @@ PARAMETER_ROOT = "/sagemaker-platform"
 # Variables the build project's buildspec reads, and the ones it exports when a build succeeds.
 BUILD_VARIABLE_REPOSITORY_URI = "IMAGE_REPOSITORY_URI"
 BUILD_VARIABLE_IMAGE_TAG = "IMAGE_TAG"
+# Optional (`mlplatform build-image --file/--build-arg/--platform`): the Dockerfile's path in the context,
+# `NAME=value` build arguments one per line, and the target platform; unset means docker's defaults.
+BUILD_VARIABLE_DOCKERFILE = "IMAGE_DOCKERFILE"
+BUILD_VARIABLE_BUILD_ARGS = "IMAGE_BUILD_ARGS"
+BUILD_VARIABLE_PLATFORM = "IMAGE_PLATFORM"
 BUILD_EXPORTED_IMAGE_URI = "IMAGE_URI"
 BUILD_EXPORTED_IMAGE_DIGEST = "IMAGE_DIGEST"
 

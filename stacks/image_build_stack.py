@@ -68,6 +68,9 @@ class ImageBuildStack(Stack):
             contract=BuildContract(
                 repository_uri_variable=naming.BUILD_VARIABLE_REPOSITORY_URI,
                 image_tag_variable=naming.BUILD_VARIABLE_IMAGE_TAG,
+                dockerfile_variable=naming.BUILD_VARIABLE_DOCKERFILE,
+                build_args_variable=naming.BUILD_VARIABLE_BUILD_ARGS,
+                platform_variable=naming.BUILD_VARIABLE_PLATFORM,
                 exported_image_uri=naming.BUILD_EXPORTED_IMAGE_URI,
                 exported_image_digest=naming.BUILD_EXPORTED_IMAGE_DIGEST,
                 source_prefix=naming.BUILD_SOURCE_PREFIX,

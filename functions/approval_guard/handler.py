@@ -16,7 +16,7 @@ Environment:
 Malformed events are logged and ignored (EventBridge must not retry garbage); AWS errors raise, so that Lambda
 retries and a persistent failure lands in the dead-letter queue.
 
-This module is the whole asset: standard library and boto3 only, nothing else from the project.
+The asset is this package and functions/_runtime (shared logging): standard library and boto3 only.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from functions._runtime.logs import event_log
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -67,20 +69,7 @@ MISSING_OBJECT_ERRORS: Final = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
 
 Action = Literal["ignored", "rejected", "passed"]
 
-logger = logging.getLogger("approval_guard")
-if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:
-    # Lambda's text log format leaves the root logger at WARNING; with its JSON format and an application log
-    # level, the runtime sets AWS_LAMBDA_LOG_LEVEL and the level is left to it.
-    logger.setLevel(logging.INFO)
-
-
-def log(level: int, message: str, **fields: object) -> None:
-    """One searchable line: the message, then key=value pairs (values JSON-encoded).
-
-    The fields also go in `extra`, which Lambda's JSON log format turns into top-level keys.
-    """
-    rendered = " ".join(f"{key}={json.dumps(value, default=str)}" for key, value in fields.items())
-    logger.log(level, "%s %s", message, rendered, extra=fields)
+log = event_log("approval_guard")
 
 
 # --- configuration ---------------------------------------------------------------------------------------

@@ -16,15 +16,13 @@ Delete acts only while the resource's own stack is being deleted (`DELETE_IN_PRO
 turned to `retain_stateful_resources: true`, say) leaves everything alone. A group or pipeline that no
 longer exists has nothing to clear. Every failure raises with the resource's
 name, what failed and what to do; the framework reports it to CloudFormation, and deleting the stack again
-resumes where it stopped. This module is the whole asset: standard library and boto3 only.
+resumes where it stopped. The asset is this package and functions/_runtime: standard library and boto3 only.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import os
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -32,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from functions._runtime.logs import event_log
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -51,9 +51,7 @@ TEARDOWN_STACK_STATUSES: Final = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_P
 RETRYABLE: Final = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 NOT_FOUND: Final = frozenset({"ResourceNotFound", "ValidationException"})
 
-logger = logging.getLogger("disposable_cleanup")
-if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:
-    logger.setLevel(logging.INFO)
+_event_log = event_log("disposable_cleanup")
 
 
 class CleanupError(Exception):
@@ -61,7 +59,7 @@ class CleanupError(Exception):
 
 
 def log(message: str, **fields: object) -> None:
-    logger.info(json.dumps({"message": message, **fields}, default=str))
+    _event_log(logging.INFO, message, **fields)
 
 
 @functools.cache

@@ -4,7 +4,7 @@ Runs in a serving account (staging, prod). The build account forwards its `SageM
 Change` events here. Endpoints stay under CloudFormation, pinned to a model package version in the
 environment's YAML configuration: an approval never deploys anything. When a version newer than what an
 endpoint pins is approved, the SNS topic hears the exact change to make (the file, the YAML path, the line),
-the approved package's ARN, and the steps: a pull request, `make diff`, `npx cdk deploy`, `make smoke`.
+the approved package's ARN, and the steps: a pull request, `make diff`, `make deploy`, `make smoke`.
 One event gives at most one message, listing every endpoint that pins an older version of that group.
 
 Environment:
@@ -24,7 +24,7 @@ newer than the pinned one, are logged and ignored. Malformed events are logged a
 must not retry garbage); AWS errors raise, so that Lambda retries and a persistent failure lands in the
 dead-letter queue. Delivery is at least once: a retried event may repeat a notification.
 
-This module is the whole asset: standard library and boto3 only, nothing else from the project.
+The asset is this package and functions/_runtime (shared logging): standard library and boto3 only.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from functions._runtime.logs import event_log
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -63,20 +65,7 @@ VERSION_SUFFIX_PATTERN: Final = re.compile(r"/(?P<version>[1-9][0-9]{0,9})$")
 TOPIC_ARN_PATTERN: Final = re.compile(r"^arn:aws[a-z\-]*:sns:[a-z0-9\-]+:[0-9]{12}:[A-Za-z0-9_\-]{1,256}$")
 ENDPOINT_KEYS: Final = frozenset({"endpoint", "source", "source_account", "group", "version"})
 
-logger = logging.getLogger("promotion_notifier")
-if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:
-    # Lambda's text log format leaves the root logger at WARNING; with its JSON format and an application log
-    # level, the runtime sets AWS_LAMBDA_LOG_LEVEL and the level is left to it.
-    logger.setLevel(logging.INFO)
-
-
-def log(level: int, message: str, **fields: object) -> None:
-    """One searchable line: the message, then key=value pairs (values JSON-encoded).
-
-    The fields also go in `extra`, which Lambda's JSON log format turns into top-level keys.
-    """
-    rendered = " ".join(f"{key}={json.dumps(value, default=str)}" for key, value in fields.items())
-    logger.log(level, "%s %s", message, rendered, extra=fields)
+log = event_log("promotion_notifier")
 
 
 # --- configuration ---------------------------------------------------------------------------------------
@@ -353,7 +342,7 @@ def build_notification(
         "To promote it:",
         f"  1. Open a pull request with this change to {config_file}.",
         "  2. Review what it changes: make diff BASE=origin/main",
-        f"  3. Once the pull request is approved and merged, deploy: npx cdk deploy '{environment}/*'",
+        f"  3. Once the pull request is approved and merged, deploy: make deploy ENV={environment}",
         f"  4. Check the endpoints: make smoke ENV={environment}",
     ]
     if up_to_date:

@@ -35,13 +35,12 @@ nothing.
 ResourceProperties (CloudFormation passes every value as a string): `Phase` ("Contents" or "Leftovers"),
 `GiveUpAfterSeconds`; for Contents `DomainId` and `DomainArn`, for Leftovers `VpcId`.
 
-This module is the whole asset: standard library and boto3 only, nothing else from the project.
+The asset is this package and functions/_runtime (shared logging): standard library and boto3 only.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import re
@@ -53,6 +52,8 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from functions._runtime.logs import event_log
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -85,17 +86,7 @@ APP_IN_PROGRESS: Final = frozenset({"Deleting"})
 DELETE_FAILED: Final = "Delete_Failed"
 DELETING: Final = "Deleting"
 
-logger = logging.getLogger("studio_teardown")
-if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:
-    # Lambda's text log format leaves the root logger at WARNING; with its JSON format and an application log
-    # level, the runtime sets AWS_LAMBDA_LOG_LEVEL and the level is left to it.
-    logger.setLevel(logging.INFO)
-
-
-def log(level: int, message: str, **fields: object) -> None:
-    """One searchable line: the message, then key=value pairs (values JSON-encoded)."""
-    rendered = " ".join(f"{key}={json.dumps(value, default=str)}" for key, value in fields.items())
-    logger.log(level, "%s %s", message, rendered, extra=fields)
+log = event_log("studio_teardown")
 
 
 class TeardownError(RuntimeError):

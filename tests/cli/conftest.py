@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 
 from tests.aws_fakes import refuse_network, use_fake_aws
 from tests.cli.support import (
     ACCOUNT,
     BUCKET,
+    ENVIRONMENT,
     OTHER_REPOSITORY,
     PROJECT,
     REGION,
@@ -21,6 +24,7 @@ from tests.cli.support import (
     Platform,
     publish_image_build_parameters,
 )
+from tests.conftest import CONFIG_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +79,17 @@ def context_dir(tmp_path: Path) -> Path:
     (folder / ".dockerignore").write_text("*.log\n")
     (folder / "debug.log").write_text("not sent\n")
     return folder
+
+
+@pytest.fixture
+def cli_config_dir(tmp_path: Path) -> Path:
+    """A copy of config/ whose build environment (dev, region eu-west-1 like REGION) also configures the
+    repositories the moto platform has, so build-image's configuration check lets them through."""
+    target = tmp_path / "cli-config"
+    shutil.copytree(CONFIG_DIR, target)
+    dev_path = target / f"{ENVIRONMENT}.yaml"
+    dev = yaml.safe_load(dev_path.read_text())
+    assert dev["region"] == REGION
+    dev["images"]["repositories"] += [{"name": REPOSITORY}, {"name": OTHER_REPOSITORY}]
+    dev_path.write_text(yaml.safe_dump(dev, sort_keys=False))
+    return target

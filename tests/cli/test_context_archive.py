@@ -280,3 +280,19 @@ def test_unreadable_file_names_the_file_and_the_fix(
         ContextError, match=r"cannot read .*model\.py: Permission denied.*add it to \.dockerignore"
     ):
         pack(image_folder)
+
+
+def test_a_dockerfile_named_with_file_is_sent_even_where_dockerignore_leaves_its_folder_out(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "serve.Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker" / "notes.txt").write_text("left out\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    (tmp_path / ".dockerignore").write_text("docker\n")
+
+    sent = [entry.path for entry in list_context(tmp_path, dockerfile="docker/serve.Dockerfile")]
+    plain = [entry.path for entry in list_context(tmp_path)]
+
+    assert sent == [".dockerignore", "app.py", "docker/serve.Dockerfile"]
+    assert plain == [".dockerignore", "app.py"]

@@ -16,8 +16,16 @@ from botocore.stub import Stubber
 from platform_cli.__main__ import main
 from platform_config import naming
 from tests.cli.support import BUCKET, REPOSITORY, REPOSITORY_URI, FakeClock, Platform
+from tests.cli.test_build_image import expected_tag
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "mlplatform"
+
+
+@pytest.fixture(autouse=True)
+def in_a_checkout_with_the_test_repositories(cli_config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build-image reads ./config by default: run from a folder whose config/ has the moto repositories."""
+    monkeypatch.chdir(cli_config_dir.parent)
+    cli_config_dir.rename(cli_config_dir.parent / "config")
 
 
 def run_main(argv: list[str], **kwargs: Any) -> tuple[int, str, str]:
@@ -88,13 +96,105 @@ def test_partial_credentials_exit_2_with_a_message(
     assert "no usable AWS credentials (Partial credentials found in env" in err
 
 
-def test_missing_region_exit_2_with_a_message(monkeypatch: pytest.MonkeyPatch, context_dir: Path) -> None:
+def test_the_region_is_the_environments_even_without_one_in_the_aws_configuration(
+    monkeypatch: pytest.MonkeyPatch, platform: Platform, context_dir: Path
+) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
+    digest = platform.put_image("release-1")
 
-    exit_code, _, err = run_main(["build-image", str(context_dir), "--repository", REPOSITORY])
+    # No session factory: the command makes its own session, in config/dev.yaml's region (moto's platform).
+    exit_code, out, err = run_main(
+        ["build-image", str(context_dir), "--repository", REPOSITORY, "--tag", "release-1"]
+    )
+
+    assert exit_code == 0, err
+    assert out == f"{REPOSITORY_URI}@{digest}\n"
+
+
+def test_another_region_than_the_environments_is_refused_before_any_aws_call(context_dir: Path) -> None:
+    exit_code, _, err = run_main(
+        ["build-image", str(context_dir), "--repository", REPOSITORY, "--region", "us-east-1"],
+        session_factory=session_that_must_not_be_used,
+    )
 
     assert exit_code == 2
-    assert "mlplatform: error: no AWS region: pass --region, set AWS_REGION" in err
+    assert "--region us-east-1 is not environment 'dev''s region: config/dev.yaml: region is eu-west-1" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--env", "qa"],
+            "--env 'qa' is not configured: there is no config/qa.yaml; configured: dev, prod, staging",
+        ),
+        (
+            ["--env", "staging"],
+            "config/staging.yaml: images is not set, so environment 'staging' has no image build project; "
+            "build in one that configures images (dev)",
+        ),
+        (
+            ["--repository", "trainr"],
+            "--repository 'trainr' is not in config/dev.yaml: images.repositories; configured: "
+            f"decision-tree, jupyterlab-data-science, {REPOSITORY}, serving",
+        ),
+        ([], "--repository is required: config/dev.yaml: images.repositories has decision-tree, "),
+        (["--repository", REPOSITORY, "--build-arg", "TOKEN"], "--build-arg 'TOKEN' is not NAME=value"),
+        (["--repository", REPOSITORY, "--build-arg", "1X=a"], "--build-arg '1X=a' is not NAME=value"),
+        (["--repository", REPOSITORY, "--platform", "arm64"], "--platform 'arm64' is not os/arch[/variant]"),
+        (["--repository", REPOSITORY, "--file", "../Dockerfile"], "--file '../Dockerfile' must be a path"),
+        (["--repository", REPOSITORY, "--file", "x.Dockerfile"], "--file x.Dockerfile: no such file in"),
+    ],
+)
+def test_configuration_and_option_errors_name_the_file_and_field_before_any_aws_call(
+    argv: list[str], message: str, context_dir: Path
+) -> None:
+    exit_code, out, err = run_main(
+        ["build-image", str(context_dir), *argv], session_factory=session_that_must_not_be_used
+    )
+
+    assert exit_code == 2
+    assert out == ""
+    assert message in err
+
+
+def session_that_must_not_be_used() -> boto3.Session:
+    raise AssertionError("an AWS session was created before the configuration and options were checked")
+
+
+def test_file_build_args_and_platform_reach_the_build_and_the_tag(
+    platform: Platform, context_dir: Path
+) -> None:
+    (context_dir / "docker").mkdir()
+    (context_dir / "docker" / "serve.Dockerfile").write_text("FROM python:3.11-slim\nARG GREETING\n")
+    started: list[dict[str, Any]] = []
+
+    def build_pushes_the_image(params: dict[str, Any], **_: Any) -> None:
+        started.append(params)
+        platform.put_image(params["environmentVariablesOverride"][1]["value"])
+
+    platform.session.events.register("before-parameter-build.codebuild.StartBuild", build_pushes_the_image)
+    options = [
+        "--file", "docker/serve.Dockerfile",
+        "--build-arg", "GREETING=hello world",
+        "--build-arg", "BASE=python:3.11-slim",
+        "--platform", "linux/arm64",
+    ]  # fmt: skip
+
+    exit_code, _, err = run_main(
+        ["build-image", str(context_dir), "--repository", REPOSITORY, *options],
+        session_factory=lambda: platform.session,
+    )
+    plain_tag = expected_tag(context_dir)
+
+    assert exit_code == 0, err
+    variables = {item["name"]: item["value"] for item in started[0]["environmentVariablesOverride"]}
+    assert variables[naming.BUILD_VARIABLE_DOCKERFILE] == "docker/serve.Dockerfile"
+    assert variables[naming.BUILD_VARIABLE_BUILD_ARGS] == "GREETING=hello world\nBASE=python:3.11-slim"
+    assert variables[naming.BUILD_VARIABLE_PLATFORM] == "linux/arm64"
+    # Other options build another image: the default tag is not the plain build's.
+    assert variables[naming.BUILD_VARIABLE_IMAGE_TAG].startswith("sha-")
+    assert variables[naming.BUILD_VARIABLE_IMAGE_TAG] != plain_tag
 
 
 def test_unknown_profile_exit_2_with_a_message(monkeypatch: pytest.MonkeyPatch, context_dir: Path) -> None:
@@ -135,7 +235,6 @@ def test_expired_credentials_say_how_to_refresh(context_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["build-image", "."], "the following arguments are required: --repository"),
         (["build-image", ".", "--repository", "x", "--timeout-minutes", "soon"], "invalid int value: 'soon'"),
         (["deploy"], "invalid choice: 'deploy'"),
     ],
@@ -155,7 +254,7 @@ def test_installed_console_script_is_wired(tmp_path: Path) -> None:
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
 
     completed = subprocess.run(
-        [str(CONSOLE_SCRIPT), "build-image", str(tmp_path), "--repository", "x"],
+        [str(CONSOLE_SCRIPT), "build-image", str(tmp_path), "--repository", REPOSITORY],
         cwd=tmp_path,
         env=environment,
         capture_output=True,
@@ -173,5 +272,5 @@ def test_installed_console_script_is_wired(tmp_path: Path) -> None:
     assert completed.stdout == ""
     assert completed.stderr == (
         f"mlplatform: error: no Dockerfile in {tmp_path}: build-image builds PATH/Dockerfile; pass the "
-        "folder that holds it (the whole folder is the build context)\n"
+        "folder that holds it (the whole folder is the build context), or --file with its path inside PATH\n"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from platform_cli import diff_command
-from platform_cli.revision_diff import ROOT, synthesize_revisions
+from platform_cli.revision_diff import ROOT, SynthError, synthesize_revisions
 from platform_cli.template_diff import diff_assemblies, load_assembly
 
 
@@ -125,3 +125,8 @@ def test_a_changed_model_group_description_is_a_name_collision_with_its_fix(
     assert "FIX: keep the old value of ModelPackageGroupDescription" in output
     assert '+ "Customer churn classifier (decision tree) trained by the churn pipeline."' in output
     assert "A name collision cannot be acknowledged" in output
+
+
+def test_a_head_assembly_that_is_not_one_is_refused_before_any_synth(tmp_path: Path) -> None:
+    with pytest.raises(SynthError, match=r"--head-assembly .*: no cloud assembly there \(no manifest.json\)"):
+        synthesize_revisions("HEAD", tmp_path / "work", head_assembly=tmp_path / "cdk.out")

@@ -5,7 +5,6 @@ app.py reads config/ next to itself, so the app is copied with a bad config/ fol
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from platform_cli.revision_diff import cdk_environment
 from tests.config.conftest import CONFIG_DIR, ROOT
 
 APP_FILES = ("app.py", "cdk.json")
@@ -38,9 +38,11 @@ def _copy_app(target: Path) -> Path:
 
 def _run_app(cwd: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
-        key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "PLATFORM_ENVIRONMENTS"}
+        key: value
+        for key, value in cdk_environment().items()
+        if key not in {"PYTHONPATH", "PLATFORM_ENVIRONMENTS"}
     }
-    env.update(JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", CDK_DISABLE_VERSION_CHECK="1", **extra_env)
+    env.update(**extra_env)
     return subprocess.run(
         [sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -99,9 +99,12 @@ def test_the_provider_polls_is_complete_until_its_timeout(cleanup: Cleanup) -> N
     handlers = {
         f["Properties"]["Handler"]
         for f in cleanup.template.find_resources("AWS::Lambda::Function").values()
-        if f["Properties"].get("Handler", "").startswith("handler.")
+        if f["Properties"].get("Handler", "").startswith("functions.")
     }
-    assert handlers == {"handler.on_event", "handler.is_complete"}
+    assert handlers == {
+        "functions.disposable_cleanup.handler.on_event",
+        "functions.disposable_cleanup.handler.is_complete",
+    }
     cleanup.template.resource_count_is("AWS::StepFunctions::StateMachine", 1)
     assert QUERY_INTERVAL.to_seconds() * 2 <= TOTAL_TIMEOUT.to_seconds() <= 2 * 3600
     cleanup.template.has_resource_properties(

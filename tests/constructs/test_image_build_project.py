@@ -3,6 +3,8 @@ repositories, with its logs in a KMS-encrypted log group."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,9 @@ EXTRA_BASE_IMAGE_ACCOUNT = "444455556666"
 CONTRACT = BuildContract(
     repository_uri_variable="TARGET_REPOSITORY_URI",
     image_tag_variable="TARGET_TAG",
+    dockerfile_variable="TARGET_DOCKERFILE",
+    build_args_variable="TARGET_BUILD_ARGS",
+    platform_variable="TARGET_PLATFORM",
     exported_image_uri="PUSHED_IMAGE_URI",
     exported_image_digest="PUSHED_IMAGE_DIGEST",
     source_prefix="sources",
@@ -301,7 +306,8 @@ def test_a_build_fails_early_without_its_variables_or_a_dockerfile(builds: Build
     assert checks == [
         'test -n "${TARGET_REPOSITORY_URI}" || { echo "TARGET_REPOSITORY_URI is not set"; exit 1; }',
         'test -n "${TARGET_TAG}" || { echo "TARGET_TAG is not set"; exit 1; }',
-        'test -f Dockerfile || { echo "no Dockerfile at the root of the uploaded folder"; exit 1; }',
+        'test -f "${TARGET_DOCKERFILE:-Dockerfile}" || '
+        "{ echo \"${TARGET_DOCKERFILE:-Dockerfile}\"' is not in the uploaded folder'; exit 1; }",
     ]
 
 
@@ -335,10 +341,55 @@ def test_a_region_with_its_own_deep_learning_containers_account_uses_it(in_cape_
     assert resources(base_images) == ["arn:aws:ecr:af-south-1:626614931356:repository/*"]
 
 
-def test_builds_the_uploaded_dockerfile_as_repository_and_tag(builds: Builds) -> None:
-    assert builds.in_vpc.commands("build") == [
-        'docker build --pull --tag "${TARGET_REPOSITORY_URI}:${TARGET_TAG}" .'
-    ]
+def _run_build_command(build: Build, tmp_path: Path, **variables: str) -> list[str]:
+    """The build phase's command run by bash as CodeBuild runs it, with a `docker` that prints its
+    arguments one per line: what docker would be asked to do."""
+    (command,) = build.commands("build")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir(exist_ok=True)
+    docker = fake_bin / "docker"
+    docker.write_text('#!/bin/bash\nprintf "%s\\n" "$@"\n')
+    docker.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "-c", command],
+        env={
+            "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
+            "TARGET_REPOSITORY_URI": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/models/decision-tree",
+            "TARGET_TAG": "sha-0123",
+            **variables,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.splitlines()
+
+
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/models/decision-tree:sha-0123"
+
+
+def test_builds_the_uploaded_dockerfile_as_repository_and_tag(builds: Builds, tmp_path: Path) -> None:
+    assert _run_build_command(builds.in_vpc, tmp_path) == [
+        "build", "--pull", "--file", "Dockerfile", "--tag", IMAGE, ".",
+    ]  # fmt: skip
+
+
+def test_passes_the_dockerfile_build_arguments_and_platform_it_is_started_with(
+    builds: Builds, tmp_path: Path
+) -> None:
+    arguments = _run_build_command(
+        builds.in_vpc,
+        tmp_path,
+        TARGET_DOCKERFILE="docker/serve.Dockerfile",
+        TARGET_BUILD_ARGS="BASE=python:3.11-slim\nGREETING=hello world\n",
+        TARGET_PLATFORM="linux/arm64",
+    )
+
+    assert arguments == [
+        "build", "--pull", "--file", "docker/serve.Dockerfile", "--platform", "linux/arm64",
+        "--build-arg", "BASE=python:3.11-slim", "--build-arg", "GREETING=hello world",
+        "--tag", IMAGE, ".",
+    ]  # fmt: skip
 
 
 def test_pushes_after_a_successful_build_and_exports_the_pushed_digest(builds: Builds) -> None:

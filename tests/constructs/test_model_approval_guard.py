@@ -139,17 +139,20 @@ def as_list(value: Any) -> list[Any]:
 def test_python_314_function_with_the_handler_module(guards: Guards) -> None:
     function = guards.function("guard")
     assert function["Runtime"] == "python3.14"
-    assert function["Handler"] == "handler.handler"
+    assert function["Handler"] == "functions.approval_guard.handler.handler"
     assert function["Timeout"] == 60
     assert function["MemorySize"] == 256
     assert function["Role"] == {"Fn::GetAtt": [guards.logical("guard", "Role"), "Arn"]}
 
 
-def test_the_asset_is_the_handler_folder_alone(guards: Guards) -> None:
+def test_the_asset_is_the_handler_package_and_the_shared_runtime(guards: Guards) -> None:
     key = guards.function("guard")["Code"]["S3Key"]
     staged = guards.outdir / f"asset.{key.removesuffix('.zip')}"
-    files = sorted(str(path.relative_to(staged)) for path in staged.rglob("*") if path.is_file())
-    assert files == ["__init__.py", "handler.py"]
+    files = sorted(path.relative_to(staged).as_posix() for path in staged.rglob("*") if path.is_file())
+    assert "functions/approval_guard/handler.py" in files
+    assert "functions/_runtime/logs.py" in files
+    shipped = {"__init__.py", "_runtime", "approval_guard"}
+    assert [file for file in files if file.split("/")[1] not in shipped] == []
 
 
 @pytest.mark.parametrize(("guard", "baselines"), [("guard", BASELINES), ("quiet", QUIET_BASELINES)])

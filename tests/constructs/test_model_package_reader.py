@@ -97,7 +97,7 @@ def reader(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 
 def test_the_reader_runs_the_model_package_baseline_handler(reader: Reader) -> None:
     function = reader.properties("Reader/Function")
-    assert function["Handler"] == "handler.handler"
+    assert function["Handler"] == "functions.model_package_baseline.handler.handler"
     assert function["Runtime"] == "python3.14"
     assert function["Timeout"] == 60
     assert function["VpcConfig"]["SubnetIds"] == list(SUBNET_IDS)

@@ -4,6 +4,8 @@ KMS-encrypted dead-letter queue only when given a key for it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +122,7 @@ def queued(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 def test_a_python_function_running_the_handler_module(synchronous: Built) -> None:
     function = synchronous.properties("Function")
     assert function["Runtime"] == "python3.14"
-    assert function["Handler"] == "handler.handler"
+    assert function["Handler"] == "functions.model_package_baseline.handler.handler"
     assert function["MemorySize"] == 256
     assert function["Timeout"] == 60
     assert function["Role"] == {"Fn::GetAtt": [synchronous.logical("Role"), "Arn"]}
@@ -136,15 +138,43 @@ def test_timeout_and_environment_as_given(queued: Built, synchronous: Built) -> 
 
 
 @pytest.mark.parametrize("variant", ["synchronous", "queued"])
-def test_the_asset_is_the_package_folder_alone(request: pytest.FixtureRequest, variant: str) -> None:
+def test_the_asset_is_the_package_and_the_shared_runtime(
+    request: pytest.FixtureRequest, variant: str
+) -> None:
     built: Built = request.getfixturevalue(variant)
     key = built.properties("Function")["Code"]["S3Key"]
     staged = built.outdir / f"asset.{key.removesuffix('.zip')}"
-    files = sorted(str(path.relative_to(staged)) for path in staged.rglob("*") if path.is_file())
-    assert files == ["__init__.py", "handler.py"]
+    files = sorted(path.relative_to(staged).as_posix() for path in staged.rglob("*") if path.is_file())
     package = "model_package_baseline" if variant == "synchronous" else "promotion_notifier"
     root = Path(__file__).resolve().parents[2]
-    assert (staged / "handler.py").read_bytes() == (root / "functions" / package / "handler.py").read_bytes()
+    runtime = sorted(
+        f"functions/_runtime/{path.name}" for path in (root / "functions" / "_runtime").glob("*.py")
+    )
+    assert files == sorted(
+        [
+            "functions/__init__.py",
+            *runtime,
+            f"functions/{package}/__init__.py",
+            f"functions/{package}/handler.py",
+        ]
+    )
+    for file in files:
+        assert (staged / file).read_bytes() == (root / file).read_bytes()
+
+
+def test_the_handler_imports_in_its_asset_as_lambda_imports_it(synchronous: Built, tmp_path: Path) -> None:
+    """Lambda puts the asset's root on sys.path and imports the Handler's module from there."""
+    key = synchronous.properties("Function")["Code"]["S3Key"]
+    staged = synchronous.outdir / f"asset.{key.removesuffix('.zip')}"
+    module, _, function = synchronous.properties("Function")["Handler"].rpartition(".")
+    script = (
+        f"import importlib, sys; sys.path.insert(0, {str(staged)!r}); "
+        f"handler = importlib.import_module({module!r}); "
+        f"assert handler.__file__.startswith({str(staged)!r}), handler.__file__; "
+        f"assert callable(getattr(handler, {function!r}))"
+    )
+    # -I: not this checkout's folder or PYTHONPATH, only the asset (and the interpreter's boto3).
+    subprocess.run([sys.executable, "-I", "-c", script], cwd=tmp_path, check=True, timeout=60)
 
 
 def test_descriptions_are_cut_to_the_services_limits(queued: Built) -> None:

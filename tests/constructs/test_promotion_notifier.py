@@ -131,7 +131,7 @@ def test_the_rule_invokes_the_function_with_retries_and_the_dead_letter_queue(no
 
 def test_the_function_runs_the_promotion_notifier_handler(notifier: Notifier) -> None:
     function = notifier.properties("Notifier/Function")
-    assert function["Handler"] == "handler.handler"
+    assert function["Handler"] == "functions.promotion_notifier.handler.handler"
     assert function["VpcConfig"]["SubnetIds"] == list(SUBNET_IDS)
     assert (
         notifier.properties("Notifier/SecurityGroup")["GroupDescription"] == "promotion_notifier: HTTPS out"

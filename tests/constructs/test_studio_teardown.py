@@ -163,8 +163,8 @@ def test_the_provider_polls_every_30_seconds_for_an_hour(built: Built) -> None:
 def test_the_functions_run_the_two_handlers_outside_the_vpc(built: Built) -> None:
     recorder = built.properties("Recorder/Function")
     teardown = built.properties("Teardown/Function")
-    assert recorder["Handler"] == "handler.on_event"
-    assert teardown["Handler"] == "handler.is_complete"
+    assert recorder["Handler"] == "functions.studio_teardown.handler.on_event"
+    assert teardown["Handler"] == "functions.studio_teardown.handler.is_complete"
     assert teardown["Timeout"] == 120
     for function in (recorder, teardown):
         assert "VpcConfig" not in function

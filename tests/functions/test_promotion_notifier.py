@@ -174,12 +174,12 @@ def test_a_newer_approved_version_publishes_the_exact_configuration_change(topic
         "change: version: 3  ->  version: 5",
         f"Open a pull request with this change to {CONFIG_FILE}.",
         "make diff BASE=origin/main",
-        "npx cdk deploy 'staging/*'",
+        "make deploy ENV=staging",
         "make smoke ENV=staging",
     ):
         assert expected in message, expected
     # The steps are in order.
-    steps = ["Open a pull request", "make diff", "npx cdk deploy", "make smoke"]
+    steps = ["Open a pull request", "make diff", "make deploy", "make smoke"]
     assert [message.index(step) for step in steps] == sorted(message.index(step) for step in steps)
     assert "Already at" not in message
     assert attributes == {
@@ -570,7 +570,7 @@ def test_the_message_is_built_without_aws() -> None:
             "To promote it:",
             "  1. Open a pull request with this change to config/prod.yaml.",
             "  2. Review what it changes: make diff BASE=origin/main",
-            "  3. Once the pull request is approved and merged, deploy: npx cdk deploy 'prod/*'",
+            "  3. Once the pull request is approved and merged, deploy: make deploy ENV=prod",
             "  4. Check the endpoints: make smoke ENV=prod",
         ]
     )
