@@ -17,9 +17,9 @@ from typing import Any, Final
 
 CONSTRAINTS_FILE: Final = Path(__file__).with_name("aws_constraints.json")
 
-# Target -> where its constraint is published: ("api", operation, member) of the SageMaker API, validated
-# by the service as a full match, or ("cfn", resource type, property) of a resource schema (JSON Schema:
-# the pattern is searched).
+# Target -> where its constraint is published: ("api", operation, member) of the SageMaker API (or
+# "runtime-api" of the SageMaker Runtime API), validated by the service as a full match, or ("cfn",
+# resource type, property) of a resource schema (JSON Schema: the pattern is searched).
 TARGETS: Final[dict[str, tuple[str, str, str]]] = {
     "domain name": ("api", "CreateDomain", "DomainName"),
     "user profile name": ("api", "CreateUserProfile", "UserProfileName"),
@@ -36,6 +36,20 @@ TARGETS: Final[dict[str, tuple[str, str, str]]] = {
     "endpoint name": ("api", "CreateEndpoint", "EndpointName"),
     "monitoring schedule name": ("api", "CreateMonitoringSchedule", "MonitoringScheduleName"),
     "tracking server name": ("api", "CreateMlflowTrackingServer", "TrackingServerName"),
+    "baseline constraints uri": (
+        "api",
+        "CreateDataQualityJobDefinition",
+        "DataQualityBaselineConfig.ConstraintsResource.S3Uri",
+    ),
+    "baseline statistics uri": (
+        "api",
+        "CreateDataQualityJobDefinition",
+        "DataQualityBaselineConfig.StatisticsResource.S3Uri",
+    ),
+    # `make smoke` sends each smoke test as an InvokeEndpoint request (its 6 MB body limit is above the
+    # loader's 1 MiB file limit).
+    "request content type": ("runtime-api", "InvokeEndpoint", "ContentType"),
+    "request accept": ("runtime-api", "InvokeEndpoint", "Accept"),
     # Tags go on every resource: the strictest schema's (SageMaker's take values of at most 128).
     "tag key": ("cfn", "AWS::SageMaker::Domain", "Tags.Key"),
     "tag value": ("cfn", "AWS::SageMaker::Domain", "Tags.Value"),

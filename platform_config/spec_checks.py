@@ -180,16 +180,39 @@ def _checked_values(environment: EnvironmentConfig) -> Iterator[Checked]:  # noq
         yield Checked(f"notebook_jobs[{n}].description", job.description, "pipeline description")
         if job.schedule is not None:
             yield Checked(f"notebook_jobs[{n}].schedule", job.schedule, "schedule expression")
-    if environment.serving is not None:
-        for e, endpoint in enumerate(environment.serving.endpoints):
-            yield Checked(f"serving.endpoints[{e}].name", endpoint.name, "endpoint name")
-            if endpoint.monitoring is not None:
+    yield from _serving_values(environment)
+
+
+def _serving_values(environment: EnvironmentConfig) -> Iterator[Checked]:
+    if environment.serving is None:
+        return
+    for e, endpoint in enumerate(environment.serving.endpoints):
+        where = f"serving.endpoints[{e}]"
+        yield Checked(f"{where}.name", endpoint.name, "endpoint name")
+        if endpoint.monitoring is not None:
+            yield Checked(
+                f"{where}.name",
+                naming.monitoring_schedule_name(endpoint.name),
+                "monitoring schedule name",
+                "the monitoring schedule name",
+            )
+            baseline = endpoint.monitoring.baseline
+            if baseline is not None:
                 yield Checked(
-                    f"serving.endpoints[{e}].name",
-                    naming.monitoring_schedule_name(endpoint.name),
-                    "monitoring schedule name",
-                    "the monitoring schedule name",
+                    f"{where}.monitoring.baseline.constraints_uri",
+                    baseline.constraints_uri,
+                    "baseline constraints uri",
                 )
+                yield Checked(
+                    f"{where}.monitoring.baseline.statistics_uri",
+                    baseline.statistics_uri,
+                    "baseline statistics uri",
+                )
+        for t, smoke in enumerate(endpoint.smoke_tests):
+            yield Checked(
+                f"{where}.smoke_tests[{t}].content_type", smoke.content_type, "request content type"
+            )
+            yield Checked(f"{where}.smoke_tests[{t}].accept", smoke.accept, "request accept")
 
 
 def _bucket_names(environment: EnvironmentConfig) -> Iterator[Checked]:

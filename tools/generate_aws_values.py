@@ -89,8 +89,12 @@ def _schema_property(resource_type: str, path: str) -> dict[str, Any]:
     return found
 
 
-def _api_member(operation: str, path: str) -> dict[str, Any]:
-    model = botocore.session.get_session().get_service_model("sagemaker")
+# The botocore service of each API kind of TARGETS.
+SERVICES = {"api": "sagemaker", "runtime-api": "sagemaker-runtime"}
+
+
+def _api_member(service: str, operation: str, path: str) -> dict[str, Any]:
+    model = botocore.session.get_session().get_service_model(service)
     shape: Any = model.operation_model(operation).input_shape
     for part in path.split("."):
         # A list's members are its item's: Tags.Key is the Key of each tag.
@@ -108,8 +112,8 @@ def collect_constraints() -> dict[str, Any]:
     enumerations; the availability zones of each region the configuration accepts."""
     targets: dict[str, dict[str, Any]] = {}
     for name, (kind, owner, member) in sorted(TARGETS.items()):
-        if kind == "api":
-            metadata = _api_member(owner, member)
+        if kind in SERVICES:
+            metadata = _api_member(SERVICES[kind], owner, member)
             entry = {
                 "min": metadata.get("min"),
                 "max": metadata.get("max"),

@@ -115,6 +115,29 @@ CASES: list[tuple[str, str, Callable[[Data], None], Callable[[Data], str], tuple
         ("register into 7 model package groups", "IAM takes 6,144 per managed policy", "fewer groups"),
     ),
     (
+        "a smoke test content type outside ASCII",
+        "staging",
+        lambda data: data["serving"]["endpoints"][0]["smoke_tests"][0].update(content_type="text/csv; ü"),
+        lambda data: "serving.endpoints[0].smoke_tests[0].content_type",
+        ("does not match the pattern AWS requires", "InvokeEndpoint.ContentType"),
+    ),
+    (
+        "a monitoring baseline URI longer than Model Monitor takes",
+        "staging",
+        lambda data: (
+            data["serving"]["endpoints"][0]
+            .setdefault("monitoring", {})
+            .update(
+                baseline={
+                    "constraints_uri": "s3://baselines/" + "c" * 1020 + ".json",
+                    "statistics_uri": "s3://baselines/statistics.json",
+                }
+            )
+        ),
+        lambda data: "serving.endpoints[0].monitoring.baseline.constraints_uri",
+        ("characters long, and AWS takes at most 1024", "DataQualityBaselineConfig.ConstraintsResource"),
+    ),
+    (
         "a five-field cron",
         "dev",
         lambda data: data["pipelines"][0].update(
