@@ -1682,26 +1682,6 @@ class KubernetesConfig(FrozenModel):
         _unique(tuple(namespace.name for namespace in value), "namespaces")
         return value
 
-    @model_validator(mode="after")
-    def _credentials(self) -> KubernetesConfig:
-        # Messages start with their field path (under kubernetes.): the environment adds the prefix.
-        if self.pod_credentials == "irsa" and self.oidc_provider_arn is None:
-            raise ValueError(
-                "oidc_provider_arn: IRSA needs the cluster's OIDC provider; add its ARN, or use "
-                "pod_credentials: pod_identity"
-            )
-        if self.pod_credentials == "pod_identity" and self.oidc_provider_arn is not None:
-            raise ValueError(
-                "oidc_provider_arn: only used with pod_credentials: irsa; remove it, or set "
-                "pod_credentials: irsa"
-            )
-        if self.controller_namespace in {namespace.name for namespace in self.namespaces}:
-            raise ValueError(
-                f"namespaces: '{self.controller_namespace}' is the controller's namespace; teams get "
-                "their own"
-            )
-        return self
-
     @property
     def oidc_issuer(self) -> str | None:
         """The provider's issuer host and path, as IRSA's trust conditions name it."""
@@ -1970,7 +1950,7 @@ class EnvironmentConfig(FrozenModel):
         # Messages start with their field path: the loader prints them as they are.
         if self.kubernetes is None:
             return self
-        problems: list[str] = []
+        problems = self._kubernetes_credential_problems(self.kubernetes)
         personas = self.studio.personas if self.studio is not None else {}
         pipelines = {pipeline.name for pipeline in self.pipelines}
         for path, arn, pattern in (
@@ -2017,3 +1997,23 @@ class EnvironmentConfig(FrozenModel):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @staticmethod
+    def _kubernetes_credential_problems(kubernetes: KubernetesConfig) -> list[str]:
+        problems: list[str] = []
+        if kubernetes.pod_credentials == "irsa" and kubernetes.oidc_provider_arn is None:
+            problems.append(
+                "kubernetes.oidc_provider_arn: IRSA needs the cluster's OIDC provider; add its ARN, or use "
+                "pod_credentials: pod_identity"
+            )
+        if kubernetes.pod_credentials == "pod_identity" and kubernetes.oidc_provider_arn is not None:
+            problems.append(
+                "kubernetes.oidc_provider_arn: only used with pod_credentials: irsa; remove it, or set "
+                "pod_credentials: irsa"
+            )
+        if kubernetes.controller_namespace in {namespace.name for namespace in kubernetes.namespaces}:
+            problems.append(
+                f"kubernetes.namespaces: '{kubernetes.controller_namespace}' is the controller's namespace "
+                "(controller_namespace); give the team a namespace of its own"
+            )
+        return problems
