@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
@@ -191,6 +192,11 @@ class KubernetesStack(Stack):
         the findings that remain acknowledged with their reasons."""
         handler = provider.node.find_child("Handler")
         framework = provider.node.find_child("Provider")
+        # Lambda keeps a function's copy of its layers: a deleted layer version breaks nothing, and a
+        # retained one (CDK's default for layers) would outlive a disposable environment.
+        for layer in (self.node.find_child("KubectlLayer"), provider.node.find_child("AwsCliLayer")):
+            assert isinstance(layer, lambda_.LayerVersion)
+            layer.apply_removal_policy(RemovalPolicy.DESTROY)
         for function in (handler, framework.node.find_child("framework-onEvent")):
             # CDK creates these log groups itself (no option to pass one): set the key on them.
             log_group = function.node.find_child("LogGroup").node.default_child

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import k8s_manifests
 from k8s_manifests.crd_index import crd_index, manifest_problems
@@ -123,3 +125,14 @@ def test_the_selector_needs_its_role_and_namespaces() -> None:
         "IAMRoleSelector/sagemaker-platform-team-a: spec.namespaceSelector.names: required by the CRD, "
         "missing"
     ]
+
+
+def test_the_readme_s_examples_conform() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    examples = [
+        yaml.safe_load(block)
+        for block in re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL)
+        if "services.k8s.aws/" in block
+    ]
+    assert [example["kind"] for example in examples] == ["PipelineExecution"]
+    assert [problem for example in examples for problem in manifest_problems(example)] == []
