@@ -38,7 +38,6 @@ class NamespaceManifests:
 
 def namespace_manifests(
     *,
-    environment_name: str,
     kubernetes: KubernetesConfig,
     namespace_role_arns: Mapping[str, str],
     pipelines: Mapping[str, PipelineConfig],
@@ -46,9 +45,8 @@ def namespace_manifests(
     pipeline_role_arn: str,
     retain: bool,
 ) -> dict[str, NamespaceManifests]:
-    """Every manifest of the environment by namespace: the stack applies these dicts and
-    `make k8s-manifests` writes them (platform_cli/k8s_manifests.py)."""
-    del environment_name  # names are already derived; kept for the call sites' clarity
+    """Every manifest of the environment by namespace: the stack applies these dicts, and
+    `make k8s-manifests` writes them as the template holds them (tools/write_k8s_manifests.py)."""
     return {
         namespace.name: NamespaceManifests(
             setup=[
@@ -164,7 +162,6 @@ class KubernetesStack(Stack):
                 pipeline_role_arn=pipeline_role_arn,
             )
         self.manifests = namespace_manifests(
-            environment_name=environment_name,
             kubernetes=kubernetes,
             namespace_role_arns=role_arn_of,
             pipelines={pipeline.name: pipeline for pipeline in pipelines},
@@ -202,6 +199,8 @@ class KubernetesStack(Stack):
             log_group = function.node.find_child("LogGroup").node.default_child
             assert isinstance(log_group, logs.CfnLogGroup)
             log_group.kms_key_id = logs_key.key_arn
+            # Deployment logs of a replaceable stack, like the platform's provider frameworks' own.
+            log_group.apply_removal_policy(RemovalPolicy.DESTROY)
         # The condition chooses a managed policy for CDK's own handler role; with the configured kubectl
         # role (imported, immutable) nothing uses it, and an unused condition is a template warning.
         self.node.try_remove_child("HasEcrPublic")

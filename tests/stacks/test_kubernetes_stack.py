@@ -31,7 +31,7 @@ RUNNER, WATCHER = "runner-ns", "watcher-ns"
 
 def _stage_templates(stage: PlatformStage) -> dict[str, dict[str, Any]]:
     return {
-        stack.stack_name: Template.from_stack(stack).to_json()
+        stack.stack_name: dict(Template.from_stack(stack).to_json())
         for stack in stage.node.children
         if isinstance(stack, cdk.Stack)
     }

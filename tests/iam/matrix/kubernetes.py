@@ -121,7 +121,10 @@ class KubernetesRequests(MatrixBase):
             "with unencrypted output": {"sagemaker:OutputKmsKeyArn": None},
             "tagged for another namespace": {f"aws:RequestTag/{NAMESPACE_TAG}": OTHER_NAMESPACE},
         }
-        tagged = {f"aws:RequestTag/{NAMESPACE_TAG}": namespace, "aws:TagKeys": [NAMESPACE_TAG]}
+        tagged: dict[str, ContextValue] = {
+            f"aws:RequestTag/{NAMESPACE_TAG}": namespace,
+            "aws:TagKeys": [NAMESPACE_TAG],
+        }
         for action, kind in JOB_ACTIONS.items():
             if kind == "hyper-parameter-tuning-job":
                 continue  # the controller reconciles no tuning jobs; the persona grant allows them anyway
