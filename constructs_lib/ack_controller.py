@@ -16,13 +16,14 @@ import k8s_manifests
 
 class AckSageMakerController(Construct):
     """The controller's chart (public OCI chart, pinned version, `k8s_manifests.controller_values`) and its
-    role. With Pod Identity the role trusts EKS's pod credentials service for exactly the controller's
-    service account of this cluster, through an association; with IRSA it trusts the cluster's OIDC
-    provider for that service account. The role may only assume the namespaces' roles
-    (`namespace_role_arns`): every SageMaker call is made as a namespace's role (ADR 0016).
+    role. With Pod Identity the role trusts EKS's pod credentials service, and an association binds it to
+    the controller's service account in this cluster (the association, not the trust, names the account);
+    with IRSA it trusts the cluster's OIDC provider for exactly that service account. The role may only
+    assume the namespaces' roles (`namespace_role_arns`): every SageMaker call is made as a namespace's role
+    (ADR 0016).
 
-    Exposes `role`, `values` (the chart's) and `chart` (the resources of the namespaces depend on it: its CRDs first, and on
-    deletion the controller must outlive them to delete their SageMaker objects).
+    Exposes `role`, `values` (the chart's) and `chart` (the resources of the namespaces depend on it: its
+    CRDs first, and on deletion the controller must outlive them to delete their SageMaker objects).
     """
 
     def __init__(
