@@ -54,7 +54,9 @@ def test_the_written_files_are_the_stack_s_manifests(tmp_path: Path) -> None:
     for path in written:
         text = path.read_text()
         assert "aws.cdk.eks/prune-" not in text
-        assert set(re.findall(r"\$\{([A-Z0-9_]+)\}", text)) <= set(variables)
+        used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", text))
+        if path.name != "variables.yaml":  # whose header explains the ${VARIABLE} notation
+            assert used <= set(variables), path
         for document in yaml.safe_load_all(text):
             if isinstance(document, dict) and "kind" in document:
                 assert manifest_problems(document) == []
