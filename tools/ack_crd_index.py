@@ -45,6 +45,10 @@ CRD_PATHS = {
 }
 
 
+# The chart's default values: the keys the platform's values may set.
+CHART_VALUES_PATH = "helm/values.yaml"
+
+
 def _git(repo: Path, *arguments: str) -> bytes:
     return subprocess.run(["git", "--git-dir", str(repo), *arguments], check=True, capture_output=True).stdout
 
@@ -82,11 +86,30 @@ def build_index(repo: Path, tag: str) -> dict[str, Any]:
             "required": sorted(required),
             "fields": fields,
         }
+    values_source = _git(repo, "show", f"{commit}:{CHART_VALUES_PATH}")
+    chart_values: dict[str, str] = {}
+    _value_paths(yaml.safe_load(values_source), "", chart_values)
     return {
         "source": {"repository": REPOSITORY, "tag": tag, "commit": commit},
         "generated_by": "tools/ack_crd_index.py",
         "kinds": kinds,
+        "chart_values": {
+            "path": CHART_VALUES_PATH,
+            "sha256": hashlib.sha256(values_source).hexdigest(),
+            "keys": chart_values,
+        },
     }
+
+
+def _value_paths(node: Any, path: str, found: dict[str, str]) -> None:
+    """Every key path of the chart's default values with the type of its default (`map` for a mapping)."""
+    if isinstance(node, dict):
+        if path:
+            found[path] = "map"
+        for key, child in node.items():
+            _value_paths(child, f"{path}.{key}" if path else str(key), found)
+    else:
+        found[path] = type(node).__name__
 
 
 def main(argv: list[str] | None = None) -> int:

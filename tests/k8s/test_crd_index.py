@@ -136,3 +136,46 @@ def test_the_readme_s_examples_conform() -> None:
     ]
     assert [example["kind"] for example in examples] == ["PipelineExecution"]
     assert [problem for example in examples for problem in manifest_problems(example)] == []
+
+
+def _value_problems(node: Any, chart_keys: dict[str, str], path: str = "") -> list[str]:
+    """Keys of `node` the chart's defaults do not have, or of another type; a map the chart leaves empty
+    (annotations, resource maps) takes any keys."""
+    problems = []
+    for key, child in node.items():
+        where = f"{path}.{key}" if path else key
+        kind = chart_keys.get(where)
+        if kind is None:
+            problems.append(f"{where}: not a value of the chart")
+        elif isinstance(child, dict):
+            if kind != "map":
+                problems.append(f"{where}: a map where the chart has {kind}")
+            elif any(other.startswith(f"{where}.") for other in chart_keys):
+                problems.extend(_value_problems(child, chart_keys, where))
+        elif kind != type(child).__name__:
+            problems.append(f"{where}: {type(child).__name__} where the chart has {kind}")
+    return problems
+
+
+@pytest.mark.parametrize("irsa", [False, True], ids=["pod-identity", "irsa"])
+@pytest.mark.parametrize("deletion_policy", ["delete", "retain"])
+def test_the_chart_values_are_keys_of_the_pinned_chart(irsa: bool, deletion_policy: str) -> None:
+    values = k8s_manifests.controller_values(
+        region="eu-west-1",
+        deletion_policy=deletion_policy,
+        irsa_role_arn="arn:aws:iam::123456789012:role/controller" if irsa else None,
+    )
+    assert _value_problems(values, crd_index()["chart_values"]["keys"]) == []
+    # The controller reconciles only kinds the CRDs define, and exactly those the namespaces' RBAC grants.
+    assert values["reconcile"]["resources"] == sorted(k8s_manifests.NAMESPACE_KINDS)
+    assert set(values["reconcile"]["resources"]) <= set(crd_index()["kinds"])
+
+
+def test_a_value_the_chart_does_not_have_is_reported() -> None:
+    chart_keys = crd_index()["chart_values"]["keys"]
+    assert _value_problems({"featureGates": {"IAMRoleSelectors": True}}, chart_keys) == [
+        "featureGates.IAMRoleSelectors: not a value of the chart"
+    ]
+    assert _value_problems({"enableCARM": "false"}, chart_keys) == [
+        "enableCARM: str where the chart has bool"
+    ]
