@@ -6,23 +6,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
 import k8s_manifests
 from constructs_lib.ack_controller import AckSageMakerController
 from constructs_lib.ack_namespace_role import AckNamespaceRole
-from constructs_lib.compliance import acknowledge
+from constructs_lib.existing_cluster import ExistingCluster
 from constructs_lib.job_security_group import JobSecurityGroup
-from constructs_lib.provider_framework import acknowledge_provider_framework
 from platform_config import naming
 from platform_config.models import KubernetesConfig, PersonaConfig, PipelineConfig
 
@@ -103,22 +98,13 @@ class KubernetesStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        kubectl_layer = KubectlV35Layer(self, "KubectlLayer")
-        # The kubectl handler runs outside the VPC: it reaches the cluster's API endpoint and the chart's
-        # public registry (public.ecr.aws), neither of which the platform's isolated subnets can reach.
-        kubectl_provider = eks.KubectlProvider(
+        cluster = ExistingCluster(
             self,
-            "KubectlProvider",
-            # An imported cluster takes a provider, not provider options: the provider needs only its ARN.
-            cluster=eks.Cluster.from_cluster_attributes(
-                self, "ClusterArn", cluster_name=kubernetes.cluster_name
-            ),
-            kubectl_layer=kubectl_layer,
-            role=iam.Role.from_role_arn(self, "KubectlRole", kubernetes.kubectl_role_arn, mutable=False),
-        )
-        cluster = eks.Cluster.from_cluster_attributes(
-            self, "Cluster", cluster_name=kubernetes.cluster_name, kubectl_provider=kubectl_provider
-        )
+            "ExistingCluster",
+            cluster_name=kubernetes.cluster_name,
+            kubectl_role_arn=kubernetes.kubectl_role_arn,
+            logs_key=logs_key,
+        ).cluster
         artifact_bucket = s3.Bucket.from_bucket_attributes(
             self, "ArtifactBucket", bucket_name=artifact_bucket_name, encryption_key=data_key
         )
@@ -182,44 +168,3 @@ class KubernetesStack(Stack):
                 # Created after, and deleted before, the controller, its role selector and the role's
                 # policies: ACK deletes (or, retained, leaves) the SageMaker pipeline as that role.
                 applied.node.add_dependency(setup, self.namespace_roles[name])
-        self._harden_kubectl_provider(kubectl_provider, logs_key)
-
-    def _harden_kubectl_provider(self, provider: eks.KubectlProvider, logs_key: kms.IKey) -> None:
-        """CDK's kubectl handler and its provider framework: logs under the environment's logs key, and
-        the findings that remain acknowledged with their reasons."""
-        handler = provider.node.find_child("Handler")
-        framework = provider.node.find_child("Provider")
-        # Lambda keeps a function's copy of its layers: a deleted layer version breaks nothing, and a
-        # retained one (CDK's default for layers) would outlive a disposable environment.
-        for layer in (self.node.find_child("KubectlLayer"), provider.node.find_child("AwsCliLayer")):
-            assert isinstance(layer, lambda_.LayerVersion)
-            layer.apply_removal_policy(RemovalPolicy.DESTROY)
-        for function in (handler, framework.node.find_child("framework-onEvent")):
-            # CDK creates these log groups itself (no option to pass one): set the key on them.
-            log_group = function.node.find_child("LogGroup").node.default_child
-            assert isinstance(log_group, logs.CfnLogGroup)
-            log_group.kms_key_id = logs_key.key_arn
-            # Deployment logs of a replaceable stack, like the platform's provider frameworks' own.
-            log_group.apply_removal_policy(RemovalPolicy.DESTROY)
-        # The condition chooses a managed policy for CDK's own handler role; with the configured kubectl
-        # role (imported, immutable) nothing uses it, and an unused condition is a template warning.
-        self.node.try_remove_child("HasEcrPublic")
-        acknowledge_provider_framework(framework, [handler.function_arn])  # type: ignore[arg-type, attr-defined]
-        acknowledge(
-            handler,
-            "AwsSolutions-L1",
-            "CDK's kubectl handler chooses its own Python runtime; it is updated with aws-cdk-lib.",
-        )
-        for rule, reason in (
-            ("NIST.800.53.R5-LambdaConcurrency", "CDK's kubectl handler runs only during deployments."),
-            (
-                "NIST.800.53.R5-LambdaDLQ",
-                "CDK's kubectl handler is invoked by CloudFormation, which gets failures.",
-            ),
-            (
-                "NIST.800.53.R5-LambdaInsideVPC",
-                "CDK's kubectl handler reaches the cluster's API endpoint and the chart's public registry, "
-                "which the platform's isolated subnets cannot reach (ADR 0016).",
-            ),
-        ):
-            acknowledge(handler, rule, reason)

@@ -1,5 +1,6 @@
-"""AckSageMakerController and AckNamespaceRole, each in a bare stack: the chart, the controller's trust and
-its one grant; the namespace role's trust, isolation and pipelines; what must be refused."""
+"""ExistingCluster, AckSageMakerController and AckNamespaceRole, each in a bare stack: the kubectl
+handler; the chart, the controller's trust and its one grant; the namespace role's trust, isolation and
+pipelines; what must be refused."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from aws_cdk.assertions import Match, Template
 import k8s_manifests
 from constructs_lib.ack_controller import AckSageMakerController
 from constructs_lib.ack_namespace_role import NAMESPACE_TAG, AckNamespaceRole
-from tests.constructs.support import ACCOUNT, REGION, SECURITY_GROUP_ID, bare_stack, imported_subnets
+from constructs_lib.existing_cluster import ExistingCluster
+from tests.constructs.support import ACCOUNT, REGION, SECURITY_GROUP_ID, bare_stack, imported_subnets, synth
 
 NAMESPACE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/team-role"
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABC123"
 PIPELINE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/pipelines"
+KUBECTL_ROLE = f"arn:aws:iam::{ACCOUNT}:role/cluster-admin"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
 
 
@@ -229,3 +232,27 @@ def test_the_namespace_role_manages_exactly_its_pipelines(cdk_context: dict[str,
 def test_pipelines_without_the_role_they_run_as_are_refused(cdk_context: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="ACK pipelines need the role they run as"):
         _namespace_role(cdk_context, pipeline_names=["team-a-build"])
+
+
+def test_the_existing_cluster_s_kubectl_handler_runs_as_the_given_role_outside_the_vpc(
+    cdk_context: dict[str, Any],
+) -> None:
+    stack = bare_stack(cdk_context, nag=True)
+    logs_key = kms.Key(stack, "LogsKey", enable_key_rotation=True)
+    ExistingCluster(
+        stack, "Existing", cluster_name="team-cluster", kubectl_role_arn=KUBECTL_ROLE, logs_key=logs_key
+    )
+    synth(stack)  # cdk-nag: nothing unacknowledged
+    template = Template.from_stack(stack)
+    functions = template.find_resources("AWS::Lambda::Function")
+    handler = next(f for f in functions.values() if f["Properties"].get("Role") == KUBECTL_ROLE)
+    assert "VpcConfig" not in handler["Properties"]
+    assert len(handler["Properties"]["Layers"]) == 2
+    for log_group in template.find_resources("AWS::Logs::LogGroup").values():
+        assert "KmsKeyId" in log_group["Properties"]
+        assert log_group["DeletionPolicy"] == "Delete"
+    for layer in template.find_resources("AWS::Lambda::LayerVersion").values():
+        assert layer["DeletionPolicy"] == "Delete"
+    assert "Conditions" not in template.to_json()
+    # The platform writes nothing on a role it does not own.
+    template.resource_count_is("AWS::IAM::Role", 1)  # the provider framework's own

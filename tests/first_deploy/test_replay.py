@@ -123,7 +123,7 @@ def test_without_the_prerequisites_the_sso_domain_its_users_and_the_cluster_s_re
         # What names the cluster, and the kubectl handler that runs as the kubectl role.
         cluster |= {
             f"{name}/Kubernetes/Controller/Chart/Resource/Default",
-            f"{name}/Kubernetes/KubectlProvider/Handler/Resource",
+            f"{name}/Kubernetes/ExistingCluster/KubectlProvider/Handler/Resource",
         }
         if env.kubernetes.pod_credentials == "pod_identity":
             cluster.add(f"{name}/Kubernetes/Controller/PodIdentity")
