@@ -8,7 +8,7 @@ PYTHON := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CDK := node_modules/.bin/cdk
-PY_DIRS := platform_config stacks constructs_lib synth_checks pipeline_defs platform_cli functions containers tests bench tools
+PY_DIRS := platform_config stacks constructs_lib k8s_manifests synth_checks pipeline_defs platform_cli functions containers tests bench tools
 # Folders that hold Python (mypy refuses a folder without any).
 PY_SOURCES := app.py $(foreach dir,$(PY_DIRS),$(if $(shell find $(dir) -name '*.py' 2>/dev/null | head -n 1),$(dir)))
 
@@ -23,7 +23,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live destroy run-pipeline constraints clean
+.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live k8s-manifests destroy run-pipeline constraints clean
 
 # Bootstrap says what it installs: one line per step, and pip's one line per package it collects (a fresh
 # machine downloads about 150 pinned packages, a few minutes); pip's per-file chatter is dropped, its
@@ -166,6 +166,12 @@ diff-live: bootstrap
 	$(PYTHON) -m platform_cli.account_check --env '$(ENV)' --command diff-live
 	$(STAGE_CDK) diff '$(ENV)/*' $(CDK_ARGS)
 
+## k8s-manifests: write ENV's Kubernetes manifests (namespaces, RBAC, role selectors, ACK pipelines) and the
+## ACK controller's Helm values as YAML into k8s-manifests/<env>/, for Argo CD or Flux (ADR 0017)
+k8s-manifests: bootstrap
+	$(REQUIRE_ENV)
+	$(PYTHON) -m tools.write_k8s_manifests --env '$(ENV)'
+
 ## destroy: delete every stack of a disposable environment (ENV=dev), what users and SageMaker added to
 ## them included; refuses an environment that retains its data (FORCE=1 skips the CLI's confirmation)
 destroy: bootstrap
@@ -186,6 +192,6 @@ constraints:
 	/tmp/constraints-venv/bin/pip install --quiet -r requirements-dev.txt
 	python3 tools/pin_constraints.py /tmp/constraints-venv/bin/python
 
-## clean: remove cdk.out, bootstrap-policy/, .cache and the pytest and ruff caches
+## clean: remove cdk.out, bootstrap-policy/, k8s-manifests/, .cache and the pytest and ruff caches
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache bootstrap-policy .cache
+	rm -rf cdk.out .pytest_cache .ruff_cache bootstrap-policy .cache k8s-manifests

@@ -192,7 +192,7 @@ class PersonaExecutionRole(Construct):
         artifact_bucket: s3.IBucket,
         scratch_prefix: str,
         data_key: kms.IKey,
-        studio_key: kms.IKey,
+        studio_key: kms.IKey | None,
         subnets: Sequence[ec2.ISubnet],
         security_group: ec2.ISecurityGroup,
         job_instance_types: Sequence[str],
@@ -201,6 +201,7 @@ class PersonaExecutionRole(Construct):
         mlflow_tracking_server_arn: str | None = None,
         mlflow_artifact_prefix: str | None = None,
         network_isolation: bool = False,
+        role_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._network_isolation = network_isolation
@@ -213,6 +214,7 @@ class PersonaExecutionRole(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=description,
+            role_name=role_name,
         )
         # The domains set the user profile name as source identity (ExecutionRoleIdentityConfig), so
         # CloudTrail names the person; SageMaker then needs this to assume the role for apps and jobs.
@@ -245,15 +247,17 @@ class PersonaExecutionRole(Construct):
             "Users and their jobs choose their object keys at run time, under the persona's own scratch "
             "prefix only.",
         )
-        # Studio storage (home file system, space volumes) is encrypted with the domain's key.
-        studio_key.grant_encrypt_decrypt(self.base_policy)
+        # Studio storage (home file system, space volumes) is encrypted with the domain's key; a role for
+        # jobs alone (a Kubernetes namespace's, ADR 0017) has no Studio storage and no studio_key.
+        if studio_key is not None:
+            studio_key.grant_encrypt_decrypt(self.base_policy)
         acknowledge_wildcard_actions(
             self.base_policy,
             READ_WRITE_GRANT_ACTIONS,
             "Action groups written by CDK's bucket grants (read, put, delete) and grant_encrypt_decrypt, "
             "each on one platform bucket or key only.",
         )
-        keys = [studio_key.key_arn, data_key.key_arn]
+        keys = [key.key_arn for key in (studio_key, data_key) if key is not None]
         self._allow(
             "KeyGrantsForAwsResources",
             ["kms:CreateGrant"],

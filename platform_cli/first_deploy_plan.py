@@ -24,7 +24,15 @@ from platform_config import ConfigError, EnvironmentConfig, PlatformConfig, load
 from platform_config.models import CrossAccountConfig, PipelineConfig
 
 ArtifactKind = Literal[
-    "bootstrap", "network", "identity_center", "identity_center_user", "boundary_policy", "image", "model"
+    "bootstrap",
+    "network",
+    "identity_center",
+    "identity_center_user",
+    "boundary_policy",
+    "eks_cluster",
+    "kubectl_role",
+    "image",
+    "model",
 ]
 
 
@@ -69,6 +77,25 @@ PRECONDITIONS: tuple[Precondition, ...] = (
         ("AWS::IAM::Role",),
         "the managed policy named as PermissionsBoundary, when the platform does not create it",
         "your account's administrators (iam.permissions_boundary.managed_policy_arn)",
+    ),
+    Precondition(
+        "eks_cluster",
+        (
+            "AWS::EKS::PodIdentityAssociation",
+            "Custom::AWSCDK-EKS-HelmChart",
+            "Custom::AWSCDK-EKS-KubernetesResource",
+        ),
+        "the EKS cluster named by ClusterName, with the eks-pod-identity-agent add-on (Pod Identity) or its "
+        "IAM OIDC provider (IRSA)",
+        "your cluster's administrators (kubernetes.cluster_name, kubernetes.oidc_provider_arn)",
+    ),
+    Precondition(
+        "kubectl_role",
+        ("AWS::Lambda::Function",),
+        "the execution role of a function when no platform stack creates it: the kubectl role (trusts "
+        "lambda.amazonaws.com, a cluster access entry as administrator, its Lambda logs, "
+        "eks:DescribeCluster and a public ECR token)",
+        "your cluster's administrators (kubernetes.kubectl_role_arn)",
     ),
     Precondition(
         "image",
@@ -335,6 +362,27 @@ def _prerequisites(platform: PlatformConfig) -> Iterable[Prerequisite]:
                     *(subnet.route_table_id for subnet in env.network.existing_vpc.subnets),
                 ),
                 f"the VPC {env.network.existing_vpc.vpc_id} and its configured subnets exist ({where})",
+            )
+        kubernetes = env.kubernetes
+        if kubernetes is not None:
+            access = (
+                "the eks-pod-identity-agent add-on"
+                if kubernetes.pod_credentials == "pod_identity"
+                else f"the IAM OIDC provider {kubernetes.oidc_provider_arn}"
+            )
+            yield Prerequisite(
+                env.name,
+                "eks_cluster",
+                (kubernetes.cluster_name,),
+                f"the EKS cluster {kubernetes.cluster_name} exists ({where}), with {access}",
+            )
+            yield Prerequisite(
+                env.name,
+                "kubectl_role",
+                (kubernetes.kubectl_role_arn,),
+                f"the kubectl role {kubernetes.kubectl_role_arn} exists: it trusts lambda.amazonaws.com, "
+                f"administers {kubernetes.cluster_name} (an access entry), may write its logs, describe the "
+                'cluster and get a public ECR token (README, "SageMaker from a Kubernetes cluster")',
             )
         for domain in env.studio.domains if env.studio else ():
             if domain.auth_mode != "SSO":

@@ -1711,6 +1711,134 @@ class ExperimentsConfig(FrozenModel):
     )
 
 
+# --- kubernetes ----------------------------------------------------------------------------------
+
+# Kubernetes namespaces are DNS labels (RFC 1123). A namespace's name also prefixes the SageMaker names of
+# what it creates (`<namespace>-<name>`), which is how its role is kept to its own resources.
+K8S_NAMESPACE_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# SageMaker's job and model names are at most 63 characters: `<namespace>-` leaves room for a name of 32.
+MAX_K8S_NAMESPACE_LENGTH = 30
+EKS_CLUSTER_NAME_PATTERN = re.compile(r"[0-9A-Za-z][A-Za-z0-9\-_]{0,99}")
+IAM_ROLE_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}"
+)
+OIDC_PROVIDER_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{12}):oidc-provider/"
+    r"(?P<issuer>oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/id/[0-9A-Fa-f]+)"
+)
+
+
+class KubernetesNamespaceConfig(FrozenModel):
+    """A namespace of the cluster whose service accounts may drive SageMaker, as one persona."""
+
+    name: StrictStr = Field(description="The Kubernetes namespace (created if missing)")
+    persona: StrictStr = Field(
+        description="A persona of studio.personas: its job instance types and network isolation are the "
+        "namespace's guardrails; it needs the `jobs` capability"
+    )
+    pipelines: tuple[StrictStr, ...] = Field(
+        default=(), description="Pipelines of `pipelines` applied in this namespace as ACK Pipeline resources"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not K8S_NAMESPACE_PATTERN.fullmatch(value) or len(value) > MAX_K8S_NAMESPACE_LENGTH:
+            raise FieldError(
+                f"'{value}' is not a namespace the platform can use (it prefixes SageMaker job names, which "
+                "stop at 63)",
+                "use lower-case letters, digits and hyphens, starting and ending with a letter or digit, at "
+                f"most {MAX_K8S_NAMESPACE_LENGTH}",
+            )
+        if value.startswith("kube-") or value in ("default", "kube-system"):
+            raise FieldError(
+                f"'{value}' is a namespace Kubernetes keeps for itself", "use a team's namespace"
+            )
+        return value
+
+    @field_validator("pipelines")
+    @classmethod
+    def _unique_pipelines(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "pipelines")
+
+
+class KubernetesConfig(FrozenModel):
+    """An existing EKS cluster that drives SageMaker through the ACK SageMaker controller (ADR 0017)."""
+
+    cluster_name: StrictStr = Field(description="The existing EKS cluster, in this account and region")
+    pod_credentials: Literal["pod_identity", "irsa"] = Field(
+        default="pod_identity",
+        description="How the controller's pod gets its role: an EKS Pod Identity association (the cluster "
+        "runs the eks-pod-identity-agent add-on) or IRSA with the cluster's OIDC provider",
+    )
+    oidc_provider_arn: StrictStr | None = Field(
+        default=None, description="The cluster's IAM OIDC provider (pod_credentials: irsa only)"
+    )
+    kubectl_role_arn: StrictStr = Field(
+        description="A role of this account that is a cluster administrator (an EKS access entry or the "
+        "aws-auth map): CloudFormation's kubectl handler assumes it to apply the manifests and the chart"
+    )
+    controller_namespace: StrictStr = Field(
+        default="ack-system", description="Where the controller runs (created by the chart)"
+    )
+    namespaces: tuple[KubernetesNamespaceConfig, ...] = Field(min_length=1)
+
+    @field_validator("cluster_name")
+    @classmethod
+    def _cluster_name(cls, value: str) -> str:
+        if not EKS_CLUSTER_NAME_PATTERN.fullmatch(value):
+            raise FieldError(
+                f"'{value}' is not an EKS cluster name",
+                "use letters, digits, hyphens and underscores, starting with a letter or digit, at most 100",
+            )
+        return value
+
+    @field_validator("kubectl_role_arn")
+    @classmethod
+    def _kubectl_role(cls, value: str) -> str:
+        if not IAM_ROLE_ARN_PATTERN.fullmatch(value):
+            raise FieldError(
+                f"'{value}' is not an IAM role ARN", "give one as arn:aws:iam::<account>:role/<name>"
+            )
+        return value
+
+    @field_validator("oidc_provider_arn")
+    @classmethod
+    def _oidc_provider(cls, value: str | None) -> str | None:
+        if value is not None and not OIDC_PROVIDER_ARN_PATTERN.fullmatch(value):
+            raise FieldError(
+                f"'{value}' is not an EKS OIDC provider ARN",
+                "give one as arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>",
+            )
+        return value
+
+    @field_validator("controller_namespace")
+    @classmethod
+    def _controller_namespace(cls, value: str) -> str:
+        if not K8S_NAMESPACE_PATTERN.fullmatch(value) or len(value) > 63:
+            raise FieldError(
+                f"'{value}' is not a Kubernetes namespace name", "use a DNS label (lower-case), at most 63"
+            )
+        return value
+
+    @field_validator("namespaces")
+    @classmethod
+    def _unique_namespaces(
+        cls, value: tuple[KubernetesNamespaceConfig, ...]
+    ) -> tuple[KubernetesNamespaceConfig, ...]:
+        _unique(tuple(namespace.name for namespace in value), "namespaces")
+        return value
+
+    @property
+    def oidc_issuer(self) -> str | None:
+        """The provider's issuer host and path, as IRSA's trust conditions name it."""
+        if self.oidc_provider_arn is None:
+            return None
+        match = OIDC_PROVIDER_ARN_PATTERN.fullmatch(self.oidc_provider_arn)
+        assert match is not None  # validated above
+        return match.group("issuer")
+
+
 # --- environment ---------------------------------------------------------------------------------
 
 
@@ -1753,6 +1881,7 @@ class EnvironmentConfig(FrozenModel):
     alarms: AlarmsConfig = AlarmsConfig()
     experiments: ExperimentsConfig | None = None
     notebook_jobs: tuple[NotebookJobConfig, ...] = ()
+    kubernetes: KubernetesConfig | None = None
 
     @field_validator("pipelines")
     @classmethod
@@ -2022,3 +2151,104 @@ class EnvironmentConfig(FrozenModel):
             )
         raise_all(problems)
         return self
+
+    @model_validator(mode="after")
+    def _kubernetes_fits_the_environment(self) -> EnvironmentConfig:
+        if self.kubernetes is None:
+            return self
+        problems = self._kubernetes_credential_problems(self.kubernetes)
+        personas = self.studio.personas if self.studio is not None else {}
+        pipelines = {pipeline.name for pipeline in self.pipelines}
+        for path, arn, pattern in (
+            ("kubernetes.kubectl_role_arn", self.kubernetes.kubectl_role_arn, IAM_ROLE_ARN_PATTERN),
+            ("kubernetes.oidc_provider_arn", self.kubernetes.oidc_provider_arn, OIDC_PROVIDER_ARN_PATTERN),
+        ):
+            match = pattern.fullmatch(arn) if arn is not None else None
+            if match is not None and match.group("account") != self.account_id:
+                problems.append(
+                    FieldError(
+                        f"account {match.group('account')} is not this environment's ({self.account_id})",
+                        "name the cluster's roles in the environment's account",
+                        at=path,
+                    )
+                )
+        issuer = self.kubernetes.oidc_issuer
+        if issuer is not None and f".{self.region}." not in issuer:
+            problems.append(
+                FieldError(
+                    f"the issuer {issuer} is not in region {self.region}",
+                    "name the OIDC provider of the cluster in this region",
+                    at="kubernetes.oidc_provider_arn",
+                )
+            )
+        for index, namespace in enumerate(self.kubernetes.namespaces):
+            path = f"kubernetes.namespaces[{index}]"
+            persona = personas.get(namespace.persona)
+            if persona is None:
+                problems.append(
+                    FieldError(
+                        f"'{namespace.persona}' is not a persona of studio.personas",
+                        f"use one of {', '.join(sorted(personas)) or 'none yet'}",
+                        at=f"{path}.persona",
+                    )
+                )
+            elif "jobs" not in persona.capabilities:
+                problems.append(
+                    FieldError(
+                        f"persona '{namespace.persona}' has no 'jobs' capability, so it has no job "
+                        "guardrails to give the namespace",
+                        "add 'jobs' to it or name another persona",
+                        at=f"{path}.persona",
+                    )
+                )
+            elif persona.network_isolation and namespace.pipelines:
+                problems.append(
+                    FieldError(
+                        f"persona '{namespace.persona}' requires network isolation, which the platform's "
+                        "pipeline definitions do not set",
+                        "name another persona or remove the pipelines",
+                        at=f"{path}.pipelines",
+                    )
+                )
+            problems.extend(
+                FieldError(
+                    f"'{name}' is not a pipeline of pipelines",
+                    f"use one of {', '.join(sorted(pipelines)) or 'none yet'}",
+                    at=f"{path}.pipelines[{p}]",
+                )
+                for p, name in enumerate(namespace.pipelines)
+                if name not in pipelines
+            )
+        raise_all(problems)
+        return self
+
+    @staticmethod
+    def _kubernetes_credential_problems(kubernetes: KubernetesConfig) -> list[FieldError]:
+        problems: list[FieldError] = []
+        if kubernetes.pod_credentials == "irsa" and kubernetes.oidc_provider_arn is None:
+            problems.append(
+                FieldError(
+                    "IRSA needs the cluster's OIDC provider",
+                    "add its ARN, or use pod_credentials: pod_identity",
+                    at="kubernetes.oidc_provider_arn",
+                )
+            )
+        if kubernetes.pod_credentials == "pod_identity" and kubernetes.oidc_provider_arn is not None:
+            problems.append(
+                FieldError(
+                    "is only used with pod_credentials: irsa",
+                    "remove it, or set pod_credentials: irsa",
+                    at="kubernetes.oidc_provider_arn",
+                )
+            )
+        namespaces = [namespace.name for namespace in kubernetes.namespaces]
+        if kubernetes.controller_namespace in namespaces:
+            problems.append(
+                FieldError(
+                    f"'{kubernetes.controller_namespace}' is the controller's namespace "
+                    "(controller_namespace)",
+                    "give the team a namespace of its own",
+                    at=f"kubernetes.namespaces[{namespaces.index(kubernetes.controller_namespace)}].name",
+                )
+            )
+        return problems

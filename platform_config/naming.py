@@ -232,3 +232,19 @@ def monitoring_schedule_name(endpoint_name: str) -> str:
 def capture_bucket_name(environment: EnvironmentConfig) -> str:
     """Endpoints' captured requests and monitoring reports; at most 60 characters."""
     return _account_bucket(environment, "capture")
+
+
+def ack_controller_role_name(environment_name: str) -> str:
+    """The role of the ACK SageMaker controller's pod: it may only assume the namespaces' roles (ADR 0017)."""
+    return f"{environment_name}-sagemaker-platform-ack-controller"
+
+
+def ack_namespace_role_name(environment_name: str, namespace: str) -> str:
+    """The role the controller assumes for one namespace's resources, with its persona's guardrails."""
+    return f"{environment_name}-sagemaker-platform-k8s-{namespace}"
+
+
+def k8s_sagemaker_name(namespace: str, name: str) -> str:
+    """The SageMaker name of what a namespace creates: its role may touch only names with this prefix, and
+    it never collides with what CloudFormation creates under the plain name."""
+    return f"{namespace}-{name}"

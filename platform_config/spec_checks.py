@@ -180,6 +180,8 @@ def _checked_values(environment: EnvironmentConfig) -> Iterator[Checked]:  # noq
         yield Checked(f"notebook_jobs[{n}].description", job.description, "pipeline description")
         if job.schedule is not None:
             yield Checked(f"notebook_jobs[{n}].schedule", job.schedule, "schedule expression")
+    if environment.kubernetes is not None:
+        yield from _kubernetes_names(environment)
     yield from _serving_values(environment)
 
 
@@ -213,6 +215,29 @@ def _serving_values(environment: EnvironmentConfig) -> Iterator[Checked]:
                 f"{where}.smoke_tests[{t}].content_type", smoke.content_type, "request content type"
             )
             yield Checked(f"{where}.smoke_tests[{t}].accept", smoke.accept, "request accept")
+
+
+def _kubernetes_names(environment: EnvironmentConfig) -> Iterator[Checked]:
+    """The roles and SageMaker names derived from the cluster's namespaces."""
+    assert environment.kubernetes is not None
+    yield Checked(
+        "name", naming.ack_controller_role_name(environment.name), "role name", "the controller role name"
+    )
+    for n, namespace in enumerate(environment.kubernetes.namespaces):
+        where = f"kubernetes.namespaces[{n}]"
+        yield Checked(
+            f"{where}.name",
+            naming.ack_namespace_role_name(environment.name, namespace.name),
+            "role name",
+            "the namespace role name",
+        )
+        for p, pipeline in enumerate(namespace.pipelines):
+            yield Checked(
+                f"{where}.pipelines[{p}]",
+                naming.k8s_sagemaker_name(namespace.name, pipeline),
+                "pipeline name",
+                "the namespace's pipeline name",
+            )
 
 
 def _bucket_names(environment: EnvironmentConfig) -> Iterator[Checked]:

@@ -52,7 +52,8 @@ class PipelinesStack(Stack):
     """Each configured pipeline as `AWS::SageMaker::Pipeline`: its DAG rendered by pipeline_defs with
     placeholders, the placeholders replaced by this environment's role, buckets, key, subnets and the step
     scripts' assets. Triggers from new data and schedules; failures published. Replaceable: changing a step
-    script changes this stack only. Exposes `pipelines` by name.
+    script changes this stack only. Exposes `pipelines` and `definition_bodies` (the deployed bodies, tokens
+    spliced in: the Kubernetes stack applies the same strings as ACK pipelines) by name.
     """
 
     def __init__(
@@ -105,6 +106,7 @@ class PipelinesStack(Stack):
             **{_subnet_placeholder(index): subnet.subnet_id for index, subnet in enumerate(subnets)},
         }
         self.pipelines: dict[str, SageMakerPipeline] = {}
+        self.definition_bodies: dict[str, str] = {}
         for config in pipelines:
             code_uris: dict[str, str] = {}
             for script_name, path in sorted(pipeline_defs.script_paths(config.definition).items()):
@@ -132,12 +134,13 @@ class PipelinesStack(Stack):
                 ),
                 pipeline_name=config.name,
             )
+            self.definition_bodies[config.name] = _splice(body, tokens, config.name)
             self.pipelines[config.name] = SageMakerPipeline(
                 self,
                 f"Pipeline-{config.name}",
                 pipeline_name=config.name,
                 description=config.description,
-                definition_body=_splice(body, tokens, config.name),
+                definition_body=self.definition_bodies[config.name],
                 role=role.role,
                 max_parallel_steps=config.max_parallel_steps,
             )

@@ -25,6 +25,7 @@ from stacks.data_stack import DataStack
 from stacks.experiments_stack import ExperimentsStack
 from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
+from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.notebook_jobs_stack import NotebookJobsStack, PersonaJobRole
@@ -224,6 +225,7 @@ class PlatformStage(cdk.Stage):
                     # The domain names its images by name: their versions must exist first.
                     self.studio[domain.name].add_stack_dependency(self.images)
         self._add_notebook_jobs(environment, removal_policy, cleanup_logs_key)
+        self._add_kubernetes(environment)
         self._apply_role_guardrails(environment)
         for key, value in naming.platform_tags(environment).items():
             cdk.Tags.of(self).add(key, value)
@@ -272,6 +274,41 @@ class PlatformStage(cdk.Stage):
         if self.images is not None and any(job.image.studio_image for job in environment.notebook_jobs):
             # A platform Studio image is pulled from the environment's ECR repository.
             self.notebook_jobs.add_stack_dependency(self.images)
+
+    def _add_kubernetes(self, environment: EnvironmentConfig) -> None:
+        """The ACK SageMaker controller in the configured cluster, and the namespaces' resources."""
+        self.kubernetes: KubernetesStack | None = None
+        kubernetes = environment.kubernetes
+        if kubernetes is None:
+            return
+        assert environment.studio is not None  # namespaces name personas (checked at load)
+        self.kubernetes = KubernetesStack(
+            self,
+            "Kubernetes",
+            environment_name=environment.name,
+            kubernetes=kubernetes,
+            personas=environment.studio.personas,
+            role_arn_of={
+                namespace.name: naming.role_arn(
+                    environment, naming.ack_namespace_role_name(environment.name, namespace.name)
+                )
+                for namespace in kubernetes.namespaces
+            },
+            pipelines=environment.pipelines,
+            definition_bodies=self.pipelines.definition_bodies if self.pipelines is not None else {},
+            pipeline_role_arn=naming.role_arn(environment, naming.pipeline_role_name(environment.name)),
+            artifact_bucket_name=naming.artifact_bucket_name(environment),
+            data_key=self.data.data_key,
+            logs_key=self.data.logs_key,
+            vpc=self.network.vpc,
+            subnets=self.network.subnets,
+            retain=environment.retain_stateful_resources,
+            description=f"SageMaker platform {environment.name}: ACK SageMaker controller in EKS cluster "
+            f"{kubernetes.cluster_name}",
+        )
+        if self.pipelines is not None:
+            # The ACK pipelines run as the pipeline role, which the Pipelines stack creates.
+            self.kubernetes.add_stack_dependency(self.pipelines)
 
     def _apply_role_guardrails(self, environment: EnvironmentConfig) -> None:
         """Every role of the Stage, CDK's own included, gets the environment's path and boundary."""

@@ -58,6 +58,7 @@ DEPLOYED_RESOURCE_TYPES: Final[tuple[str, ...]] = (
     "AWS::EC2::VPCEndpoint",
     "AWS::ECR::Repository",
     "AWS::EFS::FileSystem",
+    "AWS::EKS::PodIdentityAssociation",
     "AWS::EFS::MountTarget",
     "AWS::Events::EventBusPolicy",
     "AWS::Events::Rule",
@@ -67,6 +68,7 @@ DEPLOYED_RESOURCE_TYPES: Final[tuple[str, ...]] = (
     "AWS::KMS::Alias",
     "AWS::KMS::Key",
     "AWS::Lambda::Function",
+    "AWS::Lambda::LayerVersion",
     "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup",
     "AWS::RAM::ResourceShare",
@@ -145,6 +147,9 @@ CUSTOM_RESOURCE_ACTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "Custom::S3AutoDeleteObjects": ("lambda:InvokeFunction",),
     # The Studio teardown's provider framework (constructs_lib/studio_teardown.py), disposable environments.
     "Custom::StudioTeardown": ("lambda:InvokeFunction",),
+    # CDK's kubectl handler (Kubernetes stack): the chart and the manifests, applied as the kubectl role.
+    "Custom::AWSCDK-EKS-HelmChart": ("lambda:InvokeFunction",),
+    "Custom::AWSCDK-EKS-KubernetesResource": ("lambda:InvokeFunction",),
 }
 
 # Beyond the resources: the bootstrap-version rule of every CDK template resolves the SSM parameter

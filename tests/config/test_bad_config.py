@@ -36,7 +36,8 @@ DOMAIN = ("studio", "domains", 0)
 SSO_DOMAIN = ("studio", "domains", 1)
 PERSONAS = ("studio", "personas")
 TOP_LEVEL_KEYS = (
-    "account_id, alarms, cross_account, experiments, iam, images, model_registry, network, notebook_jobs, "
+    "account_id, alarms, cross_account, experiments, iam, images, kubernetes, model_registry, network, "
+    "notebook_jobs, "
     "pipelines, region, retain_stateful_resources, serves_environments, serving, studio, tags, "
     "trusted_environments"
 )

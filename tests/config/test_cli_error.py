@@ -20,6 +20,7 @@ APP_PACKAGES = (
     "platform_config",
     "stacks",
     "constructs_lib",
+    "k8s_manifests",
     "synth_checks",
     "pipeline_defs",
     "functions",

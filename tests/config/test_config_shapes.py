@@ -57,6 +57,7 @@ def _sandbox(builder: Data) -> Data:
     data["region"] = SANDBOX_REGION
     data.pop("serves_environments", None)
     data.pop("studio", None)
+    data.pop("kubernetes", None)  # its namespaces name personas, and its cluster is the builder's
     for repository in data.get("images", {}).get("repositories", []):
         repository.pop("studio_image", None)  # Studio images belong to Studio
     for job in data.get("notebook_jobs", []):

@@ -623,6 +623,7 @@ def test_the_group_must_be_in_the_sources_registry(config_copy: EditConfig) -> N
 def test_the_group_check_follows_the_sources_registry(config_copy: EditConfig) -> None:
     # Removing the group from dev's registry is what breaks staging and prod's endpoints: both are named.
     config_copy("dev", delete("pipelines"))  # its pipeline registers into the group
+    config_copy("dev", delete("kubernetes"))  # its namespaces may run that pipeline
     config_dir = config_copy(
         "dev",
         set_value(

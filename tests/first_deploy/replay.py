@@ -96,6 +96,8 @@ class World:
     identity_center: set[tuple[str, str]] = field(default_factory=set)
     identity_center_users: set[tuple[str, str, str]] = field(default_factory=set)
     policies: set[str] = field(default_factory=set)
+    eks_clusters: set[tuple[str, str, str]] = field(default_factory=set)  # account, region, name
+    roles: set[str] = field(default_factory=set)  # ARNs of roles the organization made
     network_ids: set[str] = field(default_factory=set)
     images: set[str] = field(default_factory=set)
     packages: dict[str, str] = field(default_factory=dict)  # lower-cased ARN -> approval status
@@ -189,6 +191,24 @@ def _boundary_policy(check: Check) -> list[str]:
     return [f"its permissions boundary {arn} does not exist"]
 
 
+def _eks_cluster(check: Check) -> list[str]:
+    name = check.properties.get("ClusterName")
+    template = check.stack.template
+    if name is None or (template.account, template.region, name) in check.world.eks_clusters:
+        return []
+    return [f"the EKS cluster {name} does not exist"]
+
+
+def _kubectl_role(check: Check) -> list[str]:
+    """A function's role is created by a stack before it, or is one the organization made."""
+    role = check.properties.get("Role")
+    if role is None or role in check.world.roles:
+        return []
+    if check.exists("AWS::IAM::Role", lambda c: str(role).endswith(f"/{c.name}")):
+        return []
+    return [f"its execution role {role} does not exist"]
+
+
 def _image(check: Check) -> list[str]:
     if "BaseImage" not in check.properties:
         return _custom_images(check)
@@ -215,6 +235,8 @@ CHECKS: Mapping[ArtifactKind, Callable[[Check], list[str]]] = {
     "identity_center": _identity_center,
     "identity_center_user": _identity_center_user,
     "boundary_policy": _boundary_policy,
+    "eks_cluster": _eks_cluster,
+    "kubectl_role": _kubectl_role,
     "image": _image,
     "model": _model,
 }
@@ -265,6 +287,10 @@ class Replay:
                 world.policies.update(step.subjects)
             elif step.kind == "network":
                 world.network_ids.update(step.subjects)
+            elif step.kind == "eks_cluster":
+                world.eks_clusters.update((account, region, name) for name in step.subjects)
+            elif step.kind == "kubectl_role":
+                world.roles.update(step.subjects)
             elif step.kind == "identity_center":
                 world.identity_center.add((account, region))
             elif step.kind == "identity_center_user":

@@ -204,8 +204,12 @@ def test_sso_domains_and_existing_boundaries_are_prerequisites(
     generated_steps = [
         step for step in first_deploy_plan(generated()).steps if isinstance(step, Prerequisite)
     ]
+    kubernetes = generated_config.environments()[generated_config.BUILD]["kubernetes"]
     assert [(step.environment, step.subjects) for step in generated_steps] == [
-        (generated_config.LIVE, (generated_config.EXISTING_BOUNDARY_ARN,))
+        (generated_config.LIVE, (generated_config.EXISTING_BOUNDARY_ARN,)),
+        # The cluster and its kubectl role exist before the Kubernetes stack (ADR 0017).
+        (generated_config.BUILD, (kubernetes["cluster_name"],)),
+        (generated_config.BUILD, (kubernetes["kubectl_role_arn"],)),
     ]
 
 

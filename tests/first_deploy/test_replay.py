@@ -70,7 +70,11 @@ def test_the_plan_deploys_every_resource_from_empty_accounts(
     # The final phase holds every resource of the configuration: each precondition's types were checked.
     checked_types = {created.resource_type for created in replayed.world.created()}
     declared = {kind for p in PRECONDITIONS for kind in p.resource_types if kind != "*"}
-    assert declared - {"AWS::SageMaker::UserProfile", "AWS::SageMaker::Domain"} <= checked_types
+    unused = {"AWS::SageMaker::UserProfile", "AWS::SageMaker::Domain"}
+    final = plan.phases[max(plan.phases)].environments.values()
+    if not any(env.kubernetes and env.kubernetes.pod_credentials == "pod_identity" for env in final):
+        unused.add("AWS::EKS::PodIdentityAssociation")  # IRSA needs no association
+    assert declared - unused <= checked_types
     # The README states these figures.
     deploys = sum(isinstance(step, Deploy) for step in plan.steps)
     figures = f"{len(plan.steps)} steps, {deploys} deploys and {replayed.resources_checked}"
@@ -107,16 +111,35 @@ def test_the_sample_deployed_as_it_is_fails_on_the_image_and_the_models(
     assert all(str(problem).startswith("step ") for problem in unmet)
 
 
-def test_without_the_prerequisites_the_sso_domain_and_its_users_fail(
+def test_without_the_prerequisites_the_sso_domain_its_users_and_the_cluster_s_resources_fail(
     sample_plan: FirstDeployPlan, synthesize: Synthesize
 ) -> None:
     unmet = replay(sample_plan, synthesize, lambda step: not isinstance(step, Prerequisite)).unmet
 
+    cluster: set[str] = set()
+    for name, env in sample_plan.phases[max(sample_plan.phases)].environments.items():
+        if env.kubernetes is None:
+            continue
+        # What names the cluster, and the kubectl handler that runs as the kubectl role.
+        cluster |= {
+            f"{name}/Kubernetes/Controller/Chart/Resource/Default",
+            f"{name}/Kubernetes/ExistingCluster/KubectlProvider/Handler/Resource",
+        }
+        if env.kubernetes.pod_credentials == "pod_identity":
+            cluster.add(f"{name}/Kubernetes/Controller/PodIdentity")
+        for namespace in env.kubernetes.namespaces:
+            cluster.add(f"{name}/Kubernetes/Namespace-{namespace.name}/Resource/Default")
+            cluster |= {
+                f"{name}/Kubernetes/Pipeline-{namespace.name}-{p}/Resource/Default"
+                for p in namespace.pipelines
+            }
     assert paths(unmet) == {
         "dev/Studio-platform-ops/Domain/Resource",
         "dev/Studio-platform-ops/User-platform-admin/Resource",
+        *cluster,
     }
     assert any("IAM Identity Center is not enabled" in problem.need for problem in unmet)
+    assert any("the EKS cluster" in problem.need for problem in unmet) == bool(cluster)
 
 
 def test_without_the_image_build_the_studio_image_fails(

@@ -123,8 +123,16 @@ class Finding:
         return f"{self.where} [{self.sid}]: {self.message}"
 
 
+# An EKS cluster's OIDC provider (IRSA) names its keys after itself, so no reference lists them: IAM's
+# documentation gives `<provider>:aud` and `<provider>:sub` (strings) for AssumeRoleWithWebIdentity.
+_EKS_OIDC_KEY = re.compile(r"oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[0-9A-Fa-f]+:(aud|sub)")
+_WEB_IDENTITY = "sts:assumerolewithwebidentity"
+
+
 def key_type(key: str) -> str | None:
     """The key's type in the reference (`String`, `ARN`, `ArrayOfString`, ...), None if unknown."""
+    if _EKS_OIDC_KEY.fullmatch(key):
+        return "String"
     service = key.split(":", 1)[0].lower()
     if service != "aws":
         for reference_key, details in _service_file("conditionKeys", service).items():
@@ -163,6 +171,8 @@ def keys_for_action(action: str) -> list[str]:
 
 
 def supports(action: str, key: str) -> bool:
+    if _EKS_OIDC_KEY.fullmatch(key):
+        return action.lower() == _WEB_IDENTITY
     lowered = key.lower()
     if lowered.startswith("aws:") and not lowered.startswith(_TAG_KEY_PREFIXES):
         return key_type(key) is not None

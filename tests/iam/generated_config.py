@@ -128,6 +128,19 @@ def environments() -> dict[str, dict[str, Any]]:
                 "run_as": {"persona": "reporter", "domain": "vision"},
             },
         ],
+        # An existing cluster with IRSA; one namespace runs the pipeline, one has a network-isolated persona.
+        "kubernetes": {
+            "cluster_name": "fraud-eks",
+            "pod_credentials": "irsa",
+            "oidc_provider_arn": f"arn:aws:iam::{ACCOUNTS[BUILD]}:oidc-provider/"
+            "oidc.eks.us-east-2.amazonaws.com/id/0A1B2C3D4E5F",
+            "kubectl_role_arn": f"arn:aws:iam::{ACCOUNTS[BUILD]}:role/eks/fraud-eks-admin",
+            "controller_namespace": "ack-sagemaker",
+            "namespaces": [
+                {"name": "fraud-ops", "persona": "researcher", "pipelines": ["fraud-training"]},
+                {"name": "isolated-jobs", "persona": "release-engineer"},
+            ],
+        },
         "studio": {
             "personas": {
                 "researcher": {

@@ -53,6 +53,9 @@ def test_the_matrix_covers_every_configured_relationship(evaluation: Evaluation)
                 }
         if environment.iam.permissions_boundary is not None:
             expected.add(f"boundary {environment.name}")
+        if environment.kubernetes is not None:
+            expected.add(f"kubernetes {environment.name}/controller")
+            expected |= {f"kubernetes {environment.name}/{n.name}" for n in environment.kubernetes.namespaces}
         if environment.pipelines or environment.serving:
             expected.add(f"notifications {environment.name}")
         for source in environment.trusted_environments:

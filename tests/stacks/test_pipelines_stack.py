@@ -212,4 +212,9 @@ def test_a_changed_step_script_changes_only_the_pipelines_stack(
         if isinstance(stack, Stack)
         and Template.from_stack(stack).to_json() != synthesized.template(f"dev/{stack.node.id}").to_json()
     )
-    assert changed == ["Pipelines"]
+    # A namespace that runs a pipeline of the cluster applies the same body (ADR 0017): its stack changes too.
+    kubernetes = sample_platform.environments["dev"].kubernetes
+    runs_pipelines = kubernetes is not None and any(
+        namespace.pipelines for namespace in kubernetes.namespaces
+    )
+    assert changed == (["Kubernetes", "Pipelines"] if runs_pipelines else ["Pipelines"])

@@ -31,6 +31,12 @@ TEARDOWN: Mapping[str, str] = {
     "Custom::StudioTeardown": "its Delete removes apps, spaces and profiles, or SageMaker's leftovers",
     "Custom::S3AutoDeleteObjects": "its Delete empties its bucket",
     "Custom::VpcRestrictDefaultSG": "its Delete restores nothing and succeeds",
+    # The Kubernetes stack: manifests depend on the chart, so they are deleted while the controller runs.
+    "Custom::AWSCDK-EKS-KubernetesResource": (
+        "kubectl delete: ACK deletes the SageMaker objects first (deletion policy delete in a disposable "
+        "environment), then the Kubernetes resources go"
+    ),
+    "Custom::AWSCDK-EKS-HelmChart": "helm uninstall of the controller, after the manifests that depend on it",
     **dict.fromkeys(
         (
             "AWS::CloudWatch::Alarm",
@@ -48,12 +54,15 @@ TEARDOWN: Mapping[str, str] = {
             # Team file systems: the profiles and spaces that mount them are deleted first.
             "AWS::EFS::FileSystem",
             "AWS::EFS::MountTarget",
+            "AWS::EKS::PodIdentityAssociation",
             "AWS::Events::Rule",
             "AWS::IAM::ManagedPolicy",
             "AWS::IAM::Policy",
             "AWS::IAM::Role",
             "AWS::KMS::Alias",
             "AWS::Lambda::Function",
+            # The kubectl handler's layers: RemovalPolicy.DESTROY (a function keeps its own copy).
+            "AWS::Lambda::LayerVersion",
             "AWS::Lambda::Permission",
             "AWS::Logs::LogGroup",
             "AWS::RAM::ResourceShare",

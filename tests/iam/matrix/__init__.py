@@ -11,13 +11,14 @@ from __future__ import annotations
 from tests.iam.evaluator import Request
 from tests.iam.matrix.base import GROUP_KINDS, kind_of
 from tests.iam.matrix.environment import EnvironmentRequests
+from tests.iam.matrix.kubernetes import KubernetesRequests
 from tests.iam.matrix.serving import ServingRequests
 from tests.iam.matrix.studio import StudioRequests
 
 __all__ = ["GROUP_KINDS", "Matrix", "kind_of"]
 
 
-class Matrix(StudioRequests, EnvironmentRequests, ServingRequests):
+class Matrix(StudioRequests, EnvironmentRequests, ServingRequests, KubernetesRequests):
     """Builds the requests for one app (every environment of one configuration)."""
 
     def requests(self) -> list[Request]:
@@ -36,6 +37,7 @@ class Matrix(StudioRequests, EnvironmentRequests, ServingRequests):
             found.extend(self._notification_requests(environment))
             found.extend(self._integration_requests(environment))
             found.extend(self._pipeline_step_requests(environment))
+            found.extend(self._kubernetes_requests(environment))
             for source_name in environment.trusted_environments:
                 source = self.platform.environments[source_name]
                 found.extend(self._serving_requests(source, environment))

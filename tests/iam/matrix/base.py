@@ -37,6 +37,7 @@ GROUP_KINDS = (
     "model events",
     "notifications",
     "service integrations",
+    "kubernetes",
     "unconfigured account",
 )
 
