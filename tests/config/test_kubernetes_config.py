@@ -62,7 +62,10 @@ def test_a_valid_section_loads_with_its_derived_names(config_copy: EditConfig) -
         (
             _edited(kubectl_role_arn="arn:aws:iam::222222222222:role/admin"),
             "kubernetes.kubectl_role_arn",
-            ("account 222222222222 is not this environment's", "name the cluster's roles in the environment's account"),
+            (
+                "account 222222222222 is not this environment's",
+                "name the cluster's roles in the environment's account",
+            ),
         ),
         (_edited(pod_credentials="irsa"), "kubernetes.oidc_provider_arn", ("IRSA needs", "pod_identity")),
         (
