@@ -17,7 +17,7 @@ from typing import Final
 
 from platform_config import naming
 from platform_config.aws_constraints import availability_zones, constraint, instance_types, value_problem
-from platform_config.models import EnvironmentConfig
+from platform_config.models import EnvironmentConfig, PersonaConfig
 
 # Tags the platform adds to every resource besides the environment's `tags` (project, environment), and
 # the most a construct adds of its own (a subnet's Name, aws-cdk:subnet-name and aws-cdk:subnet-type); a
@@ -25,6 +25,11 @@ from platform_config.models import EnvironmentConfig
 CONSTRUCT_TAGS_PER_RESOURCE: Final = 3
 # CloudFormation's quota of resources per stack.
 MAX_RESOURCES_PER_STACK: Final = 500
+# Outputs do not grow with configuration: no stack has more than PLATFORM_OUTPUTS_PER_STACK, on the sample
+# and with more users, spaces and endpoints (tests/config/test_stack_limits.py), far below CloudFormation's
+# 200, so no configuration is refused for them.
+MAX_OUTPUTS_PER_STACK: Final = 200
+PLATFORM_OUTPUTS_PER_STACK: Final = 10
 # A Studio stack holds one domain: a resource per user profile and per space, and at most
 # STUDIO_STACK_OTHER_RESOURCES besides (its personas' roles and policies, lifecycle configs, file systems,
 # the teardown). tests/config/test_stack_limits.py measures both on synthesized stacks.
@@ -41,6 +46,16 @@ SERVING_STACK_OTHER_RESOURCES: Final = 40
 # upper bound of the synthesized policy.
 MANAGED_POLICY_CHARACTERS: Final = 6_144
 PIPELINE_POLICY_OTHER: Final = 4_600
+# A persona's job policies name its job instance types and the environment's subnets (one per availability
+# zone). Per capability whose policy does: the characters besides them, how often each type is named, and
+# how often each subnet is, measured on the sample with about 300 characters of headroom for longer names;
+# tests/iam/test_policy_sizes.py keeps the prediction an upper bound of the synthesized policies, and close.
+PERSONA_JOB_POLICIES: Final = {
+    "notebook_jobs": (4_000, 2, 2),
+    "jobs": (2_200, 2, 1),
+    "endpoints": (1_550, 1, 1),
+}
+SUBNET_ID_CHARACTERS: Final = len('"subnet-0123456789abcdef0",')
 # EventBridge cron: six fields, and one of day-of-month and day-of-week is `?` (EventBridge's rule; the
 # schema checks only the `cron(...)` shape).
 CRON_FIELDS: Final = 6
@@ -94,7 +109,36 @@ def predicted_pipeline_policy_characters(environment: EnvironmentConfig) -> int:
     return PIPELINE_POLICY_OTHER + sum(group_arn_characters(environment, group) for group in groups)
 
 
+def predicted_persona_policy_characters(persona: PersonaConfig, zones: int) -> int:
+    """The persona's largest job policy (notebook jobs, jobs or endpoints), or 0 without one."""
+    types = sum(len(instance_type) + len('"",') for instance_type in persona.job_instance_types)
+    return max(
+        (
+            other + per_type * types + per_subnet * zones * SUBNET_ID_CHARACTERS
+            for capability, (other, per_type, per_subnet) in PERSONA_JOB_POLICIES.items()
+            if capability in persona.capabilities
+        ),
+        default=0,
+    )
+
+
+def _persona_policy_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    if environment.studio is None:
+        return
+    zones = len(environment.network.availability_zones)
+    for name, persona in environment.studio.personas.items():
+        predicted = predicted_persona_policy_characters(persona, zones)
+        if predicted > MANAGED_POLICY_CHARACTERS:
+            yield (
+                f"studio.personas.{name}.job_instance_types: {len(persona.job_instance_types)} instance "
+                f"types would make the persona's job policy up to {predicted:,} characters, and IAM takes "
+                f"{MANAGED_POLICY_CHARACTERS:,} per managed policy; list fewer (each is named up to "
+                "twice), or give a second persona the rest"
+            )
+
+
 def _policy_size_problems(environment: EnvironmentConfig) -> Iterator[str]:
+    yield from _persona_policy_problems(environment)
     if not environment.pipelines:
         return
     predicted = predicted_pipeline_policy_characters(environment)

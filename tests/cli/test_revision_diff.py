@@ -10,6 +10,7 @@ import pytest
 from platform_cli import diff_command
 from platform_cli.revision_diff import ROOT, SynthError, synthesize_revisions
 from platform_cli.template_diff import diff_assemblies, load_assembly
+from platform_config import load_platform
 
 
 @pytest.fixture
@@ -90,13 +91,19 @@ def test_a_renamed_construct_is_a_flagged_delete_and_create(
     assert "FIX: keep the logical id ArtifactBucket" in output
 
 
-def test_a_changed_pipeline_step_changes_only_the_pipelines_stack(repository: Path, tmp_path: Path) -> None:
+def test_a_changed_pipeline_step_changes_only_the_stacks_that_apply_the_pipeline(
+    repository: Path, tmp_path: Path
+) -> None:
     script = repository / "pipeline_defs" / "steps" / "preprocess.py"
     script.write_text(script.read_text() + "\n# a reviewed change to the step\n")
     changes = _changes(repository, tmp_path / "work")
     assert list(changes) == ["dev"]
-    assert list(changes["dev"]) == ["dev/Pipelines"]
-    assert all(kind == "modified" for kind, _, _ in changes["dev"]["dev/Pipelines"])
+    # The Pipelines stack, and the Kubernetes stack where a namespace applies the same body (ADR 0017).
+    dev = load_platform(repository / "config").environments["dev"]
+    namespaces = dev.kubernetes.namespaces if dev.kubernetes is not None else ()
+    applies = ["dev/Kubernetes"] if any(namespace.pipelines for namespace in namespaces) else []
+    assert sorted(changes["dev"]) == sorted(["dev/Pipelines", *applies])
+    assert all(kind == "modified" for stack in changes["dev"].values() for kind, _, _ in stack)
 
 
 def test_a_changed_model_group_description_is_a_name_collision_with_its_fix(

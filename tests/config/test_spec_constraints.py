@@ -60,6 +60,19 @@ def _first_persona(data: Data) -> str:
     return str(next(iter(data["studio"]["personas"])))
 
 
+def _with_job_instance_types(count: int) -> Callable[[Data], None]:
+    """The first persona, with the jobs capability, names `count` job instance types (its own first)."""
+
+    def change(data: Data) -> None:
+        persona = data["studio"]["personas"][_first_persona(data)]
+        persona["capabilities"] = sorted({*persona.get("capabilities", []), "jobs"})
+        own = persona.get("job_instance_types", [])
+        offered = sorted(instance_types("TrainingInstanceType") & instance_types("ProcessingInstanceType"))
+        persona["job_instance_types"] = own + [t for t in offered if t not in own][: count - len(own)]
+
+    return change
+
+
 CASES: list[tuple[str, str, Callable[[Data], None], Callable[[Data], str], tuple[str, ...]]] = [
     (
         "control character in a description",
@@ -136,6 +149,13 @@ CASES: list[tuple[str, str, Callable[[Data], None], Callable[[Data], str], tuple
         ),
         lambda data: "serving.endpoints[0].monitoring.baseline.constraints_uri",
         ("characters long, and AWS takes at most 1024", "DataQualityBaselineConfig.ConstraintsResource"),
+    ),
+    (
+        "more job instance types than a persona's job policy can name",
+        "dev",
+        _with_job_instance_types(150),
+        lambda data: f"studio.personas.{_first_persona(data)}.job_instance_types",
+        ("150 instance types would make the persona's job policy up to", "IAM takes 6,144", "list fewer"),
     ),
     (
         "a five-field cron",

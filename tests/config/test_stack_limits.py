@@ -13,7 +13,9 @@ from typing import Any
 from aws_cdk.assertions import Template
 
 from platform_config.spec_checks import (
+    MAX_OUTPUTS_PER_STACK,
     MAX_RESOURCES_PER_STACK,
+    PLATFORM_OUTPUTS_PER_STACK,
     SERVING_RESOURCES_PER_ENDPOINT,
     SERVING_STACK_OTHER_RESOURCES,
     STUDIO_RESOURCES_PER_MEMBER,
@@ -33,6 +35,20 @@ def _studio_environment(sample_platform: Any) -> str:
 
 def _resource_count(template: Template) -> int:
     return len(template.to_json()["Resources"])
+
+
+def _output_count(template: Template) -> int:
+    return len(template.to_json().get("Outputs", {}))
+
+
+def test_no_sample_stack_has_more_outputs_than_the_bound(synthesized: SynthesizedApp) -> None:
+    counts = {
+        stack.stack_name: len(stack.template.get("Outputs", {}))
+        for stack in synthesized.assembly.stacks_recursively
+    }
+    assert counts
+    assert PLATFORM_OUTPUTS_PER_STACK < MAX_OUTPUTS_PER_STACK
+    assert {name: count for name, count in counts.items() if count > PLATFORM_OUTPUTS_PER_STACK} == {}
 
 
 def test_the_rest_of_every_sample_studio_stack_is_within_the_bound(
@@ -66,6 +82,9 @@ def test_each_user_and_space_adds_the_resources_the_prediction_counts(
     grown = _resource_count(Template.from_stack(stages[name].studio[domain.name]))
     before = _resource_count(synthesized.template(f"{name}/Studio-{domain.name}"))
     assert grown - before == 2 * EXTRA * STUDIO_RESOURCES_PER_MEMBER
+    # Outputs do not grow with members.
+    grown_outputs = _output_count(Template.from_stack(stages[name].studio[domain.name]))
+    assert grown_outputs == _output_count(synthesized.template(f"{name}/Studio-{domain.name}"))
 
 
 def test_too_many_users_for_one_stack_is_refused_with_the_way_out(
@@ -135,6 +154,10 @@ def test_an_endpoint_with_every_option_adds_the_resources_the_prediction_counts(
     grown = _resource_count(Template.from_stack(serving))
     before = _resource_count(synthesized.template(f"{name}/Serving"))
     assert grown - before == EXTRA_ENDPOINTS * SERVING_RESOURCES_PER_ENDPOINT
+    # Outputs do not grow with endpoints.
+    assert _output_count(Template.from_stack(serving)) == _output_count(
+        synthesized.template(f"{name}/Serving")
+    )
 
 
 def test_too_many_endpoints_for_one_stack_is_refused(config_copy: EditConfig, sample_platform: Any) -> None:

@@ -20,7 +20,11 @@ import yaml
 
 from constructs_lib.pipeline_role import CODE_OBJECTS_PER_POLICY
 from platform_config import load_platform
-from platform_config.spec_checks import predicted_pipeline_policy_characters
+from platform_config.aws_constraints import instance_types
+from platform_config.spec_checks import (
+    predicted_persona_policy_characters,
+    predicted_pipeline_policy_characters,
+)
 from stacks.platform_stage import build_app
 from tests.conftest import CONFIG_DIR, SynthesizedApp
 from tests.iam.templates import ResolvedTemplates, StackTemplate, stack_templates
@@ -28,6 +32,10 @@ from tests.iam.templates import ResolvedTemplates, StackTemplate, stack_template
 MANAGED_POLICY_LIMIT = 6_144
 INLINE_POLICIES_PER_ROLE_LIMIT = 10_240
 PIPELINES = 24
+# Job instance types added to a persona: as many as fit under the quota by the prediction.
+MORE_INSTANCE_TYPES = 50
+# The persona policies that name its job instance types.
+PERSONA_JOB_POLICIES = ("Jobs", "NotebookJobs", "Endpoints")
 # How far above the synthesized policy the prediction may be: its room for more availability zones.
 PREDICTION_SLACK = 400
 
@@ -163,3 +171,74 @@ def test_each_group_adds_what_the_prediction_counts(long_groups: tuple[Any, int]
     environment, actual = long_groups
     predicted = predicted_pipeline_policy_characters(environment)
     assert actual <= predicted <= actual + PREDICTION_SLACK, (actual, predicted)
+
+
+def _persona_job_policy(sizes: dict[str, int], stack: str, persona: str) -> int:
+    """The largest of the persona's job policies in a domain's stack; 0 where it has none there."""
+    prefix = f"{stack}/Persona{persona.replace('-', '')}"
+    return max(
+        (
+            size
+            for name, size in sizes.items()
+            if any(name.startswith(f"{prefix}{policy}Policy") for policy in PERSONA_JOB_POLICIES)
+        ),
+        default=0,
+    )
+
+
+def _check_persona_predictions(environment: Any, sizes: dict[str, int], personas: list[str]) -> int:
+    """Predicted against synthesized for the named personas in every domain; how many were compared."""
+    assert environment.studio is not None
+    zones = len(environment.network.availability_zones)
+    compared = 0
+    for domain in environment.studio.domains:
+        for name in personas:
+            actual = _persona_job_policy(sizes, f"{environment.name}-Studio-{domain.name}", name)
+            if actual == 0:
+                continue  # no role in this domain, or no job capability
+            predicted = predicted_persona_policy_characters(environment.studio.personas[name], zones)
+            assert actual <= predicted <= actual + PREDICTION_SLACK, (domain.name, name, actual, predicted)
+            compared += 1
+    return compared
+
+
+def test_the_predicted_persona_policies_bound_the_synthesized_ones(
+    synthesized: SynthesizedApp, sample_platform: Any
+) -> None:
+    sizes = managed_policy_sizes(synthesized.assembly)
+    compared = sum(
+        _check_persona_predictions(environment, sizes, list(environment.studio.personas))
+        for environment in sample_platform.environments.values()
+        if environment.studio is not None
+    )
+    assert compared
+
+
+@pytest.fixture(scope="module")
+def many_instance_types(
+    tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, Any]
+) -> tuple[Any, str, dict[str, int]]:
+    """The persona with the most job policies given MORE_INSTANCE_TYPES more job instance types."""
+    chosen: list[str] = []
+
+    def more(data: dict[str, Any], build: dict[str, Any]) -> None:
+        personas = data["studio"]["personas"]
+        name = max(
+            personas, key=lambda n: len({"jobs", "notebook_jobs"} & set(personas[n].get("capabilities", [])))
+        )
+        offered = sorted(instance_types("TrainingInstanceType") & instance_types("ProcessingInstanceType"))
+        types = personas[name]["job_instance_types"]
+        types.extend([t for t in offered if t not in types][:MORE_INSTANCE_TYPES])
+        chosen.append(name)
+
+    environment, assembly = _synthesized_variant(tmp_path_factory, cdk_context, more)
+    return environment, chosen[0], managed_policy_sizes(assembly)
+
+
+def test_each_instance_type_adds_what_the_persona_prediction_counts(
+    many_instance_types: tuple[Any, str, dict[str, int]],
+) -> None:
+    environment, persona, sizes = many_instance_types
+    assert len(environment.studio.personas[persona].job_instance_types) > MORE_INSTANCE_TYPES
+    assert _check_persona_predictions(environment, sizes, [persona])
+    assert {name: size for name, size in sizes.items() if size > MANAGED_POLICY_LIMIT} == {}
