@@ -17,7 +17,6 @@ import pytest
 from platform_config import ConfigError, load_platform
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "config"
 
 # The `config_copy` fixture: `edit(environment, change) -> config folder`; `edit()` only returns the folder.
 EditConfig = Callable[..., Path]

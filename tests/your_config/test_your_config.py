@@ -1,7 +1,8 @@
-"""app.py, run as the CDK CLI runs it, writes byte-identical templates to the tests' synth of the same
-commit: the tests check what is deployed, and synth is deterministic. The app renders its pipeline
-definitions afresh (render cache off) while the tests' synth may read them from the cache: the cache
-changes no byte of any template."""
+"""Your configuration (config/), not the tests' fixture: it loads, and app.py, run as the CDK CLI runs it,
+synthesizes it clean (cdk-nag, the template validator and the platform's checks raise on any finding) and
+byte-identical to an in-process synth of the same folder: synth is deterministic. The app renders its
+pipeline definitions afresh (render cache off) while the in-process synth may read them from the cache:
+the cache changes no byte of any template. Run this group alone with `pytest -m your_config`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pipeline_defs import render_cache
-from tests.conftest import ROOT, SynthesizedApp
+from platform_config import load_platform
+from stacks.platform_stage import build_app
+from tests.conftest import ROOT, SAMPLE_CONFIG_DIR
+
+pytestmark = pytest.mark.your_config
 
 
 def _templates(outdir: Path) -> dict[str, bytes]:
@@ -23,13 +30,22 @@ def _templates(outdir: Path) -> dict[str, bytes]:
     }
 
 
-def test_app_py_synth_is_byte_identical_to_the_test_synth(
-    synthesized: SynthesizedApp, cdk_context: dict[str, Any], tmp_path: Path
+def test_your_configuration_loads() -> None:
+    platform = load_platform(SAMPLE_CONFIG_DIR)
+    assert platform.environments
+
+
+def test_app_py_synthesizes_your_configuration_clean_and_byte_identical(
+    cdk_context: dict[str, Any], tmp_path: Path
 ) -> None:
+    ours = tmp_path / "in-process"
+    app, _ = build_app(load_platform(SAMPLE_CONFIG_DIR), context=cdk_context, outdir=str(ours))
+    app.synth()  # raises on any unacknowledged finding
+    theirs = tmp_path / "app.py"
     environment = {
         **os.environ,
         # What the CLI hands the app: the output folder and cdk.json's context.
-        "CDK_OUTDIR": str(tmp_path),
+        "CDK_OUTDIR": str(theirs),
         "CDK_CONTEXT_JSON": json.dumps(cdk_context),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         render_cache.DIR_VARIABLE: "",
@@ -44,7 +60,7 @@ def test_app_py_synth_is_byte_identical_to_the_test_synth(
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    ours, theirs = _templates(synthesized.outdir), _templates(tmp_path)
-    assert len(ours) >= 8
-    assert sorted(ours) == sorted(theirs)
-    assert [name for name in ours if ours[name] != theirs[name]] == []
+    in_process, from_app = _templates(ours), _templates(theirs)
+    assert len(in_process) >= 8
+    assert sorted(in_process) == sorted(from_app)
+    assert [name for name in in_process if in_process[name] != from_app[name]] == []
