@@ -97,8 +97,13 @@ def test_an_empty_folder_setting_turns_the_cache_off(tmp_path: Path, monkeypatch
     monkeypatch.setenv(render_cache.DIR_VARIABLE, "")
     assert render_cache.cache_dir() is None
     calls: list[str] = []
-    assert render_cache.cached("arguments", lambda: calls.append("rendered") or "body") == "body"
-    assert render_cache.cached("arguments", lambda: calls.append("rendered") or "body") == "body"
+
+    def render() -> str:
+        calls.append("rendered")
+        return "body"
+
+    assert render_cache.cached("arguments", render) == "body"
+    assert render_cache.cached("arguments", render) == "body"
     assert calls == ["rendered", "rendered"]
 
 
