@@ -100,20 +100,27 @@ typecheck: bootstrap
 cfn-lint: bootstrap
 	$(VENV)/bin/cfn-lint 'cdk.out/**/*.template.json'
 
-## pytest: the test suite alone (after `make nginx`, so the container tests use the real nginx)
+## pytest: the test suite alone, in parallel (after `make nginx`, so the container tests use the real nginx);
+## PYTEST_WORKERS=1 runs it in one process, PYTEST_ARGS="..." adds pytest arguments
+# One worker per core. loadfile: a test file runs on one worker, so its module fixtures are built once;
+# session fixtures (the sample's synth) at most once per worker.
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 pytest: bootstrap
 	$(MAKE) --no-print-directory nginx || echo "warning: no nginx $(NGINX_VERSION); the tests that run nginx are skipped" >&2
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(if $(filter 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 ## bench: full synth against an empty CDK app's synth, pytest, pipeline rendering, the local pipeline runner,
 ## the time app.py takes to report a bad configuration,
-## the container's /invocations
+## the container's /invocations, each stage of a warm `make test`; then rewrites the README's measured table
 bench: bootstrap
-	$(PYTHON) bench/synth_bench.py
+	$(PYTHON) -m bench.synth_bench
 	$(PYTHON) bench/pipeline_bench.py
 	$(PYTHON) -m bench.runner_bench
 	$(PYTHON) -m bench.config_bench
 	$(PYTHON) -m bench.container_bench
+	$(PYTHON) -m bench.test_bench
+	$(PYTHON) -m bench.figures
 
 ## diff: what the working tree changes against BASE (default origin/main), per environment and stack,
 ## offline; fails with code 3 on unacknowledged data loss (ACK="reason" acknowledges it) and with 4 when a

@@ -29,6 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.figures import record_row
+from platform_cli.revision_diff import OFFLINE_ENVIRONMENT, cdk_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY_APP_DIR = ROOT / "bench" / "empty_app"
 OUT_FILE = ROOT / "bench" / "out" / "synth_bench.json"
@@ -38,17 +41,13 @@ PYTEST = ROOT / ".venv" / "bin" / "pytest"
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 CDK_PACKAGE_JSON = ROOT / "node_modules" / "aws-cdk" / "package.json"
 
-# The same offline, quiet settings the Makefile exports.
-BENCH_ENV = {
-    "CDK_DISABLE_CLI_TELEMETRY": "true",
-    "CDK_DISABLE_VERSION_CHECK": "1",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+# The same offline, quiet settings the Makefile exports (its Node line first on PATH: cdk_environment).
+BENCH_ENV = dict(OFFLINE_ENVIRONMENT)
 # app.py synthesizes only these environments when it is set; the full synth means all of them.
 DROPPED_ENV = ("PLATFORM_ENVIRONMENTS",)
 SYNTH_ARGS = ("synth", "**", "--quiet")
-PYTEST_ARGS = ("-q", "-p", "no:cacheprovider")
+# As `make pytest` runs it: one worker per core, a test file per worker.
+PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-n", "auto", "--dist", "loadfile")
 
 
 class CommandFailedError(Exception):
@@ -92,9 +91,7 @@ class PytestResult:
 
 
 def bench_environment() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in DROPPED_ENV}
-    env.update(BENCH_ENV)
-    return env
+    return {key: value for key, value in cdk_environment().items() if key not in DROPPED_ENV}
 
 
 def full_synth_command(outdir: Path) -> list[str]:
@@ -218,6 +215,35 @@ def write_json(result: BenchResult, repeat: int) -> None:
         report["ignored_environment"] = ignored
     OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
     OUT_FILE.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    record_readme_rows(result, repeat)
+
+
+def record_readme_rows(result: BenchResult, repeat: int) -> None:
+    """This bench's rows of the README's measured table (bench/recorded.json)."""
+    day = datetime.now(UTC).date().isoformat()
+    full, empty = result.full, result.empty
+    record_row(
+        "synth-full",
+        f"`make bench` ({day}): full synth (`cdk synth '**'`), median / min of {repeat}",
+        f"{full.median:.2f} s / {full.minimum:.2f} s",
+    )
+    record_row(
+        "synth-empty",
+        f"`make bench` ({day}): empty CDK app synth (one empty stack), median / min of {repeat}",
+        f"{empty.median:.2f} s / {empty.minimum:.2f} s",
+    )
+    ratio = result.ratio("median")
+    record_row(
+        "synth-ratio",
+        f"`make bench` ({day}): ratio full / empty, median",
+        f"{ratio:.2f}x (target 1.5x: {'met' if ratio <= 1.5 else 'missed'})",
+    )
+    if result.pytest is not None:
+        record_row(
+            "pytest",
+            f"`make bench` ({day}): pytest, {' '.join(PYTEST_ARGS[3:])}",
+            f"{result.pytest.seconds:.0f} s (exit {result.pytest.exit_status})",
+        )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Protocol
 
-from pipeline_defs import _sdk, batch_inference, model_build
+from pipeline_defs import _sdk, batch_inference, model_build, render_cache
 from pipeline_defs.context import RenderContext
 
 STEPS_DIR: Final = Path(__file__).resolve().parent / "steps"
@@ -82,6 +82,16 @@ def render(name: str, context: RenderContext, *, pipeline_name: str | None = Non
     """
     spec = definition(name)
     return _render(spec.key, context, pipeline_name or spec.default_pipeline_name)
+
+
+def render_cached(name: str, context: RenderContext, *, pipeline_name: str | None = None) -> str:
+    """`render`, through the on-disk cache (`render_cache`): byte-identical, what synth calls."""
+    spec = definition(name)
+    pipeline_name = pipeline_name or spec.default_pipeline_name
+    return render_cache.cached(
+        f"pipeline\0{spec.key}\0{pipeline_name}\0{context.cache_key()}",
+        lambda: _render(spec.key, context, pipeline_name),
+    )
 
 
 @functools.cache

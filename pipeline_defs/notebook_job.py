@@ -34,13 +34,14 @@ folder before papermill runs, and it unpacks the zip there. No copy at deploy ti
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from pipeline_defs import _sdk
+from pipeline_defs import _sdk, render_cache
 from pipeline_defs._naming import check_pipeline_name, job_prefix
 from pipeline_defs.context import RenderContext
 
@@ -167,6 +168,16 @@ def _build(*, context: RenderContext, name: str, spec: NotebookJobSpec) -> _sdk.
 def render(*, context: RenderContext, name: str, spec: NotebookJobSpec) -> str:
     """The definition JSON of notebook job pipeline `name`: deterministic, offline, cached per process."""
     return _render(context, name, spec)
+
+
+def render_cached(*, context: RenderContext, name: str, spec: NotebookJobSpec) -> str:
+    """`render`, through the on-disk cache (`render_cache`): byte-identical, what synth calls. The key
+    holds the notebook's content as well as its path (the SDK reads the file)."""
+    notebook = hashlib.sha256(spec.notebook.read_bytes()).hexdigest()
+    return render_cache.cached(
+        f"notebook\0{name}\0{notebook}\0{spec.cache_key()!r}\0{context.cache_key()}",
+        lambda: _render(context, name, spec),
+    )
 
 
 @functools.cache

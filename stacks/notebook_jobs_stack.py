@@ -22,7 +22,7 @@ from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
 from constructs_lib.pipeline_role import PipelineRole
 from constructs_lib.sagemaker_pipeline import SageMakerPipeline
 from pipeline_defs import RenderContext
-from pipeline_defs.notebook_job import OUTPUT_PREFIX, UNPACK_SCRIPT, NotebookJobSpec, render
+from pipeline_defs.notebook_job import OUTPUT_PREFIX, UNPACK_SCRIPT, NotebookJobSpec, render_cached
 from platform_config.models import NotebookJobConfig
 from platform_config.sagemaker_images import sagemaker_distribution_image_uri
 
@@ -183,7 +183,7 @@ class NotebookJobsStack(Stack):
                 if files
                 else None,
             )
-            body = render(context=context, name=job.name, spec=spec)
+            body = render_cached(context=context, name=job.name, spec=spec)
             pipeline = SageMakerPipeline(
                 self,
                 f"Pipeline-{job.name}",

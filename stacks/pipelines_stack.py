@@ -115,7 +115,7 @@ class PipelinesStack(Stack):
                 role.grant_code_read(asset.bucket, asset.s3_object_key)
                 code_uris[script_name] = f"s3://{CODE_BUCKET_PLACEHOLDER}/{asset.s3_object_key}"
                 tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
-            body = pipeline_defs.render(
+            body = pipeline_defs.render_cached(
                 config.definition,
                 pipeline_defs.RenderContext(
                     region=self.region,

@@ -38,8 +38,8 @@ from platform_cli.template_diff import (
 
 Template = dict[str, Any]
 
-KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1111"
-OTHER_KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/2222"
+KEY_ARN = "arn:aws:kms:eu-west-1:110000000001:key/1111"
+OTHER_KEY_ARN = "arn:aws:kms:eu-west-1:110000000001:key/2222"
 
 
 def domain(kms_key: str = KEY_ARN) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def domain(kms_key: str = KEY_ARN) -> dict[str, Any]:
             "AuthMode": "IAM",
             "DomainName": "dev-studio",
             "KmsKeyId": kms_key,
-            "DefaultUserSettings": {"ExecutionRole": "arn:aws:iam::111111111111:role/studio"},
+            "DefaultUserSettings": {"ExecutionRole": "arn:aws:iam::110000000001:role/studio"},
             "SubnetIds": ["subnet-1"],
             "VpcId": "vpc-1",
         },
@@ -89,7 +89,7 @@ def pipeline(steps: list[str]) -> dict[str, Any]:
         "Type": "AWS::SageMaker::Pipeline",
         "Properties": {
             "PipelineName": "dev-train",
-            "RoleArn": "arn:aws:iam::111111111111:role/pipeline",
+            "RoleArn": "arn:aws:iam::110000000001:role/pipeline",
             "PipelineDefinition": {"PipelineDefinitionBody": json.dumps({"Steps": steps})},
         },
     }
@@ -122,7 +122,7 @@ def write_assembly(root: Path, environments: dict[str, dict[str, Template]]) -> 
             artifacts[f"{artifact_id}.assets"] = {"type": "cdk:asset-manifest", "properties": {}}
             artifacts[artifact_id] = {
                 "type": "aws:cloudformation:stack",
-                "environment": "aws://111111111111/eu-west-1",
+                "environment": "aws://110000000001/eu-west-1",
                 "properties": {"templateFile": f"{artifact_id}.template.json"},
                 "displayName": f"{environment}/{stack}",
             }
@@ -554,14 +554,14 @@ def test_value_changes_name_the_leaf_paths_that_differ() -> None:
     base = pipeline(["Train"])
     head = copy.deepcopy(base)
     head["Properties"]["PipelineDefinition"] = {"PipelineDefinitionBody": json.dumps({"Steps": ["Process"]})}
-    head["Properties"]["RoleArn"] = "arn:aws:iam::111111111111:role/other"
+    head["Properties"]["RoleArn"] = "arn:aws:iam::110000000001:role/other"
     head["DeletionPolicy"] = "Retain"
 
     change = only(diff_templates(template(Pipeline=base), template(Pipeline=head)))
 
     assert [(item.path, item.before, item.after) for item in value_changes(change)] == [
         ("PipelineDefinition.PipelineDefinitionBody.Steps[0]", "Train", "Process"),
-        ("RoleArn", "arn:aws:iam::111111111111:role/pipeline", "arn:aws:iam::111111111111:role/other"),
+        ("RoleArn", "arn:aws:iam::110000000001:role/pipeline", "arn:aws:iam::110000000001:role/other"),
         ("@DeletionPolicy", ABSENT, "Retain"),
     ]
 
@@ -598,7 +598,7 @@ def test_many_changed_values_are_capped_with_a_count(capsys: Any, tmp_path: Path
 def test_an_added_resource_with_the_name_of_a_removed_one_collides(tmp_path: Path, capsys: Any) -> None:
     """A renamed construct: the new logical id is created before the old one is deleted."""
     named = bucket(DeletionPolicy="Retain")
-    named["Properties"]["BucketName"] = "dev-111111111111-artifacts"
+    named["Properties"]["BucketName"] = "dev-110000000001-artifacts"
     base, head = template(ArtifactBucketC3871E62=named), template(ArtifactsF1A2B3C4=named)
 
     removed, added = diff_templates(base, head)  # sorted by logical id
@@ -612,7 +612,7 @@ def test_an_added_resource_with_the_name_of_a_removed_one_collides(tmp_path: Pat
     reason = collision(added)
     assert (
         reason is not None
-        and 'same BucketName "dev-111111111111-artifacts" as ArtifactBucketC3871E62' in reason
+        and 'same BucketName "dev-110000000001-artifacts" as ArtifactBucketC3871E62' in reason
     )
     assert collision_fix(added).startswith("keep the logical id ArtifactBucketC3871E62")
     assert main([str(path) for path in assemblies(tmp_path, base, head, stack="Data")]) == EXIT_COLLISION

@@ -18,7 +18,6 @@ from platform_config import ConfigError, load_platform
 from platform_config.problems import PROBLEM_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "config"
 
 # The `config_copy` fixture: `edit(environment, change) -> config folder`; `edit()` only returns the folder.
 EditConfig = Callable[..., Path]

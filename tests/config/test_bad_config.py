@@ -60,7 +60,7 @@ def _write_script(config_dir: Path, content: str) -> None:
         ('"11111111111a"', "'11111111111a' is not an AWS account id; use exactly 12 digits, quoted"),
         ('"1111-1111-1111"', "'1111-1111-1111' is not an AWS account id"),
         ('""', "'' is not an AWS account id"),
-        ("111111111111", "an account id must be a quoted string of 12 digits"),
+        ("110000000001", "an account id must be a quoted string of 12 digits"),
         # YAML 1.1 reads a leading zero as an octal integer: the quoting advice is the fix.
         ("012345670123", "drops leading zeros"),
     ],
@@ -68,13 +68,13 @@ def _write_script(config_dir: Path, content: str) -> None:
 )
 def test_malformed_account_id(config_copy: EditConfig, value: str, message: str) -> None:
     config_dir = config_copy()
-    replace_text(config_dir, "dev.yaml", 'account_id: "111111111111"', f"account_id: {value}")
+    replace_text(config_dir, "dev.yaml", 'account_id: "110000000001"', f"account_id: {value}")
     check_problem(only_problem(config_dir), config_dir, "dev.yaml", "account_id", message)
 
 
 def test_unquoted_account_id_message_explains_quoting(config_copy: EditConfig) -> None:
     config_dir = config_copy()
-    replace_text(config_dir, "prod.yaml", 'account_id: "333333333333"', "account_id: 333333333333")
+    replace_text(config_dir, "prod.yaml", 'account_id: "330000000003"', "account_id: 330000000003")
     check_problem(
         only_problem(config_dir),
         config_dir,
@@ -86,24 +86,24 @@ def test_unquoted_account_id_message_explains_quoting(config_copy: EditConfig) -
 
 
 def test_duplicate_account_id_across_two_files_is_reported_once(config_copy: EditConfig) -> None:
-    config_dir = config_copy("prod", set_value("account_id", value="111111111111"))
+    config_dir = config_copy("prod", set_value("account_id", value="110000000001"))
     check_problem(
         only_problem(config_dir),
         config_dir,
         "prod.yaml",
         "account_id",
-        "111111111111 is also the account of dev (",
+        "110000000001 is also the account of dev (",
         "dev.yaml); give each environment its own account",
     )
 
 
 def test_account_id_shared_by_three_files_is_reported_on_each_later_file(config_copy: EditConfig) -> None:
-    config_copy("prod", set_value("account_id", value="111111111111"))
-    config_dir = config_copy("staging", set_value("account_id", value="111111111111"))
+    config_copy("prod", set_value("account_id", value="110000000001"))
+    config_dir = config_copy("staging", set_value("account_id", value="110000000001"))
     problems = problems_of(config_dir)
     assert len(problems) == 2, problems
     for problem, file in zip(problems, ("prod.yaml", "staging.yaml"), strict=True):
-        check_problem(problem, config_dir, file, "account_id", "111111111111 is also the account of dev")
+        check_problem(problem, config_dir, file, "account_id", "110000000001 is also the account of dev")
 
 
 # --- region and zones ------------------------------------------------------------------------------
@@ -1338,7 +1338,7 @@ def test_hyphenated_name_longer_than_63_characters(config_copy: EditConfig, name
 @pytest.mark.parametrize(
     ("location", "value"),
     [
-        (("account_id",), "111111111111\n"),
+        (("account_id",), "110000000001\n"),
         (("account_id",), "\u0661" * 12),
         ((*DOMAIN, "users", 2, "name"), "carol\n"),
     ],
@@ -1439,7 +1439,7 @@ def test_a_yml_file_is_an_error_not_silently_ignored(config_copy: EditConfig) ->
 def test_environment_name_with_a_prefix_s3_reserves(config_copy: EditConfig, name: str) -> None:
     config_dir = config_copy()
     (config_dir / f"{name}.yaml").write_text(
-        (config_dir / "staging.yaml").read_text().replace("222222222222", "444444444444")
+        (config_dir / "staging.yaml").read_text().replace("220000000002", "444444444444")
     )
     problems = problems_of(config_dir)
     assert count_matching(problems, f"{name}.yaml", "prefix S3 reserves") == 1, problems

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from platform_cli.revision_diff import cdk_environment
-from tests.config.conftest import CONFIG_DIR, ROOT
+from tests.conftest import CONFIG_DIR, ROOT
 
 APP_FILES = ("app.py", "cdk.json")
 APP_PACKAGES = (

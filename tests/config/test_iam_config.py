@@ -19,20 +19,20 @@ def test_the_default_is_no_boundary_and_the_root_path(sample_platform: PlatformC
         assert environment.iam.permissions_boundary is None
         assert naming.permissions_boundary_arn(environment) is None
     dev = sample_platform.environments["dev"]
-    assert naming.role_arn(dev, "x") == "arn:aws:iam::111111111111:role/x"
+    assert naming.role_arn(dev, "x") == "arn:aws:iam::110000000001:role/x"
 
 
 @pytest.mark.parametrize(
     ("boundary", "arn"),
     [
-        ({"create": True}, "arn:aws:iam::111111111111:policy/teams/ml/dev-sagemaker-platform-boundary"),
+        ({"create": True}, "arn:aws:iam::110000000001:policy/teams/ml/dev-sagemaker-platform-boundary"),
         (
-            {"managed_policy_arn": "arn:aws:iam::111111111111:policy/my-boundary"},
-            "arn:aws:iam::111111111111:policy/my-boundary",
+            {"managed_policy_arn": "arn:aws:iam::110000000001:policy/my-boundary"},
+            "arn:aws:iam::110000000001:policy/my-boundary",
         ),
         (
-            {"managed_policy_arn": "arn:aws:iam::111111111111:policy/guardrails/my-boundary"},
-            "arn:aws:iam::111111111111:policy/guardrails/my-boundary",
+            {"managed_policy_arn": "arn:aws:iam::110000000001:policy/guardrails/my-boundary"},
+            "arn:aws:iam::110000000001:policy/guardrails/my-boundary",
         ),
         (
             {"managed_policy_arn": "arn:aws:iam::aws:policy/PowerUserAccess"},
@@ -51,15 +51,15 @@ def test_a_path_and_a_boundary_name_the_roles_as_iam_will(
     dev = platform.environments["dev"]
     assert naming.role_path(dev) == "/teams/ml/"
     assert naming.role_arn(dev, naming.promotion_role_name("dev")) == (
-        "arn:aws:iam::111111111111:role/teams/ml/dev-sagemaker-platform-promotion"
+        "arn:aws:iam::110000000001:role/teams/ml/dev-sagemaker-platform-promotion"
     )
     # `cdk bootstrap` creates CloudFormation's role: never on the platform's path.
     assert naming.cloudformation_execution_role_arn(dev) == (
-        "arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-eu-west-1"
+        "arn:aws:iam::110000000001:role/cdk-hnb659fds-cfn-exec-role-110000000001-eu-west-1"
     )
     assert naming.permissions_boundary_arn(dev) == arn
     # Other environments keep their defaults: the section is per environment.
-    assert naming.role_arn(platform.environments["prod"], "x") == "arn:aws:iam::333333333333:role/x"
+    assert naming.role_arn(platform.environments["prod"], "x") == "arn:aws:iam::330000000003:role/x"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_a_role_path_is_a_string(config_copy: EditConfig) -> None:
         ({}, "set exactly one of managed_policy_arn"),
         ({"create": False}, "set exactly one of managed_policy_arn"),
         (
-            {"create": True, "managed_policy_arn": "arn:aws:iam::222222222222:policy/b"},
+            {"create": True, "managed_policy_arn": "arn:aws:iam::220000000002:policy/b"},
             "set exactly one of managed_policy_arn",
         ),
     ],
@@ -135,13 +135,13 @@ def test_a_boundary_comes_from_exactly_one_source(
     "arn",
     [
         "my-boundary",
-        "arn:aws:iam::222222222222:role/my-boundary",
+        "arn:aws:iam::220000000002:role/my-boundary",
         "arn:aws:iam::22222222222:policy/my-boundary",
-        "arn:aws:iam:eu-west-1:222222222222:policy/my-boundary",
-        "arn:aws:iam::222222222222:policy/",
-        "arn:aws:iam::222222222222:policy/my boundary",
-        "arn:aws:iam::222222222222:policy/my-boundary*",
-        "arn:aws:iam::222222222222:policy/" + "b" * 129,
+        "arn:aws:iam:eu-west-1:220000000002:policy/my-boundary",
+        "arn:aws:iam::220000000002:policy/",
+        "arn:aws:iam::220000000002:policy/my boundary",
+        "arn:aws:iam::220000000002:policy/my-boundary*",
+        "arn:aws:iam::220000000002:policy/" + "b" * 129,
     ],
     ids=["a-name", "a-role", "11-digit-account", "with-region", "no-name", "space", "wildcard", "long-name"],
 )
@@ -160,22 +160,22 @@ def test_malformed_boundary_arns(config_copy: EditConfig, arn: str) -> None:
 def test_a_boundary_of_another_account_is_refused(config_copy: EditConfig) -> None:
     # dev's account: IAM accepts only a boundary the role's own account could attach.
     config_dir = config_copy(
-        "staging", set_boundary({"managed_policy_arn": "arn:aws:iam::111111111111:policy/b"})
+        "staging", set_boundary({"managed_policy_arn": "arn:aws:iam::110000000001:policy/b"})
     )
     check_problem(
         only_problem(config_dir),
         config_dir,
         "staging.yaml",
         "iam.permissions_boundary.managed_policy_arn",
-        "the policy is in account 111111111111",
-        "this environment's account (222222222222)",
+        "the policy is in account 110000000001",
+        "this environment's account (220000000002)",
     )
 
 
 def test_a_boundary_of_another_partition_is_refused(config_copy: EditConfig) -> None:
     config_dir = config_copy(
         "staging",
-        set_boundary({"managed_policy_arn": "arn:aws-cn:iam::222222222222:policy/b"}),
+        set_boundary({"managed_policy_arn": "arn:aws-cn:iam::220000000002:policy/b"}),
     )
     check_problem(
         only_problem(config_dir),

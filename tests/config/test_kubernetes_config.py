@@ -13,7 +13,7 @@ import pytest
 from platform_config import load_platform, naming
 from tests.config.conftest import Change, EditConfig, check_problem, combine, only_problem, set_value
 
-ACCOUNT = "111111111111"  # dev's, read back in the test below
+ACCOUNT = "110000000001"  # dev's, read back in the test below
 PERSONA = "k8s-test-persona"
 PERSONA_CONFIG = {
     "description": "Jobs from a test namespace",
@@ -60,10 +60,10 @@ def test_a_valid_section_loads_with_its_derived_names(config_copy: EditConfig) -
             ("not an IAM role ARN",),
         ),
         (
-            _edited(kubectl_role_arn="arn:aws:iam::222222222222:role/admin"),
+            _edited(kubectl_role_arn="arn:aws:iam::220000000002:role/admin"),
             "kubernetes.kubectl_role_arn",
             (
-                "account 222222222222 is not this environment's",
+                "account 220000000002 is not this environment's",
                 "name the cluster's roles in the environment's account",
             ),
         ),
@@ -79,7 +79,7 @@ def test_a_valid_section_loads_with_its_derived_names(config_copy: EditConfig) -
             ("is not in region eu-west-1",),
         ),
         (
-            _edited(pod_credentials="irsa", oidc_provider_arn="arn:aws:iam::111111111111:oidc-provider/x"),
+            _edited(pod_credentials="irsa", oidc_provider_arn="arn:aws:iam::110000000001:oidc-provider/x"),
             "kubernetes.oidc_provider_arn",
             ("is not an EKS OIDC provider ARN",),
         ),

@@ -21,7 +21,7 @@ from platform_config import (
 )
 from platform_config.aws_values import AWS_REGIONS
 from platform_config.naming import artifact_bucket_name
-from tests.config.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR
 
 # S3 general purpose bucket names: 3-63 lower case letters, digits, dots and hyphens, starting and
 # ending with a letter or digit.
@@ -82,7 +82,7 @@ def test_sample_loads_every_environment(sample_platform: PlatformConfig) -> None
         assert environment.name == name
     account_ids = [environment.account_id for environment in sample_platform.environments.values()]
     assert len(set(account_ids)) == len(account_ids)
-    assert sample_platform.account_of("staging") == "222222222222"
+    assert sample_platform.account_of("staging") == "220000000002"
 
 
 def test_sample_loads_again_equal() -> None:
@@ -273,7 +273,7 @@ def test_platform_config_is_frozen(sample_platform: PlatformConfig) -> None:
 
 def test_artifact_bucket_name_of_the_sample(sample_platform: PlatformConfig) -> None:
     dev = sample_platform.environments["dev"]
-    assert artifact_bucket_name(dev) == "dev-ml-artifacts-111111111111-eu-west-1"
+    assert artifact_bucket_name(dev) == "dev-ml-artifacts-110000000001-eu-west-1"
     names = {artifact_bucket_name(environment) for environment in sample_platform.environments.values()}
     assert len(names) == len(sample_platform.environments)
 

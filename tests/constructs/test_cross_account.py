@@ -12,9 +12,9 @@ from aws_cdk import aws_iam as iam
 from constructs_lib.cross_account import account_of, role_principals
 from tests.constructs.support import bare_stack
 
-PROD = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-serving"
-PROD_WITH_PATH = "arn:aws:iam::333333333333:role/serving/canary"
-STAGING = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-serving"
+PROD = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-serving"
+PROD_WITH_PATH = "arn:aws:iam::330000000003:role/serving/canary"
+STAGING = "arn:aws:iam::220000000002:role/staging-sagemaker-platform-serving"
 CHINA = "arn:aws-cn:iam::444444444444:role/cn-serving"
 
 
@@ -31,8 +31,8 @@ def test_the_roles_accounts_are_the_principals_each_once_and_sorted(stack: cdk.S
     principals, _ = role_principals([PROD, STAGING, PROD_WITH_PATH, PROD])
     assert all(isinstance(principal, iam.AccountPrincipal) for principal in principals)
     assert rendered(stack, principals) == [
-        {"AWS": ["arn:aws:iam::222222222222:root"]},
-        {"AWS": ["arn:aws:iam::333333333333:root"]},
+        {"AWS": ["arn:aws:iam::220000000002:root"]},
+        {"AWS": ["arn:aws:iam::330000000003:root"]},
     ]
 
 
@@ -45,7 +45,7 @@ def test_one_role() -> None:
     principals, condition = role_principals([STAGING])
     assert [
         principal.account_id for principal in principals if isinstance(principal, iam.AccountPrincipal)
-    ] == ["222222222222"]
+    ] == ["220000000002"]
     assert condition == {"ArnEquals": {"aws:PrincipalArn": [STAGING]}}
 
 
@@ -58,9 +58,9 @@ def test_no_roles_no_principals() -> None:
 @pytest.mark.parametrize(
     ("role_arn", "account"),
     [
-        (PROD, "333333333333"),
-        (PROD_WITH_PATH, "333333333333"),
-        (STAGING, "222222222222"),
+        (PROD, "330000000003"),
+        (PROD_WITH_PATH, "330000000003"),
+        (STAGING, "220000000002"),
         (CHINA, "444444444444"),
         ("arn:aws-us-gov:iam::555555555555:role/a+b=c,d.e@f_g-h", "555555555555"),
     ],
@@ -70,14 +70,14 @@ def test_account_of_a_role(role_arn: str, account: str) -> None:
 
 
 NOT_ROLES = [
-    "arn:aws:iam::333333333333:root",
-    "arn:aws:iam::333333333333:user/alice",
-    "arn:aws:sts::333333333333:assumed-role/prod-serving/session",
-    "arn:aws:iam::333333333333:role/",
+    "arn:aws:iam::330000000003:root",
+    "arn:aws:iam::330000000003:user/alice",
+    "arn:aws:sts::330000000003:assumed-role/prod-serving/session",
+    "arn:aws:iam::330000000003:role/",
     "arn:aws:iam::33333333333:role/short-account",
-    "arn:aws:iam:eu-west-1:333333333333:role/regional",
-    "arn:aws:iam::333333333333:role/trailing space ",
-    "333333333333",
+    "arn:aws:iam:eu-west-1:330000000003:role/regional",
+    "arn:aws:iam::330000000003:role/trailing space ",
+    "330000000003",
     "",
 ]
 

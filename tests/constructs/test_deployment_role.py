@@ -13,13 +13,13 @@ from aws_cdk.assertions import Template
 from constructs_lib.deployment_role import DeploymentRole
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
-DEV_PROMOTION = "arn:aws:iam::111111111111:role/dev-sagemaker-platform-promotion"
-STAGING_PROMOTION = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-promotion"
-STAGING_RELEASE = "arn:aws:iam::222222222222:role/release/promoter"
+DEV_PROMOTION = "arn:aws:iam::110000000001:role/dev-sagemaker-platform-promotion"
+STAGING_PROMOTION = "arn:aws:iam::220000000002:role/staging-sagemaker-platform-promotion"
+STAGING_RELEASE = "arn:aws:iam::220000000002:role/release/promoter"
 EXECUTION_ROLE = "arn:aws:iam::123456789012:role/prod-sagemaker-platform-serving"
 PACKAGE_ARNS = (
-    "arn:aws:sagemaker:eu-central-1:222222222222:model-package-group/churn",
-    "arn:aws:sagemaker:eu-central-1:222222222222:model-package/churn/*",
+    "arn:aws:sagemaker:eu-central-1:220000000002:model-package-group/churn",
+    "arn:aws:sagemaker:eu-central-1:220000000002:model-package/churn/*",
 )
 DEPLOY_ACTIONS = [
     "sagemaker:AddTags",
@@ -101,7 +101,7 @@ def test_fixed_name(roles: Roles) -> None:
 
 
 def test_trusted_by_exactly_the_promotion_roles_with_external_id_and_organization(roles: Roles) -> None:
-    accounts = ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]
+    accounts = ["arn:aws:iam::110000000001:root", "arn:aws:iam::220000000002:root"]
     # ... exactly the roles, deduplicated and sorted ...
     only_those_roles = {"aws:PrincipalArn": [DEV_PROMOTION, STAGING_RELEASE, STAGING_PROMOTION]}
     assert roles.trust("guarded") == [
@@ -143,7 +143,7 @@ def test_external_id_and_organization_only_when_given(
     condition: dict[str, Any] = {"ArnEquals": {"aws:PrincipalArn": [STAGING_PROMOTION]}}
     if string_equals is not None:
         condition["StringEquals"] = string_equals
-    principal = {"AWS": "arn:aws:iam::222222222222:root"}
+    principal = {"AWS": "arn:aws:iam::220000000002:root"}
     if name == "external_id_only":
         # sts:TagSession has no sts:ExternalId key: its statement keeps only the role condition.
         assert roles.trust(name) == [
@@ -240,7 +240,7 @@ def test_a_trusted_principal_that_is_not_a_role_is_refused(cdk_context: dict[str
             bare_stack(cdk_context),
             "Deployment",
             role_name="prod-deployment",
-            trusted_role_arns=["arn:aws:iam::222222222222:root"],
+            trusted_role_arns=["arn:aws:iam::220000000002:root"],
             execution_role_arn=EXECUTION_ROLE,
             model_package_arns=[],
         )

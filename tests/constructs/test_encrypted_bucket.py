@@ -192,9 +192,9 @@ def test_encrypted_bucket_keeps_current_objects_by_default(source_buckets: dict[
 
 
 # Roles of other accounts reading one prefix (serving accounts reading model artifacts).
-SERVING_ROLE = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-serving"
-DEPLOYMENT_ROLE = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-deployment"
-STAGING_ROLE = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-serving"
+SERVING_ROLE = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-serving"
+DEPLOYMENT_ROLE = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-deployment"
+STAGING_ROLE = "arn:aws:iam::220000000002:role/staging-sagemaker-platform-serving"
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def test_the_roles_may_only_get_objects_under_the_prefix(shared_buckets: SharedB
             "Sid": "OtherAccountRolesRead",
             "Effect": "Allow",
             # The roles' accounts, deduplicated and sorted...
-            "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
+            "Principal": {"AWS": ["arn:aws:iam::220000000002:root", "arn:aws:iam::330000000003:root"]},
             "Action": "s3:GetObject",
             "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [shared_buckets.read, "Arn"]}, "/models/*"]]},
             # ... and exactly the roles, deduplicated and sorted.
@@ -278,7 +278,7 @@ def test_a_principal_that_is_not_a_role_is_refused(cdk_context: dict[str, Any]) 
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
     with pytest.raises(ValueError, match="is not an IAM role ARN"):
-        bucket.allow_read_by_roles(prefix="models", role_arns=["arn:aws:iam::333333333333:root"])
+        bucket.allow_read_by_roles(prefix="models", role_arns=["arn:aws:iam::330000000003:root"])
 
 
 def test_a_shared_bucket_passes_the_compliance_packs(cdk_context: dict[str, Any], tmp_path: Path) -> None:

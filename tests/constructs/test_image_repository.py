@@ -20,10 +20,10 @@ KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333
 BUILD_ROLE_ARN = "arn:aws:iam::123456789012:role/dev-sagemaker-platform-image-build"
 # Two roles of one account, a duplicate, unsorted: the policy names each account once and each role once.
 SERVING_ROLES = (
-    "arn:aws:iam::222222222222:role/prod-sagemaker-platform-serving",
-    "arn:aws:iam::111111111111:role/staging-sagemaker-platform-serving",
-    "arn:aws:iam::222222222222:role/serving/canary",
-    "arn:aws:iam::222222222222:role/prod-sagemaker-platform-serving",
+    "arn:aws:iam::220000000002:role/prod-sagemaker-platform-serving",
+    "arn:aws:iam::110000000001:role/staging-sagemaker-platform-serving",
+    "arn:aws:iam::220000000002:role/serving/canary",
+    "arn:aws:iam::220000000002:role/prod-sagemaker-platform-serving",
 )
 OWN_ROLE = "arn:aws:iam::123456789012:role/dev-sagemaker-platform-serving"
 PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
@@ -149,15 +149,15 @@ def test_only_the_serving_roles_may_pull_across_accounts(repositories: Repositor
             "Sid": "ServingRolesPull",
             "Effect": "Allow",
             # The roles' accounts, each once and sorted: a role that does not exist yet cannot be named.
-            "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]},
+            "Principal": {"AWS": ["arn:aws:iam::110000000001:root", "arn:aws:iam::220000000002:root"]},
             "Action": PULL_ACTIONS,
             # ... and exactly the roles, deduplicated and sorted.
             "Condition": {
                 "ArnEquals": {
                     "aws:PrincipalArn": [
-                        "arn:aws:iam::111111111111:role/staging-sagemaker-platform-serving",
-                        "arn:aws:iam::222222222222:role/prod-sagemaker-platform-serving",
-                        "arn:aws:iam::222222222222:role/serving/canary",
+                        "arn:aws:iam::110000000001:role/staging-sagemaker-platform-serving",
+                        "arn:aws:iam::220000000002:role/prod-sagemaker-platform-serving",
+                        "arn:aws:iam::220000000002:role/serving/canary",
                     ]
                 }
             },
@@ -187,7 +187,7 @@ def test_no_cross_account_statement_without_serving_roles(repositories: Reposito
 
 @pytest.mark.parametrize(
     ("repository", "accounts"),
-    [("shared", ["111111111111", ACCOUNT, "222222222222"]), ("own_only", [ACCOUNT]), ("private", [ACCOUNT])],
+    [("shared", ["110000000001", ACCOUNT, "220000000002"]), ("own_only", [ACCOUNT]), ("private", [ACCOUNT])],
 )
 def test_sagemaker_may_pull_only_on_behalf_of_the_platforms_accounts(
     repositories: Repositories, repository: str, accounts: list[str]

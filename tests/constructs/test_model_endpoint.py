@@ -34,7 +34,7 @@ from tests.constructs.support import (
     synthesize,
 )
 
-PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/3"
+PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:110000000001:model-package/churn-model/3"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/staging-sagemaker-serving"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
 CAPTURE_BUCKET = "staging-capture-bucket"

@@ -17,8 +17,8 @@ from tests.constructs.support import bare_stack, logical_id, resource, synth
 @dataclass(frozen=True)
 class Access:
     template: Template
-    staging: str  # from "staging", account 222222222222
-    dev: str  # from "ml-dev", account 111111111111
+    staging: str  # from "staging", account 220000000002
+    dev: str  # from "ml-dev", account 110000000001
 
     def properties(self, name: str) -> dict[str, Any]:
         written: dict[str, Any] = resource(self.template, getattr(self, name))["Properties"]
@@ -28,8 +28,8 @@ class Access:
 @pytest.fixture(scope="module")
 def access(cdk_context: dict[str, Any]) -> Access:
     stack = bare_stack(cdk_context)
-    staging = ModelEventBusAccess(stack, "FromStaging", source_account="222222222222", source_name="staging")
-    dev = ModelEventBusAccess(stack, "FromDev", source_account="111111111111", source_name="ml-dev")
+    staging = ModelEventBusAccess(stack, "FromStaging", source_account="220000000002", source_name="staging")
+    dev = ModelEventBusAccess(stack, "FromDev", source_account="110000000001", source_name="ml-dev")
     return Access(Template.from_stack(stack), staging=logical_id(staging), dev=logical_id(dev))
 
 
@@ -37,7 +37,7 @@ def test_the_detail_type_is_sagemakers() -> None:
     assert MODEL_PACKAGE_STATE_CHANGE == "SageMaker Model Package State Change"
 
 
-@pytest.mark.parametrize(("name", "account"), [("staging", "222222222222"), ("dev", "111111111111")])
+@pytest.mark.parametrize(("name", "account"), [("staging", "220000000002"), ("dev", "110000000001")])
 def test_the_source_account_may_only_put_model_package_state_changes_on_the_default_bus(
     access: Access, name: str, account: str
 ) -> None:
@@ -74,5 +74,5 @@ def test_one_policy_per_source_and_nothing_else(access: Access) -> None:
 
 def test_passes_the_compliance_packs(cdk_context: dict[str, Any], tmp_path: Path) -> None:
     stack = bare_stack(cdk_context, outdir=tmp_path, nag=True)
-    ModelEventBusAccess(stack, "FromStaging", source_account="222222222222", source_name="staging")
+    ModelEventBusAccess(stack, "FromStaging", source_account="220000000002", source_name="staging")
     synth(stack)  # raises on any unacknowledged cdk-nag finding

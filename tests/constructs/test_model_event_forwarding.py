@@ -13,8 +13,8 @@ from aws_cdk.assertions import Template
 from constructs_lib.model_event_forwarding import ModelEventForwarding
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
-PROD_BUS = "arn:aws:events:eu-west-1:333333333333:event-bus/default"
-STAGING_BUS = "arn:aws:events:eu-central-1:222222222222:event-bus/default"
+PROD_BUS = "arn:aws:events:eu-west-1:330000000003:event-bus/default"
+STAGING_BUS = "arn:aws:events:eu-central-1:220000000002:event-bus/default"
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from aws_cdk.assertions import Template
 from constructs_lib.model_package_group import SERVING_ACTIONS, ModelPackageGroup
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
-PROD_SERVING = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-serving"
-PROD_DEPLOYMENT = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-deployment"
-STAGING_SERVING = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-serving"
+PROD_SERVING = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-serving"
+PROD_DEPLOYMENT = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-deployment"
+STAGING_SERVING = "arn:aws:iam::220000000002:role/staging-sagemaker-platform-serving"
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def test_only_the_reader_roles_may_describe_and_list_the_packages(groups: Groups
                 "Sid": "ServingRolesUseThePackages",
                 "Effect": "Allow",
                 # The roles' accounts, each once and sorted...
-                "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
+                "Principal": {"AWS": ["arn:aws:iam::220000000002:root", "arn:aws:iam::330000000003:root"]},
                 "Action": [
                     "sagemaker:DescribeModelPackage",
                     "sagemaker:DescribeModelPackageGroup",
@@ -118,7 +118,7 @@ def test_a_mixed_case_groups_versions_are_named_as_given_and_lower_cased(groups:
         "arn:aws:sagemaker:eu-west-1:123456789012:model-package/Demand-Forecast/*",
         "arn:aws:sagemaker:eu-west-1:123456789012:model-package/demand-forecast/*",
     ]
-    assert statement["Principal"] == {"AWS": ["arn:aws:iam::222222222222:root"]}
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::220000000002:root"]}
     assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": [STAGING_SERVING]}}
 
 
@@ -144,7 +144,7 @@ def test_a_reader_that_is_not_a_role_is_refused(cdk_context: dict[str, Any]) -> 
             "Group",
             group_name="churn",
             description="Churn",
-            reader_role_arns=["arn:aws:iam::333333333333:root"],
+            reader_role_arns=["arn:aws:iam::330000000003:root"],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 

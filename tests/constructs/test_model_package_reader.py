@@ -24,7 +24,7 @@ from tests.constructs.support import (
     synthesize,
 )
 
-PACKAGES = "arn:aws:sagemaker:eu-west-1:111111111111:model-package"
+PACKAGES = "arn:aws:sagemaker:eu-west-1:110000000001:model-package"
 CHURN = f"{PACKAGES}/churn-model/3"
 DEMAND = f"{PACKAGES}/demand-forecast/7"
 ROLE_NAME = "staging-sagemaker-platform-package-reader"

@@ -13,9 +13,9 @@ from aws_cdk.assertions import Template
 from constructs_lib.platform_key import PlatformKey
 from tests.constructs.support import bare_stack, logical_id, resource
 
-PROD_SERVING = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-serving"
-PROD_CANARY = "arn:aws:iam::333333333333:role/serving/canary"
-STAGING_SERVING = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-serving"
+PROD_SERVING = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-serving"
+PROD_CANARY = "arn:aws:iam::330000000003:role/serving/canary"
+STAGING_SERVING = "arn:aws:iam::220000000002:role/staging-sagemaker-platform-serving"
 OWN_ACCOUNT_ONLY = {
     "Action": "kms:*",
     "Effect": "Allow",
@@ -69,7 +69,7 @@ def test_the_roles_may_decrypt_and_describe_only_through_ecr_of_the_region(keys:
             "Sid": "OtherAccountsDecryptThroughECR",
             "Effect": "Allow",
             # The roles' accounts, deduplicated and sorted.
-            "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
+            "Principal": {"AWS": ["arn:aws:iam::220000000002:root", "arn:aws:iam::330000000003:root"]},
             "Action": ["kms:Decrypt", "kms:DescribeKey"],
             "Resource": "*",
             "Condition": {
@@ -88,7 +88,7 @@ def test_one_role_through_s3_is_the_only_other_principal(keys: Keys) -> None:
         {
             "Sid": "OtherAccountsDecryptThroughS3",
             "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Principal": {"AWS": "arn:aws:iam::220000000002:root"},
             "Action": ["kms:Decrypt", "kms:DescribeKey"],
             "Resource": "*",
             "Condition": {
@@ -113,4 +113,4 @@ def test_a_principal_that_is_not_a_role_is_refused(cdk_context: dict[str, Any]) 
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
     with pytest.raises(ValueError, match="is not an IAM role ARN"):
-        key.allow_decrypt_through(service="ecr", role_arns=["arn:aws:iam::222222222222:user/alice"])
+        key.allow_decrypt_through(service="ecr", role_arns=["arn:aws:iam::220000000002:user/alice"])

@@ -29,7 +29,7 @@ from tests.constructs.support import (
     synthesize,
 )
 
-DEV = "111111111111"
+DEV = "110000000001"
 QA = "444444444444"
 # Deliberately unsorted, with a group and an account used twice: the rule lists each once, sorted.
 ENDPOINTS = (

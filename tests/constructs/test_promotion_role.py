@@ -12,8 +12,8 @@ from aws_cdk.assertions import Template
 from constructs_lib.promotion_role import PromotionRole
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
-PROD_DEPLOYMENT = "arn:aws:iam::333333333333:role/prod-sagemaker-platform-deployment"
-STAGING_DEPLOYMENT = "arn:aws:iam::222222222222:role/staging-sagemaker-platform-deployment"
+PROD_DEPLOYMENT = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-deployment"
+STAGING_DEPLOYMENT = "arn:aws:iam::220000000002:role/staging-sagemaker-platform-deployment"
 
 
 @dataclass(frozen=True)

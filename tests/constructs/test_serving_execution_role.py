@@ -15,9 +15,9 @@ from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 STAGING = ModelSource(
-    account_id="222222222222",
+    account_id="220000000002",
     region="eu-central-1",
-    artifact_bucket_name="staging-ml-artifacts-222222222222-eu-central-1",
+    artifact_bucket_name="staging-ml-artifacts-220000000002-eu-central-1",
     model_prefix="models",
     key_aliases=("alias/staging/sagemaker-platform/data", "alias/staging/sagemaker-platform/images"),
     repository_names=("models/decision-tree", "models/xgboost"),
@@ -96,7 +96,7 @@ def test_exactly_the_expected_statements(serving: Role) -> None:
 @pytest.mark.parametrize(
     ("index", "objects"),
     [
-        (0, "arn:aws:s3:::staging-ml-artifacts-222222222222-eu-central-1/models/*"),
+        (0, "arn:aws:s3:::staging-ml-artifacts-220000000002-eu-central-1/models/*"),
         (1, "arn:aws:s3:::research-ml-artifacts/exports/models/*"),
     ],
 )
@@ -112,7 +112,7 @@ def test_reads_only_the_model_prefix_of_each_sources_bucket(serving: Role, index
 @pytest.mark.parametrize(
     ("index", "keys", "aliases", "region"),
     [
-        (0, "arn:aws:kms:eu-central-1:222222222222:key/*", list(STAGING.key_aliases), "eu-central-1"),
+        (0, "arn:aws:kms:eu-central-1:220000000002:key/*", list(STAGING.key_aliases), "eu-central-1"),
         (1, "arn:aws:kms:eu-west-1:444444444444:key/*", list(RESEARCH.key_aliases), "eu-west-1"),
     ],
 )
@@ -140,8 +140,8 @@ def test_pulls_only_the_sources_repositories(serving: Role) -> None:
         "Effect": "Allow",
         "Action": PULL_ACTIONS,
         "Resource": [
-            "arn:aws:ecr:eu-central-1:222222222222:repository/models/decision-tree",
-            "arn:aws:ecr:eu-central-1:222222222222:repository/models/xgboost",
+            "arn:aws:ecr:eu-central-1:220000000002:repository/models/decision-tree",
+            "arn:aws:ecr:eu-central-1:220000000002:repository/models/xgboost",
         ],
     }
 

@@ -110,7 +110,7 @@ def build(cdk_context: dict[str, Any], *, full: bool) -> Domain:
         if full
         else PortalRestrictions(),
         space_storage=SpaceStorage(default_gb=5, max_gb=100),
-        docker_access=DockerAccess(enabled=True, trusted_accounts=["222222222222", "111111111111"])
+        docker_access=DockerAccess(enabled=True, trusted_accounts=["220000000002", "110000000001"])
         if full
         else DockerAccess(enabled=False),
         home_efs=not full,
@@ -171,7 +171,7 @@ def test_domain_settings_name_the_user_and_set_docker_access(full: Domain, minim
         "ExecutionRoleIdentityConfig": "USER_PROFILE_NAME",
         "DockerSettings": {
             "EnableDockerAccess": "ENABLED",
-            "VpcOnlyTrustedAccounts": ["111111111111", "222222222222"],
+            "VpcOnlyTrustedAccounts": ["110000000001", "220000000002"],
         },
     }
     assert minimal.properties["DomainSettings"]["DockerSettings"] == {"EnableDockerAccess": "DISABLED"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,8 @@ from platform_cli.first_deploy_plan import (
     RegisterModel,
     first_deploy_plan,
     main,
-    render,
 )
 from platform_config import PlatformConfig, load_platform
-from tests.conftest import ROOT
 from tests.first_deploy.replay import CHECKS, Check, Created, DeployedStack, World
 from tests.iam import generated_config
 from tests.iam.templates import StackTemplate
@@ -211,14 +208,6 @@ def test_sso_domains_and_existing_boundaries_are_prerequisites(
         (generated_config.BUILD, (kubernetes["cluster_name"],)),
         (generated_config.BUILD, (kubernetes["kubectl_role_arn"],)),
     ]
-
-
-def test_the_readme_shows_the_plan_of_the_sample(sample_platform: PlatformConfig) -> None:
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- first-deploy-plan -->\n```text\n(.*?)```\n", readme, re.DOTALL)
-
-    assert block is not None, "README.md has no first-deploy-plan block"
-    assert block.group(1) == render(first_deploy_plan(sample_platform), sample_platform)
 
 
 def test_the_command_prints_the_plan_or_the_configuration_error(

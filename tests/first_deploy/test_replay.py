@@ -223,5 +223,5 @@ def test_endpoints_deployed_before_the_model_is_registered_fail(
 def test_the_plan_and_the_replay_name_no_sample_value(generated_plan: FirstDeployPlan) -> None:
     """The generated configuration shares no name with the sample; its plan is built from its own."""
     text = repr(generated_plan.steps)
-    for sample_value in ("111111111111", "churn", "jupyterlab-data-science", "dev", "staging"):
+    for sample_value in ("110000000001", "churn", "jupyterlab-data-science", "dev", "staging"):
         assert sample_value not in text, sample_value

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 GROUP: Final = "churn-model"
-BUILD_ACCOUNT: Final = "111111111111"
+BUILD_ACCOUNT: Final = "110000000001"
 FOREIGN_ARN: Final = f"arn:aws:sagemaker:{REGION}:{BUILD_ACCOUNT}:model-package/{GROUP}/3"
-IMAGE: Final = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:2026.11.1"
+IMAGE: Final = "110000000001.dkr.ecr.eu-west-1.amazonaws.com/churn-model:2026.11.1"
 MODEL_DATA: Final = "s3://dev-artifacts/models/churn/3/model.tar.gz"
 DRIFT_CONSTRAINTS: Final = "s3://dev-artifacts/baselines/drift/constraints.json"
 DRIFT_STATISTICS: Final = "s3://dev-artifacts/baselines/drift/statistics.json"
@@ -65,9 +65,9 @@ def request(request_type: str = "Create", **properties: Any) -> dict[str, Any]:
     """A request as the Provider framework passes it to onEvent."""
     event: dict[str, Any] = {
         "RequestType": request_type,
-        "ServiceToken": f"arn:aws:lambda:{REGION}:222222222222:function:provider-framework-onEvent",
+        "ServiceToken": f"arn:aws:lambda:{REGION}:220000000002:function:provider-framework-onEvent",
         "ResponseURL": "https://cloudformation-custom-resource-response.example/",
-        "StackId": f"arn:aws:cloudformation:{REGION}:222222222222:stack/staging-Serving/abc",
+        "StackId": f"arn:aws:cloudformation:{REGION}:220000000002:stack/staging-Serving/abc",
         "RequestId": "4f2c6a57-3c8f-4a1e-9d3b-0b6d2f1e8a90",
         "LogicalResourceId": "ChurnModelPackage",
         "ResourceType": "Custom::ModelPackageBaseline",

@@ -36,8 +36,8 @@ ENVIRONMENT: Final = "staging"
 CONFIG_FILE: Final = "config/staging.yaml"
 TOPIC_NAME: Final = "staging-model-promotions"
 TOPIC_ARN: Final = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:{TOPIC_NAME}"
-BUILD_ACCOUNT: Final = "111111111111"
-OTHER_ACCOUNT: Final = "333333333333"
+BUILD_ACCOUNT: Final = "110000000001"
+OTHER_ACCOUNT: Final = "330000000003"
 GROUP: Final = "churn-model"
 
 CHURN: Final = {
@@ -331,7 +331,7 @@ MALFORMED_EVENTS: list[tuple[str, Any, str]] = [
         "detail-type is 'SageMaker Model State Change'",
     ),
     ("no account", lambda event: _without(event, "account"), "account is None, not a 12-digit account id"),
-    ("account a number", lambda event: {**event, "account": 111111111111}, "not a 12-digit account id"),
+    ("account a number", lambda event: {**event, "account": 110000000001}, "not a 12-digit account id"),
     ("no detail", lambda event: _without(event, "detail"), "detail is missing or not an object"),
     (
         "no ModelPackageArn",
@@ -497,8 +497,8 @@ def test_the_configuration_loads() -> None:
         ),
         ({"ENDPOINTS": json.dumps([{**CHURN, "source": "Dev"}])}, "ENDPOINTS[0].source: expected"),
         (
-            {"ENDPOINTS": json.dumps([{**CHURN, "source_account": 111111111111}])},
-            "ENDPOINTS[0].source_account: expected a 12-digit account id (a string), got 111111111111",
+            {"ENDPOINTS": json.dumps([{**CHURN, "source_account": 110000000001}])},
+            "ENDPOINTS[0].source_account: expected a 12-digit account id (a string), got 110000000001",
         ),
         (
             {"ENDPOINTS": json.dumps([CHURN, {**CHURN, "group": "churn model"}])},

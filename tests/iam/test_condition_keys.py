@@ -45,7 +45,7 @@ def test_every_condition_key_is_evaluated_for_its_actions_with_an_operator_of_it
 
 # The checker itself, on statements that must be rejected and their corrected forms.
 JOB = ["sagemaker:CreateTrainingJob"]
-KEY = "arn:aws:kms:eu-west-1:111111111111:key/1"
+KEY = "arn:aws:kms:eu-west-1:110000000001:key/1"
 
 
 def _findings(actions: list[str], condition: dict[str, Any], effect: str = "Allow") -> list[str]:
@@ -112,7 +112,7 @@ def test_the_checker_rejects_what_iam_would_never_match(
             ["sagemaker:CreateApp"],
             {"ForAllValues:StringEquals": {"sagemaker:InstanceTypes": ["ml.t3.medium"]}},
         ),
-        (["s3:*"], {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/x"}}),
+        (["s3:*"], {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::110000000001:role/x"}}),
         # A wildcard needs only one matching action that has the key (a Null guard handles the rest).
         (
             ["sagemaker:*"],

@@ -170,12 +170,12 @@ def test_roles_on_a_path_line_up(config_copy: Callable[..., Path], cdk_context: 
     staging = platform.environments["staging"]
     # The served roles are named on their path; CloudFormation's role, which `cdk bootstrap` created, is not.
     assert (
-        "arn:aws:iam::222222222222:role/serving/staging/staging-sagemaker-platform-serving" in dev_conditions
+        "arn:aws:iam::220000000002:role/serving/staging/staging-sagemaker-platform-serving" in dev_conditions
     )
     assert naming.cloudformation_execution_role_arn(staging) in dev_conditions
-    assert "arn:aws:iam::222222222222:role/cdk-" in naming.cloudformation_execution_role_arn(staging)
+    assert "arn:aws:iam::220000000002:role/cdk-" in naming.cloudformation_execution_role_arn(staging)
     prod_trust = {a for s in statements({"prod": templates["prod"]}) for a in s.principal_arn_conditions}
-    assert "arn:aws:iam::111111111111:role/sagemaker-platform/dev-sagemaker-platform-promotion" in prod_trust
+    assert "arn:aws:iam::110000000001:role/sagemaker-platform/dev-sagemaker-platform-promotion" in prod_trust
 
 
 def test_a_path_only_one_side_knows_is_reported(

@@ -78,7 +78,7 @@ def test_repository_policies_name_exactly_the_served_accounts_and_the_build_role
 ) -> None:
     dev = sample_platform.environments["dev"]
     served = sorted(sample_platform.account_of(name) for name in dev.serves_environments)
-    assert served == ["222222222222", "333333333333"]
+    assert served == ["220000000002", "330000000003"]
     build_role = f"arn:aws:iam::{dev.account_id}:role/{naming.image_build_role_name('dev')}"
     for name, properties in _repositories(synthesized.template("dev/Images")).items():
         statements = {s["Sid"]: s for s in properties["RepositoryPolicyText"]["Statement"]}
@@ -125,8 +125,8 @@ def test_serving_roles_may_decrypt_images_only_through_ecr(
         if s.get("Sid", "").startswith("OtherAccountsDecrypt")
     ]
     assert sorted(statement["Principal"]["AWS"]) == [
-        "arn:aws:iam::222222222222:root",
-        "arn:aws:iam::333333333333:root",
+        "arn:aws:iam::220000000002:root",
+        "arn:aws:iam::330000000003:root",
     ]
     assert statement["Condition"] == {
         "ArnEquals": {"aws:PrincipalArn": _serving_roles(sample_platform, "dev")},

@@ -90,7 +90,7 @@ def test_the_notebook_ships_as_a_content_hashed_asset_the_job_reads(
     channel, *_ = arguments["InputDataConfig"]
     assert channel["ChannelName"] == "sagemaker_headless_execution_pipelinestep"
     uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-    assert uri == f"s3://cdk-hnb659fds-assets-111111111111-eu-west-1/{key}"
+    assert uri == f"s3://cdk-hnb659fds-assets-110000000001-eu-west-1/{key}"
     assert arguments["Environment"]["SM_INPUT_NOTEBOOK_NAME"] == key
     # The staged file is the repository's notebook, byte for byte.
     (staged,) = Path(synthesized.outdir).rglob(f"asset.{key}")
@@ -118,7 +118,7 @@ def test_the_notebooks_folder_ships_as_a_zip_asset_unpacked_next_to_it_by_the_in
         channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
         for channel in arguments["InputDataConfig"]
     }
-    bucket = "s3://cdk-hnb659fds-assets-111111111111-eu-west-1"
+    bucket = "s3://cdk-hnb659fds-assets-110000000001-eu-west-1"
     files_key, unpack_key = stack.resolve(files.s3_object_key), stack.resolve(unpack.s3_object_key)
     assert files_key.endswith(".zip") and unpack_key.endswith(".sh")
     assert channels["notebook_files"] == f"{bucket}/{files_key}"

@@ -46,10 +46,10 @@ def test_registry_groups_are_stateful_and_readable_by_exactly_the_served_roles(
         assert statement["Resource"][1].endswith(f":model-package/{group.name}/*")
         assert groups[group.name]["ModelPackageGroupDescription"] == group.description
     (share,) = _resources(template, "AWS::RAM::ResourceShare")
-    assert share["Principals"] == ["222222222222", "333333333333"]
+    assert share["Principals"] == ["220000000002", "330000000003"]
     shared = [g.name for g in registry.groups if g.share_with_ram]
     assert [json.dumps(arn) for arn in share["ResourceArns"]] == [
-        json.dumps(f"arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/{name}") for name in shared
+        json.dumps(f"arn:aws:sagemaker:eu-west-1:110000000001:model-package-group/{name}") for name in shared
     ]
     for resource in template.find_resources("AWS::SageMaker::ModelPackageGroup").values():
         assert resource["DeletionPolicy"] == "Delete"  # dev is disposable; retained elsewhere
@@ -79,8 +79,8 @@ def test_package_events_are_forwarded_to_each_served_bus(synthesized: Synthesize
     rules = _resources(Template.from_stack(promotion), "AWS::Events::Rule")
     (forwarding,) = [r for r in rules if "ModelApprovalStatus" not in r["EventPattern"]["detail"]]
     assert sorted(target["Arn"] for target in forwarding["Targets"]) == [
-        "arn:aws:events:eu-west-1:222222222222:event-bus/default",
-        "arn:aws:events:eu-west-1:333333333333:event-bus/default",
+        "arn:aws:events:eu-west-1:220000000002:event-bus/default",
+        "arn:aws:events:eu-west-1:330000000003:event-bus/default",
     ]
 
 
@@ -102,7 +102,7 @@ def test_serving_environments_accept_deployments_and_events_from_dev_only(
     for statement in tag_session:
         assert statement["Action"] == "sts:TagSession"
         assert statement["Condition"]["ArnEquals"] == trust["Condition"]["ArnEquals"]
-    assert trust["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::110000000001:root"}
     assert trust["Condition"]["ArnEquals"] == {
         "aws:PrincipalArn": [
             naming.role_arn(sample_platform.environments["dev"], naming.promotion_role_name("dev"))
@@ -113,7 +113,7 @@ def test_serving_environments_accept_deployments_and_events_from_dev_only(
         {"sts:ExternalId": external_id} if external_id else None
     )
     (bus_policy,) = _resources(template, "AWS::Events::EventBusPolicy")
-    assert bus_policy["Statement"]["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert bus_policy["Statement"]["Principal"] == {"AWS": "arn:aws:iam::110000000001:root"}
     assert bus_policy["Statement"]["Condition"]["ForAllValues:StringEquals"]["events:source"] == [
         "aws.sagemaker"
     ]

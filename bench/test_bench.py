@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Wall time of each stage of a warm `make test`: lint, typecheck, synth, cfn-lint, pytest (as the Makefile
+runs it, in parallel), run in that order as `make test` runs them, --repeat times.
+
+Warm: the virtualenv, node modules, nginx, mypy's cache and the synth caches exist (a first pass runs when
+--warm-up is given). Other work on the machine shows in the spread between runs, so every run is reported.
+A measurement, not a test: it never fails on a threshold; it exits 1 when a stage fails. Figures go to
+bench/out/test_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench.figures import ROOT, record_row, write_figures
+
+STAGES = ("lint", "typecheck", "synth", "cfn-lint", "pytest")
+
+
+def _run_stage(stage: str) -> tuple[float, float]:
+    """Wall and CPU seconds (this stage's processes, children included) of `make <stage>`."""
+    before = os.times()
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["make", "--no-print-directory", stage], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    after = os.times()
+    if result.returncode != 0:
+        print(result.stdout[-3000:], result.stderr[-3000:], sep="\n", file=sys.stderr)
+        raise SystemExit(f"make {stage} failed with exit status {result.returncode}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=2, metavar="N", help="runs of the whole sequence")
+    parser.add_argument("--warm-up", action="store_true", help="one unrecorded pass first")
+    args = parser.parse_args(argv)
+    if args.warm_up:
+        for stage in STAGES:
+            _run_stage(stage)
+    runs: dict[str, list[tuple[float, float]]] = {stage: [] for stage in STAGES}
+    for attempt in range(1, args.repeat + 1):
+        for stage in STAGES:
+            runs[stage].append(_run_stage(stage))
+        total = sum(runs[stage][-1][0] for stage in STAGES)
+        print(f"run {attempt}/{args.repeat}: make test stages {total:.1f} s")
+    figures: dict[str, Any] = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "stages": {}}
+    totals = [sum(runs[stage][index][0] for stage in STAGES) for index in range(args.repeat)]
+    for stage in STAGES:
+        walls = [wall for wall, _ in runs[stage]]
+        cpus = [cpu for _, cpu in runs[stage]]
+        figures["stages"][stage] = {
+            "wall_s": [round(wall, 1) for wall in walls],
+            "cpu_s": [round(cpu, 1) for cpu in cpus],
+            "median_wall_s": round(statistics.median(walls), 1),
+        }
+        cpu = statistics.median(cpus)
+        print(f"  {stage:<10} wall {min(walls):6.1f} to {max(walls):6.1f} s   cpu {cpu:6.1f} s")
+    figures["total_wall_s"] = [round(total, 1) for total in totals]
+    print(f"  {'total':<10} wall {min(totals):6.1f} to {max(totals):6.1f} s")
+    write_figures("test_bench", figures)
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    medians = " / ".join(f"{figures['stages'][stage]['median_wall_s']:.0f}" for stage in STAGES)
+    record_row(
+        "make-test-warm",
+        f"`make bench` ({day}): warm `make test`, median wall per stage: "
+        f"{' / '.join(STAGES)} (pytest with one worker per core); total, {args.repeat} runs",
+        f"{medians} s; {min(totals):.0f} to {max(totals):.0f} s",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
