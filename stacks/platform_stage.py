@@ -35,7 +35,6 @@ from stacks.registry_stack import RegistryStack
 from stacks.serving_access_stack import ServingAccessStack
 from stacks.serving_stack import PackageSource, ServingStack
 from stacks.studio_stack import ImageBuildNames, StudioStack
-from synth_checks.cached_validation import CachedCloudFormationValidation
 from synth_checks.creation_order_plugin import CreationOrderChecks
 from synth_checks.reachability_plugin import ReachabilityChecks
 
@@ -525,15 +524,11 @@ def build_app(
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
 ) -> tuple[cdk.App, dict[str, PlatformStage]]:
-    """The app `app.py` synthesizes: one Stage per environment, checked by CDK's template validator (its
-    report cached by template content), the cdk-nag packs, the creation-order check and the reachability
-    check."""
-    app = cdk.App(
-        context=dict(context) if context is not None else None,
-        outdir=outdir,
-        # Registered below, behind a cache; the auto-registered instance would validate a second time.
-        builtin_cloud_formation_validation=False,
-    )
+    """The app `app.py` synthesizes: one Stage per environment, checked by CDK's template validator (which
+    CDK registers itself), the cdk-nag packs, the creation-order check and the reachability check."""
+    # The validator stays CDK's own: a cached wrapper built the validator inside a jsii callback, and that
+    # hung the jsii kernel in long-lived test processes (seen twice in full runs); see the 2026-12-07 note.
+    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
     selected = (
         platform.select(environments) if environments is not None else tuple(platform.environments.values())
     )
@@ -547,7 +542,6 @@ def build_app(
         for environment in selected
     }
     cdk.Validations.of(app).add_plugins(
-        CachedCloudFormationValidation(),
         AwsSolutionsChecks(app),
         NIST80053R5Checks(app),
         CreationOrderChecks(),
