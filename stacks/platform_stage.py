@@ -526,8 +526,8 @@ def build_app(
 ) -> tuple[cdk.App, dict[str, PlatformStage]]:
     """The app `app.py` synthesizes: one Stage per environment, checked by CDK's template validator (which
     CDK registers itself), the cdk-nag packs, the creation-order check and the reachability check."""
-    # The validator stays CDK's own: a cached wrapper built the validator inside a jsii callback, and that
-    # hung the jsii kernel in long-lived test processes (seen twice in full runs); see the 2026-12-07 note.
+    # The validator stays CDK's own: a cached wrapper built the validator inside a jsii callback, and a
+    # long-lived test worker hung there with its jsii kernel at full CPU (py-spy, 2026-12-07).
     app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
     selected = (
         platform.select(environments) if environments is not None else tuple(platform.environments.values())
