@@ -63,7 +63,8 @@ def check_account(config_dir: Path, environment: str, *, sts: StsFactory) -> str
 
 
 def _sts(region: str) -> CallerIdentity:
-    client: CallerIdentity = boto3.client("sts", region_name=region)
+    # A session of its own, not boto3's module-wide default, which keeps the first credentials it resolved.
+    client: CallerIdentity = boto3.Session(region_name=region).client("sts")
     return client
 
 
