@@ -23,8 +23,12 @@ RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 # Tag keys the platform sets on every resource itself.
 RESERVED_TAG_KEYS = ("project", "environment")
-# SageMaker instance types as jobs and endpoints take them: ml.<family>.<size>.
+# SageMaker instance types as notebook jobs, endpoints and monitoring take them: ml.<family>.<size>.
 INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+")
+# A persona's job instance types may also have a hyphen in the family, as some of the API's enumerations do
+# (ml.c7i-flex.xlarge, ml.p6-b200.48xlarge). INSTANCE_TYPE_PATTERN does not take them yet: an endpoint on
+# such a family would need ModelEndpoint's instance-storage check (constructs_lib) to know it first.
+PERSONA_JOB_INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
 SCHEDULE_PATTERN = re.compile(r"(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))")
 
 

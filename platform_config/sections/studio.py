@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,7 +22,12 @@ from pydantic import (
 
 from platform_config.aws_values import STUDIO_APP_INSTANCE_TYPES, STUDIO_APP_TYPES, STUDIO_ML_TOOLS
 from platform_config.problems import FieldError, raise_all
-from platform_config.sections.shared import FrozenModel, SageMakerName, unique
+from platform_config.sections.shared import (
+    PERSONA_JOB_INSTANCE_TYPE_PATTERN,
+    FrozenModel,
+    SageMakerName,
+    unique,
+)
 
 # SageMaker limits a lifecycle script to 16384 characters once base64 encoded.
 MAX_LIFECYCLE_SCRIPT_BASE64_LENGTH = 16384
@@ -100,7 +104,7 @@ class PersonaConfig(FrozenModel):
     @classmethod
     def _job_instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for instance_type in value:
-            if not re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", instance_type):
+            if not PERSONA_JOB_INSTANCE_TYPE_PATTERN.fullmatch(instance_type):
                 raise FieldError(
                     f"'{instance_type}' is not a SageMaker instance type", "use one such as ml.m5.xlarge"
                 )
