@@ -6,7 +6,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
@@ -16,7 +16,7 @@ from aws_cdk.aws_iam import CfnRole
 
 from constructs_lib.persona_execution_role import PersonaCapability
 from platform_config import PlatformConfig, naming
-from platform_config.models import DomainConfig
+from platform_config.models import DomainConfig, PersonaCapabilityName
 from tests.conftest import CONFIG_DIR, SynthesizedApp, build_platform
 
 
@@ -34,6 +34,14 @@ def _only(template: Template, resource_type: str) -> tuple[str, Any]:
     assert len(resources) == 1, f"expected one {resource_type}, found {len(resources)}"
     ((logical_id, resource),) = resources.items()
     return logical_id, resource
+
+
+def test_the_configured_capabilities_are_the_ones_the_role_grants() -> None:
+    # Written twice because of the import direction (constructs never import the configuration): the
+    # configuration's Literal and the construct's enum must name the same capabilities.
+    assert sorted(get_args(PersonaCapabilityName)) == sorted(
+        capability.value for capability in PersonaCapability
+    )
 
 
 def _domain(platform: PlatformConfig, environment: str, name: str) -> DomainConfig:
