@@ -8,8 +8,8 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge_wildcard_resource
-from constructs_lib.cross_account import role_principals
+from constructs_lib.shared.compliance import acknowledge_wildcard_resource
+from constructs_lib.shared.cross_account import role_principals
 
 
 class DeploymentRole(Construct):

@@ -8,12 +8,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import (
+from constructs_lib.shared.compliance import (
     READ_WRITE_GRANT_ACTIONS,
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-from constructs_lib.job_security_group import SAGEMAKER_VPC_ACTIONS
+from constructs_lib.shared.job_security_group import SAGEMAKER_VPC_ACTIONS
 
 
 class EndpointRuntimeAccess(Construct):

@@ -11,8 +11,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
-from constructs_lib.provider_framework import acknowledge_provider_framework
+from constructs_lib.shared.compliance import acknowledge
+from constructs_lib.shared.provider_framework import acknowledge_provider_framework
 
 
 class ExistingCluster(Construct):

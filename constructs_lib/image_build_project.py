@@ -15,8 +15,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_actions, acknowledge_wildcard_resource
-from constructs_lib.vpc_flow_logs import RETENTION_BY_DAYS
+from constructs_lib.shared.compliance import (
+    acknowledge,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resource,
+)
+from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
 
 # The AWS Deep Learning Containers registry: one account for most regions, its own in a few.
 DEEP_LEARNING_CONTAINERS_ACCOUNT = "763104351884"

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.cross_account import account_of, role_principals
+from constructs_lib.shared.cross_account import account_of, role_principals
 
 # What pulling an image takes (the registry token aside).
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")

@@ -8,7 +8,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.compliance import (
+from constructs_lib.shared.compliance import (
     READ_WRITE_GRANT_ACTIONS,
     acknowledge,
     acknowledge_wildcard_actions,

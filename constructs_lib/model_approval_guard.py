@@ -19,10 +19,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
-from constructs_lib.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
-from constructs_lib.platform_function import function_code, function_handler
-from constructs_lib.vpc_flow_logs import RETENTION_BY_DAYS
+from constructs_lib.shared.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
+from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
+from constructs_lib.shared.platform_function import function_code, function_handler
 
 # The function's code: ordinary Python, tested on its own (tests/functions), packaged with the shared
 # runtime like every platform function.

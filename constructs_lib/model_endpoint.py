@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.shared.compliance import acknowledge
 
 VARIANT_NAME = "AllTraffic"
 # Families with local NVMe instance storage: SageMaker encrypts it itself and refuses a KmsKeyId for them.

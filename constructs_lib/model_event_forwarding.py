@@ -9,8 +9,8 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
-from constructs_lib.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
+from constructs_lib.shared.compliance import acknowledge
+from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
 
 
 class ModelEventForwarding(Construct):

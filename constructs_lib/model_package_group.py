@@ -8,7 +8,7 @@ from aws_cdk import CfnTag, RemovalPolicy, Stack
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.cross_account import account_of, role_principals
+from constructs_lib.shared.cross_account import account_of, role_principals
 
 # What a serving account needs to deploy a registered model version, and nothing more.
 SERVING_ACTIONS = (

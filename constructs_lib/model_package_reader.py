@@ -12,8 +12,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.provider_framework import acknowledge_provider_framework
+from constructs_lib.shared.platform_function import PlatformFunction
+from constructs_lib.shared.provider_framework import acknowledge_provider_framework
 
 
 class ModelPackageReader(Construct):

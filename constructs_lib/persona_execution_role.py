@@ -13,13 +13,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import (
+from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
+from constructs_lib.shared.compliance import (
     READ_WRITE_GRANT_ACTIONS,
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-from constructs_lib.job_guardrails import JobNetwork, encrypted_with
-from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
+from constructs_lib.shared.job_guardrails import JobNetwork, encrypted_with
 
 # The tag SageMaker puts on what is created from a Studio domain, with the domain's ARN as its value.
 DOMAIN_TAG = "sagemaker:domain-arn"

@@ -9,9 +9,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
-from constructs_lib.job_guardrails import JobNetwork, encrypted_with
-from constructs_lib.job_security_group import SAGEMAKER_VPC_ACTIONS
+from constructs_lib.shared.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
+from constructs_lib.shared.job_guardrails import JobNetwork, encrypted_with
+from constructs_lib.shared.job_security_group import SAGEMAKER_VPC_ACTIONS
 
 _JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
 # Code objects (step scripts, notebooks) per code policy: each adds its object ARN to the statement (about

@@ -15,8 +15,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
-from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
+from constructs_lib.shared.platform_function import PlatformFunction
 
 
 @dataclass(frozen=True)

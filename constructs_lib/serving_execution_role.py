@@ -9,7 +9,7 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge_wildcard_resource
+from constructs_lib.shared.compliance import acknowledge_wildcard_resource
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.shared.compliance import acknowledge
 
 NFS_PORT = 2049
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.shared.compliance import acknowledge
 
 
 class StudioSecurityGroup(Construct):

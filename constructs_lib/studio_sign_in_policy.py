@@ -6,7 +6,7 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge_wildcard_resource
+from constructs_lib.shared.compliance import acknowledge_wildcard_resource
 
 # The principal tag that names a person's user profile (on the IAM role, or as a session tag from SAML/OIDC).
 PROFILE_TAG_KEY = "studio-user-profile"

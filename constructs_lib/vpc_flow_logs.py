@@ -8,19 +8,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
-
-# The retention periods the configuration allows, as CloudWatch Logs names them.
-RETENTION_BY_DAYS = {
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    731: logs.RetentionDays.TWO_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
+from constructs_lib.shared.compliance import acknowledge
+from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
 
 
 class VpcFlowLogs(Construct):

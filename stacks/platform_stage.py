@@ -14,8 +14,8 @@ from constructs import Construct
 
 from constructs_lib.model_endpoint import VARIANT_NAME
 from constructs_lib.platform_dashboard import DashboardEndpoint
-from constructs_lib.role_guardrails import RoleGuardrails
 from constructs_lib.serving_execution_role import ModelSource
+from constructs_lib.shared.role_guardrails import RoleGuardrails
 from pipeline_defs.model_build import TRAINING_METRICS
 from platform_config import EnvironmentConfig, PlatformConfig, naming
 from platform_config.naming import artifact_bucket_name, build_source_bucket_name

@@ -18,7 +18,6 @@ from constructs_lib.data_quality_monitor import DataQualityMonitor
 from constructs_lib.endpoint_alarms import EndpointAlarms, EndpointThresholds
 from constructs_lib.endpoint_autoscaling import EndpointAutoscaling
 from constructs_lib.endpoint_runtime_access import EndpointRuntimeAccess
-from constructs_lib.job_security_group import JobSecurityGroup
 from constructs_lib.model_endpoint import (
     VARIANT_NAME,
     DataCapture,
@@ -28,6 +27,7 @@ from constructs_lib.model_endpoint import (
 )
 from constructs_lib.model_package_reader import ModelPackageReader
 from constructs_lib.promotion_notifier import PinnedEndpoint, PromotionNotifier
+from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
 from platform_config.models import EndpointConfig
 

@@ -81,7 +81,7 @@ COMPUTE_CALLS: Mapping[ComputeKind, frozenset[str]] = {
     # functions/approval_guard/handler.py: boto3 sagemaker, s3 (metrics reports) and sns clients.
     ComputeKind.APPROVAL_GUARD: frozenset({SAGEMAKER_API, S3, SNS}),
     # functions/disposable_cleanup/handler.py: sagemaker (versions, pipeline executions) and cloudformation
-    # (its own stack's status). Deployed outside the VPC (constructs_lib/disposable_cleanup.py).
+    # (its own stack's status). Deployed outside the VPC (constructs_lib/shared/disposable_cleanup.py).
     ComputeKind.DISPOSABLE_CLEANUP: frozenset({SAGEMAKER_API, CLOUDFORMATION}),
     # functions/model_package_baseline/handler.py: DescribeModelPackage only (the package is in another
     # account; the call still goes to this region's SageMaker API, through its endpoint).

@@ -141,7 +141,7 @@ CUSTOM_RESOURCE_ACTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "Custom::VpcRestrictDefaultSG": ("lambda:InvokeFunction",),
     # The model-package reader's provider framework (constructs_lib).
     "Custom::ModelPackage": ("lambda:InvokeFunction",),
-    # A disposable environment's cleanup provider framework (constructs_lib/disposable_cleanup.py).
+    # A disposable environment's cleanup provider framework (constructs_lib/shared/disposable_cleanup.py).
     "Custom::DisposableCleanup": ("lambda:InvokeFunction",),
     # CDK's bucket emptying before deletion (auto_delete_objects, disposable environments).
     "Custom::S3AutoDeleteObjects": ("lambda:InvokeFunction",),

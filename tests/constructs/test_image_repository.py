@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from constructs_lib.image_repository import ImageRepository
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import ACCOUNT, bare_stack, logical_id, resource, synth
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from constructs_lib.model_package_reader import ModelPackageReader
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import (
     REGION,
     SUBNET_IDS,

@@ -14,11 +14,11 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.access_logs_bucket import AccessLogsBucket
-from constructs_lib.encrypted_bucket import EncryptedBucket
-from constructs_lib.job_guardrails import JobNetwork
 from constructs_lib.pipeline_role import CODE_OBJECTS_PER_POLICY, PipelineRole
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
+from constructs_lib.shared.encrypted_bucket import EncryptedBucket
+from constructs_lib.shared.job_guardrails import JobNetwork
+from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synth
 
 SAGEMAKER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"

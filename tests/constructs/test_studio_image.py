@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from constructs_lib.image_repository import ImageRepository
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.platform_key import PlatformKey
 from constructs_lib.studio_image import StudioImage
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 

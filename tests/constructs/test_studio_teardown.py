@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Template
 
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.platform_key import PlatformKey
 from constructs_lib.studio_domain import (
     AppDefaults,
     DockerAccess,

@@ -16,7 +16,7 @@ class ModelEventBusAccess(Construct):
     same, but cdk-nag 3.0.2's EVB1 rule reads the deprecated `CfnEventBusPolicy#principal` of every such
     resource, so the L1 class alone makes every synth print a deprecation warning. What EVB1 checks (no
     `*` principal without a condition) holds by construction here (one account, always conditioned) and
-    is asserted in tests/constructs/test_model_event_bus_access.py and evaluated in tests/iam.
+    is asserted in tests/constructs/shared/test_model_event_bus_access.py and evaluated in tests/iam.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, source_account: str, source_name: str) -> None:

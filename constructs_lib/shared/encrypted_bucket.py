@@ -10,8 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
-from constructs_lib.cross_account import role_principals
+from constructs_lib.shared.compliance import acknowledge
+from constructs_lib.shared.cross_account import role_principals
 
 # Everything that changes or removes what a reader of an object gets: writes (PutObject also covers copies
 # and multipart uploads), deletes of objects and versions, ACLs (already off with BucketOwnerEnforced),

@@ -11,9 +11,9 @@ import pytest
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.disposable_cleanup import DisposableCleanup
-from constructs_lib.platform_key import PlatformKey
-from constructs_lib.provider_framework import QUERY_INTERVAL, TOTAL_TIMEOUT
+from constructs_lib.shared.disposable_cleanup import DisposableCleanup
+from constructs_lib.shared.platform_key import PlatformKey
+from constructs_lib.shared.provider_framework import QUERY_INTERVAL, TOTAL_TIMEOUT
 from tests.constructs.support import (
     bare_stack,
     logical_id,

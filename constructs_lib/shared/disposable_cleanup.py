@@ -9,9 +9,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
-from constructs_lib.compliance import acknowledge_wildcard_resource
-from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.provider_framework import TOTAL_TIMEOUT, polling_provider
+from constructs_lib.shared.compliance import acknowledge_wildcard_resource
+from constructs_lib.shared.platform_function import PlatformFunction
+from constructs_lib.shared.provider_framework import TOTAL_TIMEOUT, polling_provider
 
 OUTSIDE_VPC = (
     "The cleanup calls the SageMaker and CloudFormation APIs and reaches nothing only the VPC reaches; in "

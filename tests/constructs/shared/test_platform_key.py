@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import bare_stack, logical_id, resource
 
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.cross_account import role_principals
+from constructs_lib.shared.cross_account import role_principals
 
 
 class PlatformKey(Construct):

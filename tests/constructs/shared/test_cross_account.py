@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
-from constructs_lib.cross_account import account_of, role_principals
+from constructs_lib.shared.cross_account import account_of, role_principals
 from tests.constructs.support import bare_stack
 
 PROD = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-serving"

@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.access_logs_bucket import AccessLogsBucket
+from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
 from tests.constructs.support import (
     assert_denies_requests_without_tls,
     bare_stack,

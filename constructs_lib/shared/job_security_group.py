@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.shared.compliance import acknowledge
 
 # What SageMaker does with a job's or endpoint's role to attach it to the subnets (no resource-level scope:
 # EC2 assigns the interface ids, and its describe calls support none).

@@ -15,8 +15,8 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.platform_function import PlatformFunction
+from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import (
     REGION,
     SUBNET_IDS,
@@ -146,7 +146,7 @@ def test_the_asset_is_the_package_and_the_shared_runtime(
     staged = built.outdir / f"asset.{key.removesuffix('.zip')}"
     files = sorted(path.relative_to(staged).as_posix() for path in staged.rglob("*") if path.is_file())
     package = "model_package_baseline" if variant == "synchronous" else "promotion_notifier"
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     runtime = sorted(
         f"functions/_runtime/{path.name}" for path in (root / "functions" / "_runtime").glob("*.py")
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE, ModelEventBusAccess
+from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE, ModelEventBusAccess
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 

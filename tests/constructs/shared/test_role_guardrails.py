@@ -16,7 +16,7 @@ from aws_cdk import aws_s3_notifications as s3_notifications
 from aws_cdk import custom_resources as cr
 from aws_cdk.assertions import Template
 
-from constructs_lib.role_guardrails import RoleGuardrails
+from constructs_lib.shared.role_guardrails import RoleGuardrails
 from tests.constructs.support import ACCOUNT, bare_stack
 
 PATH = "/sagemaker-platform/ml/"

@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
-from constructs_lib.compliance import (
+from constructs_lib.shared.compliance import (
     acknowledge,
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,

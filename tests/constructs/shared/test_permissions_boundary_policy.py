@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.permissions_boundary_policy import DENIED_ACTIONS, PermissionsBoundaryPolicy
+from constructs_lib.shared.permissions_boundary_policy import DENIED_ACTIONS, PermissionsBoundaryPolicy
 from tests.constructs.support import ACCOUNT, REGION, Synthesized, bare_stack, synthesize
 from tests.iam.accounts import Accounts
 from tests.iam.evaluator import Evaluator, Outsider, Request

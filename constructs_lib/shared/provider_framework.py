@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_resource
+from constructs_lib.shared.compliance import acknowledge, acknowledge_wildcard_resource
 
 _FRAMEWORK_FUNCTIONS = ("framework-onEvent", "framework-isComplete", "framework-onTimeout")
 

@@ -17,10 +17,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_actions, acknowledge_wildcard_resource
-from constructs_lib.vpc_flow_logs import RETENTION_BY_DAYS
+from constructs_lib.shared.compliance import (
+    acknowledge,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resource,
+)
+from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
 
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 # Shared by every function (logging); shipped in each asset under the same import path as in the tests.
 RUNTIME_PACKAGE = "_runtime"
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_wildcard_actions
+from constructs_lib.shared.compliance import acknowledge, acknowledge_wildcard_actions
 
 # Every IAM write that changes who may do what: users, groups, roles, policies, their versions and
 # boundaries, credentials and tags (principal tags decide ABAC conditions). iam:PassRole is not among them:

@@ -10,9 +10,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.access_logs_bucket import AccessLogsBucket
-from constructs_lib.encrypted_bucket import EncryptedBucket
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
+from constructs_lib.shared.encrypted_bucket import EncryptedBucket
+from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import (
     assert_denies_requests_without_tls,
     bare_stack,

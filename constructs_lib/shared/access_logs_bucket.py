@@ -6,8 +6,8 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
-from constructs_lib.encrypted_bucket import quiet_auto_delete_provider
+from constructs_lib.shared.compliance import acknowledge
+from constructs_lib.shared.encrypted_bucket import quiet_auto_delete_provider
 
 
 class AccessLogsBucket(Construct):

@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.job_security_group import JobSecurityGroup
+from constructs_lib.shared.job_security_group import JobSecurityGroup
 from tests.constructs.support import VPC_ID, bare_stack, imported_vpc, logical_id, resource, synth
 
 
