@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
+from constructs_lib.experiments.mlflow_tracking_server import grant_tracking_server_access
 from constructs_lib.shared.compliance import (
     READ_WRITE_GRANT_ACTIONS,
     acknowledge_wildcard_actions,

@@ -14,7 +14,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 import pipeline_defs
-from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
+from constructs_lib.experiments.mlflow_tracking_server import grant_tracking_server_access
 from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
 from constructs_lib.pipeline_role import PipelineRole
 from constructs_lib.pipeline_triggers import PipelineTriggers

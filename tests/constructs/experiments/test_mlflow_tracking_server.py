@@ -14,7 +14,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.mlflow_tracking_server import MlflowTrackingServer, grant_tracking_server_access
+from constructs_lib.experiments.mlflow_tracking_server import (
+    MlflowTrackingServer,
+    grant_tracking_server_access,
+)
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synthesize
 
 BUCKET = "dev-sagemaker-platform-artifacts"
