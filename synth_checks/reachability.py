@@ -183,8 +183,9 @@ class Unreachable:
                 "package) and declare the kind's calls in COMPUTE_CALLS"
             )
         return (
-            f"add the '{self.service}' endpoint to the VPC (constructs_lib/studio_vpc_endpoints.py), or keep "
-            f"{self.compute.construct_path} out of the VPC when it touches no resource only the VPC reaches"
+            f"add the '{self.service}' endpoint to the VPC (constructs_lib/network/studio_vpc_endpoints.py), "
+            f"or keep {self.compute.construct_path} out of the VPC when it touches no resource only the VPC "
+            "reaches"
         )
 
 

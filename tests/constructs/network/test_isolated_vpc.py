@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.isolated_vpc import IsolatedVpc
+from constructs_lib.network.isolated_vpc import IsolatedVpc
 from tests.constructs.support import bare_stack, logical_id
 
 ZONES = ("eu-west-1a", "eu-west-1c")  # not the stack's first two: the given zones must be the ones used

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.isolated_vpc import IsolatedVpc
-from constructs_lib.studio_vpc_endpoints import STUDIO_INTERFACE_ENDPOINTS, StudioVpcEndpoints
+from constructs_lib.network.isolated_vpc import IsolatedVpc
+from constructs_lib.network.studio_vpc_endpoints import STUDIO_INTERFACE_ENDPOINTS, StudioVpcEndpoints
 from tests.constructs.support import bare_stack, logical_id
 
 EXPECTED_INTERFACE_SERVICES = {

@@ -11,9 +11,9 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Template
 
+from constructs_lib.network.vpc_flow_logs import VpcFlowLogs
 from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
 from constructs_lib.shared.platform_key import PlatformKey
-from constructs_lib.vpc_flow_logs import VpcFlowLogs
 from tests.constructs.support import VPC_ID, bare_stack, imported_vpc, logical_id, resource, synth
 
 
