@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.persona_execution_role import PersonaCapability, PersonaExecutionRole
+from constructs_lib.studio.persona_execution_role import PersonaCapability, PersonaExecutionRole
 
 # The tag the controller puts on every SageMaker resource it creates (the chart's default resourceTags),
 # with the Kubernetes namespace of the resource as its value.

@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
 from constructs_lib.shared.platform_key import PlatformKey
-from constructs_lib.studio_domain import (
+from constructs_lib.studio.studio_domain import (
     AppDefaults,
     DockerAccess,
     IdleShutdown,
@@ -21,7 +21,7 @@ from constructs_lib.studio_domain import (
     SpaceStorage,
     StudioDomain,
 )
-from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
+from constructs_lib.studio.studio_lifecycle_config import StudioLifecycleConfig
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     SUBNET_IDS,

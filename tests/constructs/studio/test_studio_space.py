@@ -12,8 +12,8 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
-from constructs_lib.studio_space import StudioSpace
-from constructs_lib.studio_user_profile import StudioUserProfile
+from constructs_lib.studio.studio_space import StudioSpace
+from constructs_lib.studio.studio_user_profile import StudioUserProfile
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     bare_stack,

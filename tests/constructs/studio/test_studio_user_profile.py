@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.studio_user_profile import StudioUserProfile
+from constructs_lib.studio.studio_user_profile import StudioUserProfile
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     bare_stack,

@@ -13,7 +13,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.studio_file_system import StudioFileSystem
+from constructs_lib.studio.studio_file_system import StudioFileSystem
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     SUBNET_IDS,

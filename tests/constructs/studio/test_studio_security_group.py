@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.studio_security_group import StudioSecurityGroup
+from constructs_lib.studio.studio_security_group import StudioSecurityGroup
 from tests.constructs.support import VPC_CIDR, VPC_ID, bare_stack, imported_vpc, logical_id, resource, synth
 
 

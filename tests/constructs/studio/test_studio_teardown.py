@@ -16,7 +16,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Template
 
 from constructs_lib.shared.platform_key import PlatformKey
-from constructs_lib.studio_domain import (
+from constructs_lib.studio.studio_domain import (
     AppDefaults,
     DockerAccess,
     IdleShutdown,
@@ -24,7 +24,7 @@ from constructs_lib.studio_domain import (
     SpaceStorage,
     StudioDomain,
 )
-from constructs_lib.studio_teardown import StudioTeardown
+from constructs_lib.studio.studio_teardown import StudioTeardown
 from tests.constructs.support import (
     ACCOUNT,
     REGION,

@@ -10,7 +10,7 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.studio_user_profile import StudioUserProfile
+from constructs_lib.studio.studio_user_profile import StudioUserProfile
 
 
 class StudioSpace(Construct):

@@ -43,7 +43,7 @@ class StudioFileSystem(Construct):
             self, "SecurityGroup", vpc=vpc, description=description, allow_all_outbound=False
         )
         # Studio apps mount through the domain's security group, which already allows NFS egress inside the
-        # VPC (constructs_lib/studio_security_group.py).
+        # VPC (constructs_lib/studio/studio_security_group.py).
         self.security_group.add_ingress_rule(
             studio_security_group, ec2.Port.tcp(NFS_PORT), "NFS from the Studio domain's apps"
         )

@@ -13,7 +13,7 @@ from constructs import Construct, IConstruct
 from constructs_lib.shared.compliance import acknowledge_wildcard_resource
 from constructs_lib.shared.platform_function import PlatformFunction
 from constructs_lib.shared.provider_framework import TOTAL_TIMEOUT, polling_provider
-from constructs_lib.studio_domain import StudioDomain
+from constructs_lib.studio.studio_domain import StudioDomain
 
 # SageMaker tags the domain's home EFS and its NFS security groups with the domain's ARN under this key.
 SAGEMAKER_TAG = "ManagedByAmazonSageMakerResource"

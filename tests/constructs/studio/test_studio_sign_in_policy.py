@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.studio_sign_in_policy import PROFILE_TAG_KEY, StudioSignInPolicy
+from constructs_lib.studio.studio_sign_in_policy import PROFILE_TAG_KEY, StudioSignInPolicy
 from tests.constructs.support import bare_stack, synth
 
 DOMAIN_ID = "d-abc123def456"

@@ -7,7 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
-from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
+from constructs_lib.studio.studio_lifecycle_config import StudioLifecycleConfig
 from tests.constructs.support import bare_stack, logical_id
 
 SCRIPT_BASE64 = "IyEvYmluL2Jhc2gKc2V0IC1ldQo="  # "#!/bin/bash\nset -eu\n"

@@ -15,10 +15,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.persona_execution_role import ImageBuildAccess, PersonaCapability, PersonaExecutionRole
 from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
 from constructs_lib.shared.encrypted_bucket import EncryptedBucket
 from constructs_lib.shared.platform_key import PlatformKey
+from constructs_lib.studio.persona_execution_role import (
+    ImageBuildAccess,
+    PersonaCapability,
+    PersonaExecutionRole,
+)
 from tests.constructs.support import (
     SECURITY_GROUP_ID,
     SUBNET_IDS,
