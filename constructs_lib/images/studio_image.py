@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.image_repository import PULL_ACTIONS
+from constructs_lib.images.image_repository import PULL_ACTIONS
 from constructs_lib.shared.compliance import acknowledge_wildcard_resource
 
 

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.image_repository import ImageRepository
+from constructs_lib.images.image_repository import ImageRepository
 from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import ACCOUNT, bare_stack, logical_id, resource, synth
 

@@ -12,9 +12,9 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.image_repository import ImageRepository
+from constructs_lib.images.image_repository import ImageRepository
+from constructs_lib.images.studio_image import StudioImage
 from constructs_lib.shared.platform_key import PlatformKey
-from constructs_lib.studio_image import StudioImage
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/66666666-6666-6666-6666-666666666666"

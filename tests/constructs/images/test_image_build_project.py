@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.image_build_project import (
+from constructs_lib.images.image_build_project import (
     COMPUTE_TYPES,
     BuildContract,
     BuildNetwork,
