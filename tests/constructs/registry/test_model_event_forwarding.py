@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.model_event_forwarding import ModelEventForwarding
+from constructs_lib.registry.model_event_forwarding import ModelEventForwarding
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 PROD_BUS = "arn:aws:events:eu-west-1:330000000003:event-bus/default"

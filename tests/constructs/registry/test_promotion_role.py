@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.promotion_role import PromotionRole
+from constructs_lib.registry.promotion_role import PromotionRole
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 PROD_DEPLOYMENT = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-deployment"

@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.model_approval_guard import ModelApprovalGuard
+from constructs_lib.registry.model_approval_guard import ModelApprovalGuard
 from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
 from constructs_lib.shared.encrypted_bucket import EncryptedBucket
 from constructs_lib.shared.platform_key import PlatformKey

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.model_package_group import SERVING_ACTIONS, ModelPackageGroup
+from constructs_lib.registry.model_package_group import SERVING_ACTIONS, ModelPackageGroup
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 PROD_SERVING = "arn:aws:iam::330000000003:role/prod-sagemaker-platform-serving"
