@@ -15,10 +15,10 @@ from constructs import Construct
 
 import pipeline_defs
 from constructs_lib.experiments.mlflow_tracking_server import grant_tracking_server_access
-from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
-from constructs_lib.pipeline_role import PipelineRole
-from constructs_lib.pipeline_triggers import PipelineTriggers
-from constructs_lib.sagemaker_pipeline import SageMakerPipeline
+from constructs_lib.pipelines.pipeline_failure_alerts import PipelineFailureAlerts
+from constructs_lib.pipelines.pipeline_role import PipelineRole
+from constructs_lib.pipelines.pipeline_triggers import PipelineTriggers
+from constructs_lib.pipelines.sagemaker_pipeline import SageMakerPipeline
 from constructs_lib.shared.disposable_cleanup import DisposableCleanup
 from constructs_lib.shared.job_guardrails import JobNetwork
 from constructs_lib.shared.job_security_group import JobSecurityGroup

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.notebook_job_schedule import NotebookJobSchedule
+from constructs_lib.pipelines.notebook_job_schedule import NotebookJobSchedule
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, synth
 
 PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/churn-report"

@@ -14,7 +14,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.pipeline_role import CODE_OBJECTS_PER_POLICY, PipelineRole
+from constructs_lib.pipelines.pipeline_role import CODE_OBJECTS_PER_POLICY, PipelineRole
 from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
 from constructs_lib.shared.encrypted_bucket import EncryptedBucket
 from constructs_lib.shared.job_guardrails import JobNetwork

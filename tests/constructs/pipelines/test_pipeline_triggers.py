@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.pipeline_triggers import PipelineTriggers
+from constructs_lib.pipelines.pipeline_triggers import PipelineTriggers
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synth
 
 PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/churn-training"

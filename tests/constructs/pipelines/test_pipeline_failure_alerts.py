@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
+from constructs_lib.pipelines.pipeline_failure_alerts import PipelineFailureAlerts
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synth
 
 PIPELINES = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline"

@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.sagemaker_pipeline import SageMakerPipeline
+from constructs_lib.pipelines.sagemaker_pipeline import SageMakerPipeline
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource
 
 BODY = json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": [{"Name": "Train"}]})
