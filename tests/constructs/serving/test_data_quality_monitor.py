@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Template
 
-from constructs_lib.data_quality_monitor import DataQualityMonitor
+from constructs_lib.serving.data_quality_monitor import DataQualityMonitor
 from tests.constructs.support import (
     ACCOUNT,
     REGION,

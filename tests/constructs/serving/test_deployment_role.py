@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.deployment_role import DeploymentRole
+from constructs_lib.serving.deployment_role import DeploymentRole
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 DEV_PROMOTION = "arn:aws:iam::110000000001:role/dev-sagemaker-platform-promotion"

@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.model_package_reader import ModelPackageReader
+from constructs_lib.serving.model_package_reader import ModelPackageReader
 from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import (
     REGION,

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.endpoint_runtime_access import EndpointRuntimeAccess
+from constructs_lib.serving.endpoint_runtime_access import EndpointRuntimeAccess
 from constructs_lib.shared.job_security_group import SAGEMAKER_VPC_ACTIONS as VPC_ACTIONS
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synthesize
 

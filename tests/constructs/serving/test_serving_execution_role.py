@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.serving_execution_role import ModelSource, ServingExecutionRole
+from constructs_lib.serving.serving_execution_role import ModelSource, ServingExecutionRole
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]

@@ -14,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.model_endpoint import (
+from constructs_lib.serving.model_endpoint import (
     BAKING_SECONDS,
     VARIANT_NAME,
     DataCapture,

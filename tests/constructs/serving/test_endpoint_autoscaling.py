@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Template
 
-from constructs_lib.endpoint_autoscaling import EndpointAutoscaling
+from constructs_lib.serving.endpoint_autoscaling import EndpointAutoscaling
 from tests.constructs.support import bare_stack, logical_id, resource, synthesize
 
 
