@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
-from constructs_lib.platform_dashboard import DashboardEndpoint
+from constructs_lib.observability.platform_dashboard import DashboardEndpoint
 from constructs_lib.serving.model_endpoint import VARIANT_NAME
 from constructs_lib.serving.serving_execution_role import ModelSource
 from constructs_lib.shared.role_guardrails import RoleGuardrails

@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.endpoint_alarms import EndpointAlarms, EndpointThresholds
+from constructs_lib.observability.endpoint_alarms import EndpointAlarms, EndpointThresholds
 from constructs_lib.serving.data_quality_monitor import DataQualityMonitor
 from constructs_lib.serving.endpoint_autoscaling import EndpointAutoscaling
 from constructs_lib.serving.endpoint_runtime_access import EndpointRuntimeAccess

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.alarm_topic import AlarmTopic
+from constructs_lib.observability.alarm_topic import AlarmTopic
 from constructs_lib.serving.promotion_notifier import PinnedEndpoint, PromotionNotifier
 from constructs_lib.shared.platform_key import PlatformKey
 from functions.promotion_notifier.handler import Endpoint, load_settings

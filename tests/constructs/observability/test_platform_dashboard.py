@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.platform_dashboard import DashboardEndpoint, PlatformDashboard
+from constructs_lib.observability.platform_dashboard import DashboardEndpoint, PlatformDashboard
 from tests.constructs.support import bare_stack, logical_id, resource, synthesize
 
 TOKEN = "<token>"

@@ -9,8 +9,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from constructs_lib.endpoint_alarms import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
-from constructs_lib.pipeline_alarms import pipeline_metric
+from constructs_lib.observability.endpoint_alarms import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
+from constructs_lib.observability.pipeline_alarms import pipeline_metric
 
 PERIOD = Duration.minutes(5)
 TRAINING_NAMESPACE = "/aws/sagemaker/TrainingJobs"

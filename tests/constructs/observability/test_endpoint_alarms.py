@@ -11,7 +11,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from constructs_lib.endpoint_alarms import EndpointAlarms, EndpointThresholds
+from constructs_lib.observability.endpoint_alarms import EndpointAlarms, EndpointThresholds
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synthesize
 
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:staging-alarms"

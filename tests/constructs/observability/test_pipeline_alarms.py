@@ -11,8 +11,8 @@ import pytest
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from constructs_lib.alarm_topic import AlarmTopic
-from constructs_lib.pipeline_alarms import PIPELINE_NAMESPACE, PipelineAlarms, pipeline_metric
+from constructs_lib.observability.alarm_topic import AlarmTopic
+from constructs_lib.observability.pipeline_alarms import PIPELINE_NAMESPACE, PipelineAlarms, pipeline_metric
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synthesize
 
 PIPELINES = ("churn-model-build", "churn-batch-scoring")

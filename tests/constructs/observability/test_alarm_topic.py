@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk.assertions import Template
 
-from constructs_lib.alarm_topic import AlarmTopic
+from constructs_lib.observability.alarm_topic import AlarmTopic
 from tests.constructs.support import bare_stack, logical_id, resource, synthesize
 
 EMAILS = ("ml-platform@example.com", "ml-oncall@example.com")
