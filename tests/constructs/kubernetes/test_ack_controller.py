@@ -16,9 +16,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 import k8s_manifests
-from constructs_lib.ack_controller import AckSageMakerController
-from constructs_lib.ack_namespace_role import NAMESPACE_TAG, AckNamespaceRole
-from constructs_lib.existing_cluster import ExistingCluster
+from constructs_lib.kubernetes.ack_controller import AckSageMakerController
+from constructs_lib.kubernetes.ack_namespace_role import NAMESPACE_TAG, AckNamespaceRole
+from constructs_lib.kubernetes.existing_cluster import ExistingCluster
 from tests.constructs.support import ACCOUNT, REGION, SECURITY_GROUP_ID, bare_stack, imported_subnets, synth
 
 NAMESPACE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/team-role"
