@@ -1,1 +1,5 @@
-"""Capability constructs, one per file. They take plain typed keyword arguments, never the config."""
+"""Capability constructs, one package per capability and one construct per file within it (ADR 0018).
+
+They take plain typed keyword arguments, never the config. A capability package imports `shared` and, where
+ADR 0018 lists it, another capability; `shared` imports no capability.
+"""

@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
-from constructs_lib.permissions_boundary_policy import PermissionsBoundaryPolicy
+from constructs_lib.shared.permissions_boundary_policy import PermissionsBoundaryPolicy
 
 
 class BoundaryStack(Stack):

@@ -10,9 +10,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.access_logs_bucket import AccessLogsBucket
-from constructs_lib.encrypted_bucket import EncryptedBucket
-from constructs_lib.platform_key import PlatformKey
+from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
+from constructs_lib.shared.encrypted_bucket import EncryptedBucket
+from constructs_lib.shared.platform_key import PlatformKey
 from platform_config import naming
 
 

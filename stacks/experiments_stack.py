@@ -9,7 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.mlflow_tracking_server import MlflowTrackingServer
+from constructs_lib.experiments.mlflow_tracking_server import MlflowTrackingServer
 from platform_config import naming
 
 

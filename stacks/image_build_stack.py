@@ -13,8 +13,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib.encrypted_bucket import EncryptedBucket
-from constructs_lib.image_build_project import BuildContract, BuildNetwork, ImageBuildProject
+from constructs_lib.images.image_build_project import BuildContract, BuildNetwork, ImageBuildProject
+from constructs_lib.shared.encrypted_bucket import EncryptedBucket
 from platform_config import naming
 from platform_config.models import ImageBuildConfig
 

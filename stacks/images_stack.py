@@ -10,9 +10,9 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib.image_repository import ImageRepository
-from constructs_lib.platform_key import PlatformKey
-from constructs_lib.studio_image import StudioImage
+from constructs_lib.images.image_repository import ImageRepository
+from constructs_lib.images.studio_image import StudioImage
+from constructs_lib.shared.platform_key import PlatformKey
 from platform_config import naming
 from platform_config.models import ImagesConfig
 

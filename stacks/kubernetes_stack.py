@@ -14,10 +14,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 import k8s_manifests
-from constructs_lib.ack_controller import AckSageMakerController
-from constructs_lib.ack_namespace_role import AckNamespaceRole
-from constructs_lib.existing_cluster import ExistingCluster
-from constructs_lib.job_security_group import JobSecurityGroup
+from constructs_lib.kubernetes.ack_controller import AckSageMakerController
+from constructs_lib.kubernetes.ack_namespace_role import AckNamespaceRole
+from constructs_lib.kubernetes.existing_cluster import ExistingCluster
+from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
 from platform_config.models import KubernetesConfig, PersonaConfig, PipelineConfig
 

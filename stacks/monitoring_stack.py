@@ -8,9 +8,9 @@ from typing import Any
 from aws_cdk import RemovalPolicy, Stack
 from constructs import Construct
 
-from constructs_lib.alarm_topic import AlarmTopic
-from constructs_lib.pipeline_alarms import PipelineAlarms
-from constructs_lib.platform_dashboard import DashboardEndpoint, PlatformDashboard
+from constructs_lib.observability.alarm_topic import AlarmTopic
+from constructs_lib.observability.pipeline_alarms import PipelineAlarms
+from constructs_lib.observability.platform_dashboard import DashboardEndpoint, PlatformDashboard
 
 
 class MonitoringStack(Stack):

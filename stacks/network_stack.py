@@ -9,9 +9,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.isolated_vpc import IsolatedVpc
-from constructs_lib.studio_vpc_endpoints import StudioVpcEndpoints
-from constructs_lib.vpc_flow_logs import VpcFlowLogs
+from constructs_lib.network.isolated_vpc import IsolatedVpc
+from constructs_lib.network.studio_vpc_endpoints import StudioVpcEndpoints
+from constructs_lib.network.vpc_flow_logs import VpcFlowLogs
 from platform_config import NetworkConfig
 
 

@@ -14,13 +14,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from constructs_lib.disposable_cleanup import DisposableCleanup
-from constructs_lib.job_guardrails import JobNetwork
-from constructs_lib.job_security_group import JobSecurityGroup
-from constructs_lib.notebook_job_schedule import NotebookJobSchedule
-from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
-from constructs_lib.pipeline_role import PipelineRole
-from constructs_lib.sagemaker_pipeline import SageMakerPipeline
+from constructs_lib.pipelines.notebook_job_schedule import NotebookJobSchedule
+from constructs_lib.pipelines.pipeline_failure_alerts import PipelineFailureAlerts
+from constructs_lib.pipelines.pipeline_role import PipelineRole
+from constructs_lib.pipelines.sagemaker_pipeline import SageMakerPipeline
+from constructs_lib.shared.disposable_cleanup import DisposableCleanup
+from constructs_lib.shared.job_guardrails import JobNetwork
+from constructs_lib.shared.job_security_group import JobSecurityGroup
 from pipeline_defs import RenderContext
 from pipeline_defs.notebook_job import OUTPUT_PREFIX, UNPACK_SCRIPT, NotebookJobSpec, render_cached
 from platform_config.models import NotebookJobConfig

@@ -14,14 +14,14 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 import pipeline_defs
-from constructs_lib.disposable_cleanup import DisposableCleanup
-from constructs_lib.job_guardrails import JobNetwork
-from constructs_lib.job_security_group import JobSecurityGroup
-from constructs_lib.mlflow_tracking_server import grant_tracking_server_access
-from constructs_lib.pipeline_failure_alerts import PipelineFailureAlerts
-from constructs_lib.pipeline_role import PipelineRole
-from constructs_lib.pipeline_triggers import PipelineTriggers
-from constructs_lib.sagemaker_pipeline import SageMakerPipeline
+from constructs_lib.experiments.mlflow_tracking_server import grant_tracking_server_access
+from constructs_lib.pipelines.pipeline_failure_alerts import PipelineFailureAlerts
+from constructs_lib.pipelines.pipeline_role import PipelineRole
+from constructs_lib.pipelines.pipeline_triggers import PipelineTriggers
+from constructs_lib.pipelines.sagemaker_pipeline import SageMakerPipeline
+from constructs_lib.shared.disposable_cleanup import DisposableCleanup
+from constructs_lib.shared.job_guardrails import JobNetwork
+from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config.models import PipelineConfig
 
 # Placeholders rendered into the definitions and replaced by CDK tokens (which become Fn::Join).

@@ -12,10 +12,10 @@ from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
-from constructs_lib.model_endpoint import VARIANT_NAME
-from constructs_lib.platform_dashboard import DashboardEndpoint
-from constructs_lib.role_guardrails import RoleGuardrails
-from constructs_lib.serving_execution_role import ModelSource
+from constructs_lib.observability.platform_dashboard import DashboardEndpoint
+from constructs_lib.serving.model_endpoint import VARIANT_NAME
+from constructs_lib.serving.serving_execution_role import ModelSource
+from constructs_lib.shared.role_guardrails import RoleGuardrails
 from pipeline_defs.model_build import TRAINING_METRICS
 from platform_config import EnvironmentConfig, PlatformConfig, naming
 from platform_config.naming import artifact_bucket_name, build_source_bucket_name

@@ -11,9 +11,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.model_approval_guard import ModelApprovalGuard
-from constructs_lib.model_event_forwarding import ModelEventForwarding
-from constructs_lib.promotion_role import PromotionRole
+from constructs_lib.registry.model_approval_guard import ModelApprovalGuard
+from constructs_lib.registry.model_event_forwarding import ModelEventForwarding
+from constructs_lib.registry.promotion_role import PromotionRole
 from platform_config.models import ModelRegistryConfig
 
 

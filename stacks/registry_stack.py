@@ -10,8 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ram as ram
 from constructs import Construct
 
-from constructs_lib.disposable_cleanup import DisposableCleanup
-from constructs_lib.model_package_group import ModelPackageGroup
+from constructs_lib.registry.model_package_group import ModelPackageGroup
+from constructs_lib.shared.disposable_cleanup import DisposableCleanup
 from platform_config.models import ModelRegistryConfig
 
 

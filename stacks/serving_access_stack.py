@@ -8,9 +8,9 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
-from constructs_lib.deployment_role import DeploymentRole
-from constructs_lib.model_event_bus_access import ModelEventBusAccess
-from constructs_lib.serving_execution_role import ModelSource, ServingExecutionRole
+from constructs_lib.serving.deployment_role import DeploymentRole
+from constructs_lib.serving.serving_execution_role import ModelSource, ServingExecutionRole
+from constructs_lib.shared.model_event_bus_access import ModelEventBusAccess
 
 
 class ServingAccessStack(Stack):

@@ -14,20 +14,20 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.data_quality_monitor import DataQualityMonitor
-from constructs_lib.endpoint_alarms import EndpointAlarms, EndpointThresholds
-from constructs_lib.endpoint_autoscaling import EndpointAutoscaling
-from constructs_lib.endpoint_runtime_access import EndpointRuntimeAccess
-from constructs_lib.job_security_group import JobSecurityGroup
-from constructs_lib.model_endpoint import (
+from constructs_lib.observability.endpoint_alarms import EndpointAlarms, EndpointThresholds
+from constructs_lib.serving.data_quality_monitor import DataQualityMonitor
+from constructs_lib.serving.endpoint_autoscaling import EndpointAutoscaling
+from constructs_lib.serving.endpoint_runtime_access import EndpointRuntimeAccess
+from constructs_lib.serving.model_endpoint import (
     VARIANT_NAME,
     DataCapture,
     InstanceCapacity,
     ModelEndpoint,
     ServerlessCapacity,
 )
-from constructs_lib.model_package_reader import ModelPackageReader
-from constructs_lib.promotion_notifier import PinnedEndpoint, PromotionNotifier
+from constructs_lib.serving.model_package_reader import ModelPackageReader
+from constructs_lib.serving.promotion_notifier import PinnedEndpoint, PromotionNotifier
+from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
 from platform_config.models import EndpointConfig
 

@@ -12,8 +12,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.persona_execution_role import ImageBuildAccess, PersonaCapability, PersonaExecutionRole
-from constructs_lib.studio_domain import (
+from constructs_lib.studio.persona_execution_role import (
+    ImageBuildAccess,
+    PersonaCapability,
+    PersonaExecutionRole,
+)
+from constructs_lib.studio.studio_domain import (
     AppDefaults,
     DockerAccess,
     IdleShutdown,
@@ -21,13 +25,13 @@ from constructs_lib.studio_domain import (
     SpaceStorage,
     StudioDomain,
 )
-from constructs_lib.studio_file_system import StudioFileSystem
-from constructs_lib.studio_lifecycle_config import StudioLifecycleConfig
-from constructs_lib.studio_security_group import StudioSecurityGroup
-from constructs_lib.studio_sign_in_policy import StudioSignInPolicy
-from constructs_lib.studio_space import StudioSpace
-from constructs_lib.studio_teardown import StudioTeardown
-from constructs_lib.studio_user_profile import StudioUserProfile
+from constructs_lib.studio.studio_file_system import StudioFileSystem
+from constructs_lib.studio.studio_lifecycle_config import StudioLifecycleConfig
+from constructs_lib.studio.studio_security_group import StudioSecurityGroup
+from constructs_lib.studio.studio_sign_in_policy import StudioSignInPolicy
+from constructs_lib.studio.studio_space import StudioSpace
+from constructs_lib.studio.studio_teardown import StudioTeardown
+from constructs_lib.studio.studio_user_profile import StudioUserProfile
 from platform_config import DomainConfig, PersonaConfig, naming
 
 
@@ -49,9 +53,9 @@ class StudioStack(Stack):
     Stateful (space volumes, team file systems): the domain, profiles, spaces and file systems are retained
     and the stack termination-protected unless the environment is disposable. A disposable environment's
     stack also tears down what users started and what SageMaker leaves in the VPC when it is deleted
-    (constructs_lib/studio_teardown.py). Exposes `domain`, `security_group` (the one persona jobs must use),
-    `persona_roles`, `file_systems`, `user_profiles`, `spaces` and `teardown` (None when retained); outputs
-    the domain id and URL, and for IAM domains the sign-in policy.
+    (constructs_lib/studio/studio_teardown.py). Exposes `domain`, `security_group` (the one persona jobs must
+    use), `persona_roles`, `file_systems`, `user_profiles`, `spaces` and `teardown` (None when retained);
+    outputs the domain id and URL, and for IAM domains the sign-in policy.
     """
 
     def __init__(

@@ -81,7 +81,7 @@ COMPUTE_CALLS: Mapping[ComputeKind, frozenset[str]] = {
     # functions/approval_guard/handler.py: boto3 sagemaker, s3 (metrics reports) and sns clients.
     ComputeKind.APPROVAL_GUARD: frozenset({SAGEMAKER_API, S3, SNS}),
     # functions/disposable_cleanup/handler.py: sagemaker (versions, pipeline executions) and cloudformation
-    # (its own stack's status). Deployed outside the VPC (constructs_lib/disposable_cleanup.py).
+    # (its own stack's status). Deployed outside the VPC (constructs_lib/shared/disposable_cleanup.py).
     ComputeKind.DISPOSABLE_CLEANUP: frozenset({SAGEMAKER_API, CLOUDFORMATION}),
     # functions/model_package_baseline/handler.py: DescribeModelPackage only (the package is in another
     # account; the call still goes to this region's SageMaker API, through its endpoint).
@@ -89,7 +89,8 @@ COMPUTE_CALLS: Mapping[ComputeKind, frozenset[str]] = {
     # functions/promotion_notifier/handler.py: boto3 sns client only.
     ComputeKind.PROMOTION_NOTIFIER: frozenset({SNS}),
     # functions/studio_teardown/handler.py: sagemaker, ec2, efs and cloudformation clients. Deployed outside
-    # the VPC (constructs_lib/studio_teardown.py), so the check sees it only if it ever moves into subnets.
+    # the VPC (constructs_lib/studio/studio_teardown.py), so the check sees it only if it ever moves into
+    # subnets.
     ComputeKind.STUDIO_TEARDOWN: frozenset({SAGEMAKER_API, EC2, EFS, CLOUDFORMATION}),
     # The provider framework invokes the user function through the Lambda API and answers CloudFormation
     # by a PUT to a pre-signed S3 URL; with an isComplete handler it also starts a Step Functions waiter.
@@ -183,8 +184,9 @@ class Unreachable:
                 "package) and declare the kind's calls in COMPUTE_CALLS"
             )
         return (
-            f"add the '{self.service}' endpoint to the VPC (constructs_lib/studio_vpc_endpoints.py), or keep "
-            f"{self.compute.construct_path} out of the VPC when it touches no resource only the VPC reaches"
+            f"add the '{self.service}' endpoint to the VPC (constructs_lib/network/studio_vpc_endpoints.py), "
+            f"or keep {self.compute.construct_path} out of the VPC when it touches no resource only the VPC "
+            "reaches"
         )
 
 
@@ -391,7 +393,7 @@ def _placements(
     elif kind == "AWS::CodeBuild::Project" and properties.get("VpcConfig", {}).get("Subnets"):
         yield ComputeKind.CODEBUILD, properties["VpcConfig"]["Subnets"], None
     elif kind == "AWS::SageMaker::Domain" and properties.get("AppNetworkAccessType") == "VpcOnly":
-        # The platform's spaces are JupyterLab or Code Editor apps (constructs_lib/studio_space.py).
+        # The platform's spaces are JupyterLab or Code Editor apps (constructs_lib/studio/studio_space.py).
         yield ComputeKind.STUDIO_JUPYTER_LAB, properties.get("SubnetIds"), None
         yield ComputeKind.STUDIO_CODE_EDITOR, properties.get("SubnetIds"), None
     elif kind == "AWS::SageMaker::Model" and properties.get("VpcConfig", {}).get("Subnets"):

@@ -141,11 +141,12 @@ CUSTOM_RESOURCE_ACTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "Custom::VpcRestrictDefaultSG": ("lambda:InvokeFunction",),
     # The model-package reader's provider framework (constructs_lib).
     "Custom::ModelPackage": ("lambda:InvokeFunction",),
-    # A disposable environment's cleanup provider framework (constructs_lib/disposable_cleanup.py).
+    # A disposable environment's cleanup provider framework (constructs_lib/shared/disposable_cleanup.py).
     "Custom::DisposableCleanup": ("lambda:InvokeFunction",),
     # CDK's bucket emptying before deletion (auto_delete_objects, disposable environments).
     "Custom::S3AutoDeleteObjects": ("lambda:InvokeFunction",),
-    # The Studio teardown's provider framework (constructs_lib/studio_teardown.py), disposable environments.
+    # The Studio teardown's provider framework (constructs_lib/studio/studio_teardown.py), disposable
+    # environments.
     "Custom::StudioTeardown": ("lambda:InvokeFunction",),
     # CDK's kubectl handler (Kubernetes stack): the chart and the manifests, applied as the kubectl role.
     "Custom::AWSCDK-EKS-HelmChart": ("lambda:InvokeFunction",),

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import IConstruct
 
-from constructs_lib.studio_file_system import StudioFileSystem
+from constructs_lib.studio.studio_file_system import StudioFileSystem
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

@@ -18,7 +18,7 @@ import aws_cdk as cdk
 import pytest
 import yaml
 
-from constructs_lib.pipeline_role import CODE_OBJECTS_PER_POLICY
+from constructs_lib.pipelines.pipeline_role import CODE_OBJECTS_PER_POLICY
 from platform_config import load_platform
 from platform_config.aws_constraints import instance_types
 from platform_config.spec_checks import (

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from constructs_lib.studio_vpc_endpoints import STUDIO_INTERFACE_ENDPOINTS
+from constructs_lib.network.studio_vpc_endpoints import STUDIO_INTERFACE_ENDPOINTS
 from platform_config import PlatformConfig
 from tests.conftest import SynthesizedApp, build_platform
 

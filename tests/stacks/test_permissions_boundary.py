@@ -16,7 +16,7 @@ import pytest
 import yaml
 from aws_cdk.assertions import Template
 
-from constructs_lib.permissions_boundary_policy import DENIED_ACTIONS
+from constructs_lib.shared.permissions_boundary_policy import DENIED_ACTIONS
 from platform_config import PlatformConfig, load_platform, naming
 from stacks.platform_stage import PlatformStage, build_app
 from tests.conftest import CONFIG_DIR, SynthesizedApp

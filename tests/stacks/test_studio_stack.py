@@ -14,7 +14,7 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 from aws_cdk.aws_iam import CfnRole
 
-from constructs_lib.persona_execution_role import PersonaCapability
+from constructs_lib.studio.persona_execution_role import PersonaCapability
 from platform_config import PlatformConfig, naming
 from platform_config.models import DomainConfig, PersonaCapabilityName
 from tests.conftest import CONFIG_DIR, SynthesizedApp, build_platform

@@ -1,0 +1,1 @@
+"""Experiments: the managed MLflow tracking server and the grant that lets a role use it."""
