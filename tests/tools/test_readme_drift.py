@@ -1,6 +1,7 @@
 """What the README and docs/configuration.md say about the code, checked against the code: the stack diagram
-against the cloud assembly's dependencies, the execution-policy figures against tools/bootstrap_policy,
-the configuration reference's contents against its headings, and each recipe's YAML against a synth."""
+against the cloud assembly's dependencies, the execution-policy figures against tools/bootstrap_policy, the
+first-deploy plan against platform_cli.first_deploy_plan, the configuration reference's contents against its
+headings, and each recipe's YAML against a synth."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import pytest
 import yaml
 from aws_cdk.assertions import Template
 
-from platform_config import load_platform
+from platform_cli.first_deploy_plan import first_deploy_plan, render
+from platform_config import PlatformConfig, load_platform
 from stacks.platform_stage import build_app
 from tests.conftest import CONFIG_DIR, ROOT, SynthesizedApp
 from tools.bootstrap_policy import main as bootstrap_policy
@@ -216,3 +218,12 @@ def test_the_recipes_synthesize_into_the_stacks_they_change(
         assert any(name in json.dumps(resource["Properties"]) for resource in resources.values()), (
             f"{recipe.path}: no {resource_type} naming {name} in dev/{stack_id}"
         )
+
+
+def test_the_readmes_first_deploy_plan_is_the_tools(sample_platform: PlatformConfig) -> None:
+    block = re.search(r"<!-- first-deploy-plan -->\n```text\n(.*?)```\n", README, re.DOTALL)
+    assert block is not None, "README.md has no first-deploy-plan block"
+    # The plan, not the accounts: the README shows config/'s, the tests plan their fixture's.
+    account = re.compile(r"(?<!\d)\d{12}(?!\d)")
+    planned = render(first_deploy_plan(sample_platform), sample_platform)
+    assert account.sub("<account>", block.group(1)) == account.sub("<account>", planned)
