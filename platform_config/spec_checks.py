@@ -17,7 +17,7 @@ from typing import Final
 
 from platform_config import naming
 from platform_config.aws_constraints import availability_zones, constraint, instance_types, value_problem
-from platform_config.models import EnvironmentConfig, PersonaConfig
+from platform_config.models import EnvironmentConfig, InstancesConfig, PersonaConfig
 
 # Tags the platform adds to every resource besides the environment's `tags` (project, environment), and
 # the most a construct adds of its own (a subnet's Name, aws-cdk:subnet-name and aws-cdk:subnet-type); a
@@ -322,11 +322,11 @@ def _instance_type_problems(environment: EnvironmentConfig) -> Iterator[str]:
     if environment.serving is not None:
         for e, endpoint in enumerate(environment.serving.endpoints):
             where = f"serving.endpoints[{e}]"
-            if endpoint.instances is not None:
+            if isinstance(capacity := endpoint.capacity, InstancesConfig):
                 offered.append(
                     (
                         f"{where}.instances.instance_type",
-                        endpoint.instances.instance_type,
+                        capacity.instance_type,
                         instance_types("ProductionVariantInstanceType"),
                         "endpoints",
                     )

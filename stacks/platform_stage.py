@@ -18,6 +18,7 @@ from constructs_lib.serving.serving_execution_role import ModelSource
 from constructs_lib.shared.role_guardrails import RoleGuardrails
 from pipeline_defs.model_build import TRAINING_METRICS
 from platform_config import EnvironmentConfig, PlatformConfig, naming
+from platform_config.models import InstancesConfig
 from platform_config.naming import artifact_bucket_name, build_source_bucket_name
 from platform_config.sagemaker_images import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri
 from stacks.boundary_stack import BoundaryStack
@@ -350,7 +351,9 @@ class PlatformStage(cdk.Stage):
             pipeline_names=pipeline_names,
             endpoints=[
                 DashboardEndpoint(
-                    name=endpoint.name, variant_name=VARIANT_NAME, on_instances=bool(endpoint.instances)
+                    name=endpoint.name,
+                    variant_name=VARIANT_NAME,
+                    on_instances=isinstance(endpoint.capacity, InstancesConfig),
                 )
                 for endpoint in endpoints
             ],

@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.registry.model_approval_guard import ModelApprovalGuard
+from constructs_lib.registry.model_approval_guard import ApprovalBaseline, ModelApprovalGuard
 from constructs_lib.registry.model_event_forwarding import ModelEventForwarding
 from constructs_lib.registry.promotion_role import PromotionRole
 from platform_config.models import ModelRegistryConfig
@@ -44,7 +44,11 @@ class PromotionStack(Stack):
         self.approval_guard: ModelApprovalGuard | None = None
         self.promotion_role: PromotionRole | None = None
         baselines = {
-            group.name: group.baseline.model_dump()
+            group.name: ApprovalBaseline(
+                metric=group.baseline.metric,
+                threshold=group.baseline.threshold,
+                comparison=group.baseline.comparison,
+            )
             for group in (registry.groups if registry else ())
             if group.baseline is not None
         }

@@ -29,7 +29,12 @@ from constructs_lib.serving.model_package_reader import ModelPackageReader
 from constructs_lib.serving.promotion_notifier import PinnedEndpoint, PromotionNotifier
 from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
-from platform_config.models import EndpointConfig
+from platform_config.models import (
+    EndpointAlarmsConfig,
+    EndpointConfig,
+    InstancesConfig,
+    ServerlessConfig,
+)
 
 CAPTURE_PREFIX = "data-capture"
 MONITORING_PREFIX = "monitoring/data-quality"
@@ -156,8 +161,16 @@ class ServingStack(Stack):
         alarm_name_prefix: str,
     ) -> ModelEndpoint:
         name = endpoint.name
+        capacity = _capacity(
+            endpoint.capacity, subnets=subnets, security_group=security_group, volume_key=data_key
+        )
+        # Baseline files given in the configuration override those the package carries.
+        baseline = endpoint.monitoring.baseline if endpoint.monitoring is not None else None
         package = reader.read(
-            f"Package-{name}", model_package_arn=source.model_package_arn, **_overrides(endpoint)
+            f"Package-{name}",
+            model_package_arn=source.model_package_arn,
+            constraints_uri=baseline.constraints_uri if baseline is not None else None,
+            statistics_uri=baseline.statistics_uri if baseline is not None else None,
         )
         alarms = EndpointAlarms(
             self,
@@ -165,9 +178,9 @@ class ServingStack(Stack):
             endpoint_name=name,
             variant_name=VARIANT_NAME,
             alarm_name_prefix=alarm_name_prefix,
-            thresholds=EndpointThresholds(**endpoint.alarms.model_dump()),
+            thresholds=_thresholds(endpoint.alarms),
             topic=topic,
-            on_instances=endpoint.instances is not None,
+            on_instances=isinstance(capacity, InstanceCapacity),
         )
         capture = endpoint.capture
         model_endpoint = ModelEndpoint(
@@ -176,15 +189,7 @@ class ServingStack(Stack):
             endpoint_name=name,
             model_package_arn=source.model_package_arn,
             execution_role=execution_role,
-            capacity=InstanceCapacity(
-                instance_type=endpoint.instances.instance_type,
-                initial_instance_count=endpoint.instances.initial_instance_count,
-            )
-            if endpoint.instances is not None
-            else ServerlessCapacity(**endpoint.serverless.model_dump()),  # type: ignore[union-attr]
-            subnets=subnets if endpoint.instances is not None else (),
-            security_groups=[security_group] if endpoint.instances is not None else (),
-            volume_key=data_key if endpoint.instances is not None else None,
+            capacity=capacity,
             data_capture=DataCapture(
                 bucket=capture_bucket,
                 prefix=CAPTURE_PREFIX,
@@ -207,7 +212,11 @@ class ServingStack(Stack):
                 endpoint_name=name,
                 variant_name=model_endpoint.variant_name,
                 endpoint=model_endpoint.endpoint,
-                **endpoint.autoscaling.model_dump(),
+                min_instances=endpoint.autoscaling.min_instances,
+                max_instances=endpoint.autoscaling.max_instances,
+                target_invocations_per_instance=endpoint.autoscaling.target_invocations_per_instance,
+                scale_in_cooldown_seconds=endpoint.autoscaling.scale_in_cooldown_seconds,
+                scale_out_cooldown_seconds=endpoint.autoscaling.scale_out_cooldown_seconds,
             )
         monitoring = endpoint.data_quality
         if monitoring is not None:
@@ -235,8 +244,38 @@ class ServingStack(Stack):
         return model_endpoint
 
 
-def _overrides(endpoint: EndpointConfig) -> dict[str, str]:
-    baseline = endpoint.monitoring.baseline if endpoint.monitoring is not None else None
-    if baseline is None:
-        return {}
-    return {"constraints_uri": baseline.constraints_uri, "statistics_uri": baseline.statistics_uri}
+def _capacity(
+    capacity: InstancesConfig | ServerlessConfig,
+    *,
+    subnets: Sequence[ec2.ISubnet],
+    security_group: ec2.ISecurityGroup,
+    volume_key: kms.IKey,
+) -> InstanceCapacity | ServerlessCapacity:
+    """The endpoint's capacity as the construct takes it: instances run in the VPC with an encrypted volume;
+    serverless has neither."""
+    match capacity:
+        case InstancesConfig():
+            return InstanceCapacity(
+                instance_type=capacity.instance_type,
+                initial_instance_count=capacity.initial_instance_count,
+                subnets=tuple(subnets),
+                security_groups=(security_group,),
+                volume_key=volume_key,
+            )
+        case ServerlessConfig():
+            return ServerlessCapacity(
+                memory_size_mb=capacity.memory_size_mb,
+                max_concurrency=capacity.max_concurrency,
+                provisioned_concurrency=capacity.provisioned_concurrency,
+            )
+
+
+def _thresholds(alarms: EndpointAlarmsConfig) -> EndpointThresholds:
+    return EndpointThresholds(
+        model_latency_p99_ms=alarms.model_latency_p99_ms,
+        error_5xx_rate_percent=alarms.error_5xx_rate_percent,
+        error_4xx_rate_percent=alarms.error_4xx_rate_percent,
+        no_invocations_minutes=alarms.no_invocations_minutes,
+        cpu_utilization_percent=alarms.cpu_utilization_percent,
+        memory_utilization_percent=alarms.memory_utilization_percent,
+    )

@@ -4,37 +4,46 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.shared.compliance import acknowledge, acknowledge_wildcard_resource
-from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
+from constructs_lib.shared.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
 from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
-from constructs_lib.shared.platform_function import function_code, function_handler
+from constructs_lib.shared.platform_function import PlatformFunction
 
 # The function's code: ordinary Python, tested on its own (tests/functions), packaged with the shared
 # runtime like every platform function.
 HANDLER_PACKAGE = "approval_guard"
 
 
-class ModelApprovalGuard(Construct):
-    """When a package of a guarded group is approved, a function (in the VPC, reserved concurrency, a
-    dead-letter queue) checks its metrics against the group's baseline and rejects it, with the reason in
-    the approval description, when they are missing or short. Every verdict goes to an encrypted SNS topic.
+@dataclass(frozen=True)
+class ApprovalBaseline:
+    """A group's quality gate: the package's `metric` must be at least (`greater_than_or_equal`) or at most
+    (`less_than_or_equal`) `threshold`."""
 
-    `baselines` maps group names to `{"metric", "threshold", "comparison"}`. Exposes `function`, `topic`.
+    metric: str
+    threshold: float
+    comparison: Literal["greater_than_or_equal", "less_than_or_equal"]
+
+
+class ModelApprovalGuard(Construct):
+    """When a package of a guarded group is approved, a function (a `PlatformFunction`: in the VPC, reserved
+    concurrency, a dead-letter queue) checks its metrics against the group's baseline and rejects it, with
+    the reason in the approval description, when they are missing or short. Every verdict goes to an
+    encrypted SNS topic.
+
+    `baselines` maps group names to their baseline. Exposes `function`, `topic`.
     """
 
     def __init__(
@@ -42,7 +51,7 @@ class ModelApprovalGuard(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        baselines: Mapping[str, Mapping[str, object]],
+        baselines: Mapping[str, ApprovalBaseline],
         metrics_bucket: s3.IBucket,
         encryption_key: kms.IKey,
         logs_key: kms.IKey,
@@ -71,151 +80,51 @@ class ModelApprovalGuard(Construct):
             removal_policy=removal_policy,
         )
         queue_key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey")
-        dead_letters = sqs.Queue(
+        # "Default": CDK leaves the id out of logical ids, so the function's resources (its log group above
+        # all) keep the ids they had before the guard was built on PlatformFunction.
+        guard = PlatformFunction(
             self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=queue_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+            "Default",
+            package=HANDLER_PACKAGE,
+            description="Rejects approved model packages whose metrics miss their group's baseline",
+            environment={"BASELINES": _baselines_json(baselines), "TOPIC_ARN": self.topic.topic_arn},
+            vpc=vpc,
+            subnets=subnets,
+            logs_key=logs_key,
+            dead_letters_key=queue_key,
+            log_retention_days=log_retention_days,
+            removal_policy=removal_policy,
         )
-        acknowledge(
-            dead_letters,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the approval guard's failed invocations.",
-        )
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="The model approval guard: reads packages and metrics, rejects, notifies",
-        )
-        policy = iam.ManagedPolicy(self, "Policy", roles=[role])
+        self.function = guard.function
         # SageMaker writes a group's name lower-cased in its versions' ARNs.
         versions = [
             stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
             for name in sorted({variant for group in baselines for variant in (group, group.lower())})
         ]
-        log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            encryption_key=logs_key,
-            retention=RETENTION_BY_DAYS[log_retention_days],
-            removal_policy=removal_policy,
-        )
-        security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Model approval guard: HTTPS out",
-            allow_all_outbound=False,
-        )
-        security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the VPC endpoints and, via its gateway, S3"
-        )
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler=function_handler(HANDLER_PACKAGE),
-            code=function_code(HANDLER_PACKAGE),
-            role=role,
-            timeout=Duration.seconds(60),
-            memory_size=256,
-            reserved_concurrent_executions=2,
-            dead_letter_queue=dead_letters,
-            log_group=log_group,
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
-            security_groups=[security_group],
-            environment={
-                "BASELINES": json.dumps(
-                    {name: dict(baselines[name]) for name in sorted(baselines)}, sort_keys=True
-                ),
-                "TOPIC_ARN": self.topic.topic_arn,
-            },
-            description="Rejects approved model packages whose metrics miss their group's baseline",
-        )
-        # The kind synth_checks/reachability.py looks up in its table of the AWS APIs each compute calls.
-        self.function.node.default_child.add_metadata(  # type: ignore[union-attr]
-            "platform:compute-kind", "function:approval_guard"
-        )
-        # Lambda checks the role's network permissions when it creates a VPC function: policy first.
-        self.function.node.add_dependency(policy)
-        # CDK makes the function depend on its role's policies, which also names the role: fine, not an error.
-        self.function.node.default_child.add_metadata(  # type: ignore[union-attr]
-            "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
-        )
-        policy.add_statements(
+        guard.policy.add_statements(
             iam.PolicyStatement(
                 sid="ReadAndRejectGuardedPackages",
                 actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
                 resources=versions,
-            ),
-            # Lambda attaches the function to the subnets through its role.
-            iam.PolicyStatement(
-                sid="VpcNetworkInterfaces",
-                actions=[
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                resources=["*"],
-            ),
+            )
         )
-        metrics_bucket.grant_read(policy)
-        # With its own role, the function gets no logging grant from CDK.
-        log_group.grant_write(policy)
-        self.topic.grant_publish(policy)
-        dead_letters.grant_send_messages(policy)
+        metrics_bucket.grant_read(guard.policy)
+        self.topic.grant_publish(guard.policy)
         for version in versions:
             acknowledge_wildcard_resource(
-                policy,
+                guard.policy,
                 version,
                 "Package versions are numbered at registration; the grant covers the guarded groups only.",
             )
         acknowledge_wildcard_resource(
-            policy,
-            "*",
-            "Lambda's network-interface calls for VPC functions support no resource-level permissions.",
-        )
-        acknowledge_wildcard_resource(
-            policy,
+            guard.policy,
             metrics_bucket.arn_for_objects("*"),
             "Evaluation reports are wherever the pipelines write them in the artifact bucket; read-only.",
         )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+        acknowledge_wildcard_actions(
+            guard.policy,
+            ["s3:GetBucket*", "s3:GetObject*", "s3:List*"],
             "Action groups of CDK's grant_read, on the artifact bucket only.",
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Action::s3:GetObject*]",
-            "Action groups of CDK's grant_read, on the artifact bucket only.",
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Action::s3:List*]",
-            "Action groups of CDK's grant_read, on the artifact bucket only.",
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-            "Action groups of CDK's grants to publish to the encrypted topic and queue, on one key.",
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-            "Action groups of CDK's grants on the artifact bucket's key, on one key.",
-        )
-        acknowledge(
-            role.node.find_child("DefaultPolicy"),
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "CDK's Lambda function writes its dead-letter queue and network grants into the role's default "
-            "policy; the role belongs to this function only.",
         )
         rule = events.Rule(
             self,
@@ -228,5 +137,23 @@ class ModelApprovalGuard(Construct):
             ),
         )
         rule.add_target(
-            targets.LambdaFunction(self.function, dead_letter_queue=dead_letters, retry_attempts=4)
+            targets.LambdaFunction(
+                self.function, dead_letter_queue=self.function.dead_letter_queue, retry_attempts=4
+            )
         )
+
+
+def _baselines_json(baselines: Mapping[str, ApprovalBaseline]) -> str:
+    """The function's BASELINES, by group name (sorted: the template does not follow the configuration's
+    order)."""
+    return json.dumps(
+        {
+            name: {
+                "metric": baseline.metric,
+                "threshold": baseline.threshold,
+                "comparison": baseline.comparison,
+            }
+            for name, baseline in sorted(baselines.items())
+        },
+        sort_keys=True,
+    )

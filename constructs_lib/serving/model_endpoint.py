@@ -18,18 +18,34 @@ from constructs_lib.shared.compliance import acknowledge
 VARIANT_NAME = "AllTraffic"
 # Families with local NVMe instance storage: SageMaker encrypts it itself and refuses a KmsKeyId for them.
 INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n|trn2")
+# Why an endpoint configuration has no volume key (the cdk-nag acknowledgement).
+LOCAL_STORAGE_NO_VOLUME_KEY = (
+    "Instance types with local NVMe storage are encrypted by SageMaker itself, which refuses a KmsKeyId "
+    "for them."
+)
+SERVERLESS_NO_VOLUME = (
+    "A serverless endpoint has no storage volume to encrypt: SageMaker refuses KmsKeyId for it."
+)
 # How long the new fleet takes traffic while the old one stands by, so a rollback alarm can still act.
 BAKING_SECONDS = 600
 
 
 @dataclass(frozen=True)
 class InstanceCapacity:
+    """Real-time instances, which run in the VPC: the subnets and security groups of the model, and the key
+    of the instances' storage volumes."""
+
     instance_type: str
     initial_instance_count: int
+    subnets: Sequence[ec2.ISubnet]
+    security_groups: Sequence[ec2.ISecurityGroup]
+    volume_key: kms.IKey
 
 
 @dataclass(frozen=True)
 class ServerlessCapacity:
+    """Serverless: SageMaker places and scales it, outside the VPC, with no storage volume to encrypt."""
+
     memory_size_mb: int
     max_concurrency: int
     provisioned_concurrency: int | None = None
@@ -48,10 +64,10 @@ class DataCapture:
 class ModelEndpoint(Construct):
     """Model (from a model package ARN, possibly of another account), endpoint configuration and endpoint.
 
-    On instances: in the VPC's subnets, storage volume encrypted with `volume_key`, network isolation, data
-    capture of inputs and outputs. Serverless: none of those exist for serverless endpoints. Updates are
-    blue/green with a baking period, rolled back by `rollback_alarm_names`. The endpoint name is fixed
-    (applications call it); the model and configuration are named by CloudFormation, so a new package
+    On instances (`InstanceCapacity`): in its subnets, storage volume encrypted with its volume key, network
+    isolation, data capture of inputs and outputs. Serverless: none of those exist for serverless endpoints.
+    Updates are blue/green with a baking period, rolled back by `rollback_alarm_names`. The endpoint name is
+    fixed (applications call it); the model and configuration are named by CloudFormation, so a new package
     version replaces them and updates the endpoint in place. Exposes `endpoint`, `endpoint_name`,
     `variant_name`.
     """
@@ -65,77 +81,58 @@ class ModelEndpoint(Construct):
         model_package_arn: str,
         execution_role: iam.IRole,
         capacity: InstanceCapacity | ServerlessCapacity,
-        subnets: Sequence[ec2.ISubnet] = (),
-        security_groups: Sequence[ec2.ISecurityGroup] = (),
-        volume_key: kms.IKey | None = None,
         data_capture: DataCapture | None = None,
         rollback_alarm_names: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        on_instances = isinstance(capacity, InstanceCapacity)
-        if on_instances and not (subnets and security_groups and volume_key):
-            raise ValueError(
-                f"endpoint {endpoint_name}: an endpoint on instances needs subnets, security "
-                "groups and a volume key"
-            )
-        if not on_instances and data_capture is not None:
-            raise ValueError(f"endpoint {endpoint_name}: serverless endpoints support no data capture")
         self.endpoint_name = endpoint_name
         self.variant_name = VARIANT_NAME
+        # What differs between the two kinds of capacity, decided once.
+        vpc_config: sagemaker.CfnModel.VpcConfigProperty | None = None
+        volume_key: kms.IKey | None = None
+        no_volume_key_reason: str | None = None
+        match capacity:
+            case InstanceCapacity():
+                if not (capacity.subnets and capacity.security_groups):
+                    raise ValueError(
+                        f"endpoint {endpoint_name}: an endpoint on instances needs subnets and security "
+                        "groups"
+                    )
+                vpc_config = sagemaker.CfnModel.VpcConfigProperty(
+                    subnets=[subnet.subnet_id for subnet in capacity.subnets],
+                    security_group_ids=[group.security_group_id for group in capacity.security_groups],
+                )
+                if INSTANCE_STORAGE_FAMILY.fullmatch(capacity.instance_type.split(".")[1]):
+                    no_volume_key_reason = LOCAL_STORAGE_NO_VOLUME_KEY
+                else:
+                    volume_key = capacity.volume_key
+            case ServerlessCapacity():
+                if data_capture is not None:
+                    raise ValueError(
+                        f"endpoint {endpoint_name}: serverless endpoints support no data capture"
+                    )
+                no_volume_key_reason = SERVERLESS_NO_VOLUME
         model = sagemaker.CfnModel(
             self,
             "Model",
             execution_role_arn=execution_role.role_arn,
             containers=[sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=model_package_arn)],
-            enable_network_isolation=on_instances,
-            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
-                subnets=[subnet.subnet_id for subnet in subnets],
-                security_group_ids=[group.security_group_id for group in security_groups],
-            )
-            if on_instances
-            else None,
+            # Network isolation needs the VPC: only on instances.
+            enable_network_isolation=vpc_config is not None,
+            vpc_config=vpc_config,
         )
-        local_storage = isinstance(capacity, InstanceCapacity) and bool(
-            INSTANCE_STORAGE_FAMILY.fullmatch(capacity.instance_type.split(".")[1])
-        )
-        if isinstance(capacity, InstanceCapacity):
-            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                variant_name=VARIANT_NAME,
-                model_name=model.attr_model_name,
-                initial_variant_weight=1.0,
-                instance_type=capacity.instance_type,
-                initial_instance_count=capacity.initial_instance_count,
-            )
-        else:
-            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                variant_name=VARIANT_NAME,
-                model_name=model.attr_model_name,
-                initial_variant_weight=1.0,
-                serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
-                    memory_size_in_mb=capacity.memory_size_mb,
-                    max_concurrency=capacity.max_concurrency,
-                    provisioned_concurrency=capacity.provisioned_concurrency,
-                ),
-            )
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            production_variants=[variant],
-            kms_key_id=volume_key.key_arn if on_instances and volume_key and not local_storage else None,
+            production_variants=[_production_variant(capacity, model.attr_model_name)],
+            kms_key_id=volume_key.key_arn if volume_key is not None else None,
             data_capture_config=_capture_config(endpoint_name, data_capture) if data_capture else None,
         )
-        if not on_instances:
+        if no_volume_key_reason is not None:
             acknowledge(
                 self.endpoint_config,
                 "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
-                "A serverless endpoint has no storage volume to encrypt: SageMaker refuses KmsKeyId for it.",
-            )
-        elif local_storage:
-            acknowledge(
-                self.endpoint_config,
-                "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
-                "Instance types with local NVMe storage are encrypted by SageMaker itself, which refuses a "
-                "KmsKeyId for them.",
+                no_volume_key_reason,
             )
         self.endpoint = sagemaker.CfnEndpoint(
             self,
@@ -158,6 +155,29 @@ class ModelEndpoint(Construct):
                 else None,
             ),
         )
+
+
+def _production_variant(
+    capacity: InstanceCapacity | ServerlessCapacity, model_name: str
+) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+    if isinstance(capacity, InstanceCapacity):
+        return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name=VARIANT_NAME,
+            model_name=model_name,
+            initial_variant_weight=1.0,
+            instance_type=capacity.instance_type,
+            initial_instance_count=capacity.initial_instance_count,
+        )
+    return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+        variant_name=VARIANT_NAME,
+        model_name=model_name,
+        initial_variant_weight=1.0,
+        serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+            memory_size_in_mb=capacity.memory_size_mb,
+            max_concurrency=capacity.max_concurrency,
+            provisioned_concurrency=capacity.provisioned_concurrency,
+        ),
+    )
 
 
 def _capture_config(

@@ -16,7 +16,8 @@ Environment:
 Malformed events are logged and ignored (EventBridge must not retry garbage); AWS errors raise, so that Lambda
 retries and a persistent failure lands in the dead-letter queue.
 
-The asset is this package and functions/_runtime (shared logging): standard library and boto3 only.
+The asset is this package and functions/_runtime (shared logging and entry point): standard library and
+boto3 only.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from functions._runtime.entry import CLIENT_CONFIG, ConfigurationError, client_region, run
 from functions._runtime.logs import event_log
 
 if TYPE_CHECKING:
@@ -73,10 +74,6 @@ log = event_log("approval_guard")
 
 
 # --- configuration ---------------------------------------------------------------------------------------
-
-
-class ConfigurationError(RuntimeError):
-    """The function's environment is wrong: it must not decide anything until someone fixes it."""
 
 
 class Comparison(StrEnum):
@@ -185,12 +182,11 @@ class Clients:
 @functools.cache
 def default_clients() -> Clients:
     """Clients for Lambda's region, made once per execution environment."""
-    region = os.environ.get("AWS_REGION") or None  # None: boto3's own resolution (AWS_DEFAULT_REGION, config)
-    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=15)
+    region = client_region()
     return Clients(
-        sagemaker=boto3.client("sagemaker", region_name=region, config=config),
-        s3=boto3.client("s3", region_name=region, config=config),
-        sns=boto3.client("sns", region_name=region, config=config),
+        sagemaker=boto3.client("sagemaker", region_name=region, config=CLIENT_CONFIG),
+        s3=boto3.client("s3", region_name=region, config=CLIENT_CONFIG),
+        sns=boto3.client("sns", region_name=region, config=CLIENT_CONFIG),
     )
 
 
@@ -489,19 +485,11 @@ def guard(event: object, *, settings: Settings, clients: Clients) -> Outcome:
 
 def handler(event: object, context: object, *, clients: Clients | None = None) -> dict[str, Any]:
     """Lambda's entry point. `clients` is for tests; Lambda passes only the event and the context."""
-    try:
-        settings = current_settings()
-    except ConfigurationError as error:
-        log(logging.ERROR, "approval guard is misconfigured", error=str(error))
-        raise
-    try:
-        return guard(event, settings=settings, clients=clients or default_clients()).as_dict()
-    except ClientError as error:
-        log(
-            logging.ERROR,
-            "approval guard failed on an AWS call; Lambda will retry",
-            error_code=error.response.get("Error", {}).get("Code"),
-            operation=error.operation_name,
-            error=str(error),
-        )
-        raise
+    return run(
+        log,
+        "approval guard",
+        settings=current_settings,
+        decide=lambda settings: guard(
+            event, settings=settings, clients=clients or default_clients()
+        ).as_dict(),
+    )

@@ -24,7 +24,8 @@ newer than the pinned one, are logged and ignored. Malformed events are logged a
 must not retry garbage); AWS errors raise, so that Lambda retries and a persistent failure lands in the
 dead-letter queue. Delivery is at least once: a retried event may repeat a notification.
 
-The asset is this package and functions/_runtime (shared logging): standard library and boto3 only.
+The asset is this package and functions/_runtime (shared logging and entry point): standard library and
+boto3 only.
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from functions._runtime.entry import CLIENT_CONFIG, ConfigurationError, client_region, run
 from functions._runtime.logs import event_log
 
 if TYPE_CHECKING:
@@ -69,10 +69,6 @@ log = event_log("promotion_notifier")
 
 
 # --- configuration ---------------------------------------------------------------------------------------
-
-
-class ConfigurationError(RuntimeError):
-    """The function's environment is wrong: it must not tell anyone anything until someone fixes it."""
 
 
 @dataclass(frozen=True)
@@ -192,9 +188,7 @@ class Clients:
 @functools.cache
 def default_clients() -> Clients:
     """Clients for Lambda's region, made once per execution environment."""
-    region = os.environ.get("AWS_REGION") or None  # None: boto3's own resolution (AWS_DEFAULT_REGION, config)
-    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=15)
-    return Clients(sns=boto3.client("sns", region_name=region, config=config))
+    return Clients(sns=boto3.client("sns", region_name=client_region(), config=CLIENT_CONFIG))
 
 
 # --- the event -------------------------------------------------------------------------------------------
@@ -462,19 +456,11 @@ def notify_promotion(event: object, *, settings: Settings, clients: Clients) -> 
 
 def handler(event: object, context: object, *, clients: Clients | None = None) -> dict[str, Any]:
     """Lambda's entry point. `clients` is for tests; Lambda passes only the event and the context."""
-    try:
-        settings = current_settings()
-    except ConfigurationError as error:
-        log(logging.ERROR, "promotion notifier is misconfigured", error=str(error))
-        raise
-    try:
-        return notify_promotion(event, settings=settings, clients=clients or default_clients()).as_dict()
-    except ClientError as error:
-        log(
-            logging.ERROR,
-            "promotion notifier failed on an AWS call; Lambda will retry",
-            error_code=error.response.get("Error", {}).get("Code"),
-            operation=error.operation_name,
-            error=str(error),
-        )
-        raise
+    return run(
+        log,
+        "promotion notifier",
+        settings=current_settings,
+        decide=lambda settings: notify_promotion(
+            event, settings=settings, clients=clients or default_clients()
+        ).as_dict(),
+    )

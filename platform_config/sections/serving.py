@@ -238,42 +238,53 @@ class EndpointConfig(FrozenModel):
                 "has both or neither of instances and serverless",
                 "set exactly one of instances (real-time in the VPC) or serverless",
             )
-        if self.serverless is not None:
-            raise_all(
-                [
-                    FieldError(
-                        "is not available for serverless endpoints (SageMaker supports no data capture or "
-                        "Model Monitor there, and scales them itself)",
-                        "remove it or serve from instances",
-                        at=name,
-                    )
-                    for name in ("autoscaling", "data_capture", "monitoring")
-                    if getattr(self, name)
-                ]
-            )
-        if self.instances is not None and self.autoscaling is not None:
-            count = self.instances.initial_instance_count
-            if not self.autoscaling.min_instances <= count <= self.autoscaling.max_instances:
-                raise FieldError(
-                    f"{count} is outside autoscaling's "
-                    f"[{self.autoscaling.min_instances}, {self.autoscaling.max_instances}]",
-                    "start within the autoscaling range",
-                    at="instances.initial_instance_count",
+        match self.capacity:
+            case ServerlessConfig():
+                raise_all(
+                    [
+                        FieldError(
+                            "is not available for serverless endpoints (SageMaker supports no data capture "
+                            "or Model Monitor there, and scales them itself)",
+                            "remove it or serve from instances",
+                            at=name,
+                        )
+                        for name in ("autoscaling", "data_capture", "monitoring")
+                        if getattr(self, name)
+                    ]
                 )
+            case InstancesConfig(initial_instance_count=count) if self.autoscaling is not None:
+                if not self.autoscaling.min_instances <= count <= self.autoscaling.max_instances:
+                    raise FieldError(
+                        f"{count} is outside autoscaling's "
+                        f"[{self.autoscaling.min_instances}, {self.autoscaling.max_instances}]",
+                        "start within the autoscaling range",
+                        at="instances.initial_instance_count",
+                    )
         unique(tuple(test.name for test in self.smoke_tests), "smoke test names", at="smoke_tests")
         return self
 
     @property
+    def capacity(self) -> InstancesConfig | ServerlessConfig:
+        """The endpoint's one kind of capacity: the YAML sets `instances` or `serverless`, and everything
+        that differs between the two (VPC placement, volume key, capture, monitoring, instance alarms)
+        follows from which one this is."""
+        if self.instances is not None:
+            return self.instances
+        if self.serverless is not None:
+            return self.serverless
+        raise AssertionError(f"endpoint {self.name}: validated to have instances or serverless")
+
+    @property
     def capture(self) -> DataCaptureConfig | None:
         """The data capture in effect: on for every endpoint on instances."""
-        if self.serverless is not None:
+        if isinstance(self.capacity, ServerlessConfig):
             return None
         return self.data_capture or DataCaptureConfig()
 
     @property
     def data_quality(self) -> DataQualityMonitoringConfig | None:
         """The monitoring in effect: on for every endpoint on instances."""
-        if self.serverless is not None:
+        if isinstance(self.capacity, ServerlessConfig):
             return None
         return self.monitoring or DataQualityMonitoringConfig()
 

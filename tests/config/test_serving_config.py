@@ -14,6 +14,8 @@ from platform_config.models import (
     DataQualityMonitoringConfig,
     EndpointAlarmsConfig,
     EndpointConfig,
+    InstancesConfig,
+    ServerlessConfig,
     ServingConfig,
 )
 from tests.config.conftest import (
@@ -193,6 +195,19 @@ def test_given_capture_and_monitoring_are_kept() -> None:
         "cron(0 0 ? * * *)",
         50,
     )
+
+
+@pytest.mark.parametrize(
+    ("capacity", "kind"),
+    [
+        ({"instances": {"instance_type": "ml.m5.large"}}, InstancesConfig),
+        ({"serverless": SERVERLESS}, ServerlessConfig),
+    ],
+)
+def test_capacity_is_the_one_kind_the_file_sets(capacity: dict[str, Any], kind: type) -> None:
+    endpoint = EndpointConfig.model_validate(minimal_endpoint(**capacity))
+    assert isinstance(endpoint.capacity, kind)
+    assert endpoint.capacity is (endpoint.instances if kind is InstancesConfig else endpoint.serverless)
 
 
 def test_a_serverless_endpoint_has_neither_capture_nor_monitoring() -> None:

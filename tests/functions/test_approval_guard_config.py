@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from functions._runtime.entry import ConfigurationError
 from functions.approval_guard.handler import (
     Baseline,
     Comparison,
-    ConfigurationError,
     handler,
     load_settings,
 )

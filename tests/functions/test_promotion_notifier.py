@@ -15,11 +15,11 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
+from functions._runtime.entry import ConfigurationError
 from functions.promotion_notifier import handler as notifier_module
 from functions.promotion_notifier.handler import (
     MAX_SUBJECT,
     Clients,
-    ConfigurationError,
     Endpoint,
     MalformedEventError,
     PinChange,

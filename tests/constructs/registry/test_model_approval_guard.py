@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.registry.model_approval_guard import ModelApprovalGuard
+from constructs_lib.registry.model_approval_guard import ApprovalBaseline, ModelApprovalGuard
 from constructs_lib.shared.access_logs_bucket import AccessLogsBucket
 from constructs_lib.shared.encrypted_bucket import EncryptedBucket
 from constructs_lib.shared.platform_key import PlatformKey
@@ -31,12 +31,20 @@ from tests.constructs.support import (
     validation_errors,
 )
 
-BASELINES: dict[str, dict[str, object]] = {
-    "fraud-detection": {"metric": "recall", "threshold": 0.9, "comparison": "greater_than_or_equal"},
-    "churn-prediction": {"metric": "auc", "threshold": 0.8, "comparison": "greater_than_or_equal"},
+BASELINES = {
+    "fraud-detection": ApprovalBaseline(metric="recall", threshold=0.9, comparison="greater_than_or_equal"),
+    "churn-prediction": ApprovalBaseline(metric="auc", threshold=0.8, comparison="greater_than_or_equal"),
 }
 # A mixed-case name: SageMaker writes it lower-cased in the versions' ARNs.
-QUIET_BASELINES: dict[str, dict[str, object]] = {
+QUIET_BASELINES = {
+    "Demand-Forecast": ApprovalBaseline(metric="rmse", threshold=12.5, comparison="less_than_or_equal"),
+}
+# What the function reads (functions/approval_guard: BASELINES), by group in sorted order.
+BASELINES_JSON = {
+    "churn-prediction": {"metric": "auc", "threshold": 0.8, "comparison": "greater_than_or_equal"},
+    "fraud-detection": {"metric": "recall", "threshold": 0.9, "comparison": "greater_than_or_equal"},
+}
+QUIET_BASELINES_JSON = {
     "Demand-Forecast": {"metric": "rmse", "threshold": 12.5, "comparison": "less_than_or_equal"},
 }
 EMAILS = ("ml-platform@example.com", "model-owners@example.com")
@@ -66,10 +74,12 @@ class Guards:
         return written
 
     def function(self, guard: str) -> dict[str, Any]:
-        return self.properties(guard, "Function")
+        return self.properties(guard, "Default/Function")
 
     def policy_statements(self, guard: str) -> list[dict[str, Any]]:
-        written: list[dict[str, Any]] = self.properties(guard, "Policy")["PolicyDocument"]["Statement"]
+        written: list[dict[str, Any]] = self.properties(guard, "Default/Policy")["PolicyDocument"][
+            "Statement"
+        ]
         return written
 
 
@@ -93,9 +103,7 @@ def guards(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     vpc = imported_vpc(stack)
     subnets = imported_subnets(stack)
 
-    def guard(
-        construct_id: str, baselines: dict[str, dict[str, object]], **kwargs: Any
-    ) -> ModelApprovalGuard:
+    def guard(construct_id: str, baselines: dict[str, ApprovalBaseline], **kwargs: Any) -> ModelApprovalGuard:
         return ModelApprovalGuard(
             stack,
             construct_id,
@@ -142,7 +150,7 @@ def test_python_314_function_with_the_handler_module(guards: Guards) -> None:
     assert function["Handler"] == "functions.approval_guard.handler.handler"
     assert function["Timeout"] == 60
     assert function["MemorySize"] == 256
-    assert function["Role"] == {"Fn::GetAtt": [guards.logical("guard", "Role"), "Arn"]}
+    assert function["Role"] == {"Fn::GetAtt": [guards.logical("guard", "Default/Role"), "Arn"]}
 
 
 def test_the_asset_is_the_handler_package_and_the_shared_runtime(guards: Guards) -> None:
@@ -155,13 +163,22 @@ def test_the_asset_is_the_handler_package_and_the_shared_runtime(guards: Guards)
     assert [file for file in files if file.split("/")[1] not in shipped] == []
 
 
-@pytest.mark.parametrize(("guard", "baselines"), [("guard", BASELINES), ("quiet", QUIET_BASELINES)])
+@pytest.mark.parametrize(("guard", "baselines"), [("guard", BASELINES_JSON), ("quiet", QUIET_BASELINES_JSON)])
 def test_baselines_are_passed_as_json(guards: Guards, guard: str, baselines: dict[str, Any]) -> None:
     variables = guards.function(guard)["Environment"]["Variables"]
     assert set(variables) == {"BASELINES", "TOPIC_ARN"}
     assert json.loads(variables["BASELINES"]) == baselines
     # Sorted by group, so that the template does not change with the order of the configuration.
-    assert list(json.loads(variables["BASELINES"])) == sorted(baselines)
+    assert list(json.loads(variables["BASELINES"])) == list(baselines) == sorted(baselines)
+
+
+@pytest.mark.parametrize("child", ["LogGroup", "Function", "Role", "DeadLetters"])
+def test_the_function_keeps_the_logical_ids_it_had_before_platform_function(
+    guards: Guards, child: str
+) -> None:
+    # Its construct id is "Default", which CDK leaves out of logical ids ("GuardDefault..." otherwise): the
+    # log group (stateful) and the rest are not replaced. tests/stacks pins the exact ids in the app.
+    assert guards.logical("guard", f"Default/{child}").startswith(f"Guard{child}")
 
 
 @pytest.mark.parametrize("guard", ["guard", "quiet"])
@@ -174,19 +191,19 @@ def test_reserved_concurrency_and_a_dead_letter_queue(guards: Guards) -> None:
     function = guards.function("guard")
     assert function["ReservedConcurrentExecutions"] == 2
     assert function["DeadLetterConfig"] == {
-        "TargetArn": {"Fn::GetAtt": [guards.logical("guard", "DeadLetters"), "Arn"]}
+        "TargetArn": {"Fn::GetAtt": [guards.logical("guard", "Default/DeadLetters"), "Arn"]}
     }
 
 
 def test_runs_in_the_given_subnets_with_its_security_group(guards: Guards) -> None:
     assert guards.function("guard")["VpcConfig"] == {
         "SubnetIds": list(SUBNET_IDS),
-        "SecurityGroupIds": [{"Fn::GetAtt": [guards.logical("guard", "SecurityGroup"), "GroupId"]}],
+        "SecurityGroupIds": [{"Fn::GetAtt": [guards.logical("guard", "Default/SecurityGroup"), "GroupId"]}],
     }
 
 
 def test_the_security_group_only_allows_https_out(guards: Guards) -> None:
-    group = guards.properties("guard", "SecurityGroup")
+    group = guards.properties("guard", "Default/SecurityGroup")
     assert group["VpcId"] == VPC_ID
     assert [
         {key: rule[key] for key in ("IpProtocol", "FromPort", "ToPort", "CidrIp")}
@@ -201,7 +218,7 @@ def test_the_security_group_only_allows_https_out(guards: Guards) -> None:
 def test_logs_to_its_own_log_group_encrypted_with_the_logs_key(
     guards: Guards, guard: str, days: int, policy: str
 ) -> None:
-    log_group = guards.logical(guard, "LogGroup")
+    log_group = guards.logical(guard, "Default/LogGroup")
     assert guards.function(guard)["LoggingConfig"] == {"LogGroup": {"Ref": log_group}}
     written = resource(guards.template, log_group)
     assert written["Properties"] == {
@@ -216,7 +233,7 @@ def test_logs_to_its_own_log_group_encrypted_with_the_logs_key(
 
 def test_the_dead_letter_queue_is_kms_encrypted_and_keeps_messages_14_days(guards: Guards) -> None:
     queue_key = guards.logical("guard", "DeadLetterKey")
-    assert guards.properties("guard", "DeadLetters") == {
+    assert guards.properties("guard", "Default/DeadLetters") == {
         "KmsMasterKeyId": {"Fn::GetAtt": [queue_key, "Arn"]},
         "MessageRetentionPeriod": 14 * 24 * 3600,
     }
@@ -233,7 +250,7 @@ def test_eventbridge_may_use_the_dead_letter_key(guards: Guards) -> None:
 
 
 def test_the_dead_letter_queue_refuses_requests_without_tls(guards: Guards) -> None:
-    queue = guards.logical("guard", "DeadLetters")
+    queue = guards.logical("guard", "Default/DeadLetters")
     (policy,) = guards.template.find_resources(
         "AWS::SQS::QueuePolicy", {"Properties": {"Queues": [{"Ref": queue}]}}
     ).values()
@@ -258,12 +275,14 @@ def test_the_dead_letter_queue_refuses_requests_without_tls(guards: Guards) -> N
 
 
 def test_only_lambda_may_assume_the_role(guards: Guards) -> None:
-    role = guards.properties("guard", "Role")
+    role = guards.properties("guard", "Default/Role")
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
     ]
     assert "ManagedPolicyArns" not in role
-    assert guards.properties("guard", "Policy")["Roles"] == [{"Ref": guards.logical("guard", "Role")}]
+    assert guards.properties("guard", "Default/Policy")["Roles"] == [
+        {"Ref": guards.logical("guard", "Default/Role")}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -277,34 +296,36 @@ def test_only_lambda_may_assume_the_role(guards: Guards) -> None:
 def test_reads_and_rejects_only_packages_of_the_guarded_groups(
     guards: Guards, guard: str, versions: list[str]
 ) -> None:
-    statements = guards.policy_statements(guard)
-    assert statements[0] == {
-        "Sid": "ReadAndRejectGuardedPackages",
-        "Effect": "Allow",
-        "Action": ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
-        "Resource": [f"{PACKAGES}/{name}/*" for name in versions],
-    }
     sagemaker_statements = [
         statement
-        for statement in statements
+        for statement in guards.policy_statements(guard)
         if any(action.startswith("sagemaker:") for action in as_list(statement["Action"]))
     ]
-    assert sagemaker_statements == [statements[0]]
+    assert sagemaker_statements == [
+        {
+            "Sid": "ReadAndRejectGuardedPackages",
+            "Effect": "Allow",
+            "Action": ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
+            "Resource": [f"{PACKAGES}/{name}/*" for name in versions],
+        }
+    ]
 
 
 def test_may_read_the_metrics_bucket_publish_to_its_topic_and_send_to_its_queue(guards: Guards) -> None:
+    # Besides the guarded packages (the test above).
+    others = [s for s in guards.policy_statements("guard") if s.get("Sid") != "ReadAndRejectGuardedPackages"]
     by_action = {
-        action: statement["Resource"]
-        for statement in guards.policy_statements("guard")[1:]
-        for action in as_list(statement["Action"])
+        action: statement["Resource"] for statement in others for action in as_list(statement["Action"])
     }
     bucket_arn = {"Fn::GetAtt": [guards.bucket, "Arn"]}
     assert by_action["s3:GetObject*"] == [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}]
     assert by_action["sns:Publish"] == {"Ref": guards.logical("guard", "Topic")}
-    assert by_action["sqs:SendMessage"] == {"Fn::GetAtt": [guards.logical("guard", "DeadLetters"), "Arn"]}
+    assert by_action["sqs:SendMessage"] == {
+        "Fn::GetAtt": [guards.logical("guard", "Default/DeadLetters"), "Arn"]
+    }
     kms_keys = [
         statement["Resource"]
-        for statement in guards.policy_statements("guard")[1:]
+        for statement in others
         if "kms:GenerateDataKey*" in as_list(statement["Action"])
     ]
     assert {"Fn::GetAtt": [guards.data_key, "Arn"]} in kms_keys  # the topic's
@@ -315,22 +336,24 @@ def test_may_read_the_metrics_bucket_publish_to_its_topic_and_send_to_its_queue(
 
 
 def test_the_default_policy_holds_only_the_dead_letter_grant(guards: Guards) -> None:
-    default_policy = guards.logical("guard", "Role/DefaultPolicy")
-    assert guards.properties("guard", "Role/DefaultPolicy")["PolicyDocument"]["Statement"] == [
+    default_policy = guards.logical("guard", "Default/Role/DefaultPolicy")
+    assert guards.properties("guard", "Default/Role/DefaultPolicy")["PolicyDocument"]["Statement"] == [
         {
             "Action": "sqs:SendMessage",
             "Effect": "Allow",
-            "Resource": {"Fn::GetAtt": [guards.logical("guard", "DeadLetters"), "Arn"]},
+            "Resource": {"Fn::GetAtt": [guards.logical("guard", "Default/DeadLetters"), "Arn"]},
         }
     ]
-    assert default_policy in resource(guards.template, guards.logical("guard", "Function"))["DependsOn"]
+    assert (
+        default_policy in resource(guards.template, guards.logical("guard", "Default/Function"))["DependsOn"]
+    )
 
 
 def test_the_role_may_write_only_to_the_functions_log_group(guards: Guards) -> None:
     # The function has its own role, so CDK adds no AWSLambdaBasicExecutionRole: the grant is the construct's.
     logging = [
         statement
-        for child in ("Policy", "Role/DefaultPolicy")
+        for child in ("Default/Policy", "Default/Role/DefaultPolicy")
         for statement in guards.properties("guard", child)["PolicyDocument"]["Statement"]
         if any(action.startswith("logs:") for action in as_list(statement["Action"]))
     ]
@@ -338,14 +361,14 @@ def test_the_role_may_write_only_to_the_functions_log_group(guards: Guards) -> N
         {
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Effect": "Allow",
-            "Resource": {"Fn::GetAtt": [guards.logical("guard", "LogGroup"), "Arn"]},
+            "Resource": {"Fn::GetAtt": [guards.logical("guard", "Default/LogGroup"), "Arn"]},
         }
     ]
 
 
 def test_the_function_is_created_after_its_managed_policy(guards: Guards) -> None:
-    depends_on = resource(guards.template, guards.logical("guard", "Function"))["DependsOn"]
-    assert guards.logical("guard", "Policy") in depends_on
+    depends_on = resource(guards.template, guards.logical("guard", "Default/Function"))["DependsOn"]
+    assert guards.logical("guard", "Default/Policy") in depends_on
 
 
 # --- the rule -------------------------------------------------------------------------------------
@@ -366,18 +389,22 @@ def test_the_rule_matches_only_approvals_of_the_guarded_groups(
 
 def test_the_rule_invokes_the_function_with_retries_and_the_dead_letter_queue(guards: Guards) -> None:
     (target,) = guards.properties("guard", "OnApproval")["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [guards.logical("guard", "Function"), "Arn"]}
+    assert target["Arn"] == {"Fn::GetAtt": [guards.logical("guard", "Default/Function"), "Arn"]}
     assert target["DeadLetterConfig"] == {
-        "Arn": {"Fn::GetAtt": [guards.logical("guard", "DeadLetters"), "Arn"]}
+        "Arn": {"Fn::GetAtt": [guards.logical("guard", "Default/DeadLetters"), "Arn"]}
     }
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4}
     (permission,) = guards.template.find_resources(
         "AWS::Lambda::Permission",
-        {"Properties": {"FunctionName": {"Fn::GetAtt": [guards.logical("guard", "Function"), "Arn"]}}},
+        {
+            "Properties": {
+                "FunctionName": {"Fn::GetAtt": [guards.logical("guard", "Default/Function"), "Arn"]}
+            }
+        },
     ).values()
     assert permission["Properties"] == {
         "Action": "lambda:InvokeFunction",
-        "FunctionName": {"Fn::GetAtt": [guards.logical("guard", "Function"), "Arn"]},
+        "FunctionName": {"Fn::GetAtt": [guards.logical("guard", "Default/Function"), "Arn"]},
         "Principal": "events.amazonaws.com",
         "SourceArn": {"Fn::GetAtt": [guards.logical("guard", "OnApproval"), "Arn"]},
     }
@@ -435,7 +462,7 @@ def test_no_subscription_without_addresses(guards: Guards) -> None:
 
 
 def guard_in_bare_stack(
-    cdk_context: dict[str, Any], baselines: dict[str, dict[str, object]], **kwargs: Any
+    cdk_context: dict[str, Any], baselines: dict[str, ApprovalBaseline], **kwargs: Any
 ) -> ModelApprovalGuard:
     stack = bare_stack(cdk_context)
     return ModelApprovalGuard(

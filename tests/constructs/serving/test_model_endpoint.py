@@ -49,6 +49,7 @@ class Endpoints:
     plain: ModelEndpoint  # on one instance, no capture, no rollback alarm
     serverless: ModelEndpoint  # serverless with provisioned concurrency
     lean: ModelEndpoint  # serverless without provisioned concurrency
+    nvme: ModelEndpoint  # on an instance type with local NVMe storage, which SageMaker encrypts itself
 
     def properties(self, endpoint: str, child: str) -> dict[str, Any]:
         construct = getattr(self, endpoint).node.find_child(child)
@@ -66,17 +67,22 @@ def endpoints(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFact
     subnets = imported_subnets(stack)
     group = ec2.SecurityGroup.from_security_group_id(stack, "EndpointGroup", SECURITY_GROUP_ID)
 
-    def on_instances(construct_id: str, name: str, count: int, **kwargs: Any) -> ModelEndpoint:
+    def on_instances(
+        construct_id: str, name: str, count: int, instance_type: str = "ml.m5.xlarge", **kwargs: Any
+    ) -> ModelEndpoint:
         return ModelEndpoint(
             stack,
             construct_id,
             endpoint_name=name,
             model_package_arn=PACKAGE_ARN,
             execution_role=role,
-            capacity=InstanceCapacity(instance_type="ml.m5.xlarge", initial_instance_count=count),
-            subnets=subnets,
-            security_groups=[group],
-            volume_key=key,
+            capacity=InstanceCapacity(
+                instance_type=instance_type,
+                initial_instance_count=count,
+                subnets=subnets,
+                security_groups=[group],
+                volume_key=key,
+            ),
             **kwargs,
         )
 
@@ -98,6 +104,7 @@ def endpoints(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFact
         rollback_alarm_names=ROLLBACK_ALARMS,
     )
     plain = on_instances("Plain", "churn-plain", 1)
+    nvme = on_instances("Nvme", "churn-nvme", 1, instance_type="ml.g5.xlarge")
     sls = serverless(
         "Serverless",
         "churn-serverless",
@@ -112,6 +119,7 @@ def endpoints(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFact
         plain=plain,
         serverless=sls,
         lean=lean,
+        nvme=nvme,
     )
 
 
@@ -121,7 +129,7 @@ def test_one_model_configuration_and_endpoint_each(endpoints: Endpoints) -> None
         "AWS::SageMaker::EndpointConfig",
         "AWS::SageMaker::Endpoint",
     ):
-        endpoints.template.resource_count_is(resource_type, 4)
+        endpoints.template.resource_count_is(resource_type, 5)
 
 
 def test_exposes_the_fixed_names(endpoints: Endpoints) -> None:
@@ -220,6 +228,13 @@ def test_serverless_without_provisioned_concurrency_omits_it(endpoints: Endpoint
     assert variant["ServerlessConfig"] == {"MemorySizeInMB": 1024, "MaxConcurrency": 5}
 
 
+def test_instances_with_local_storage_have_no_volume_key_but_stay_in_the_vpc(endpoints: Endpoints) -> None:
+    assert "KmsKeyId" not in endpoints.properties("nvme", "Config")  # SageMaker refuses one for NVMe
+    model = endpoints.properties("nvme", "Model")
+    assert model["EnableNetworkIsolation"] is True
+    assert model["VpcConfig"]["SecurityGroupIds"] == [SECURITY_GROUP_ID]
+
+
 @pytest.mark.parametrize("endpoint", ["serverless", "lean"])
 def test_serverless_has_no_volume_key_and_no_capture(endpoints: Endpoints, endpoint: str) -> None:
     config = endpoints.properties(endpoint, "Config")
@@ -259,26 +274,29 @@ def test_no_rollback_configuration_without_alarms(endpoints: Endpoints, endpoint
 # --- refusals and compliance ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("missing", ["subnets", "security_groups", "volume_key"])
-def test_an_endpoint_on_instances_needs_subnets_groups_and_a_key(
-    cdk_context: dict[str, Any], missing: str
-) -> None:
+@pytest.mark.parametrize("missing", ["subnets", "security_groups"])
+def test_an_endpoint_on_instances_needs_subnets_and_groups(cdk_context: dict[str, Any], missing: str) -> None:
     stack = bare_stack(cdk_context)
-    placement: dict[str, Any] = {
-        "subnets": imported_subnets(stack),
-        "security_groups": [ec2.SecurityGroup.from_security_group_id(stack, "Group", SECURITY_GROUP_ID)],
-        "volume_key": kms.Key.from_key_arn(stack, "Key", KEY_ARN),
-    }
-    del placement[missing]
-    with pytest.raises(ValueError, match="churn-model: an endpoint on instances needs subnets, security"):
+    subnets = [] if missing == "subnets" else imported_subnets(stack)
+    groups = (
+        []
+        if missing == "security_groups"
+        else [ec2.SecurityGroup.from_security_group_id(stack, "Group", SECURITY_GROUP_ID)]
+    )
+    with pytest.raises(ValueError, match="churn-model: an endpoint on instances needs subnets and security"):
         ModelEndpoint(
             stack,
             "Endpoint",
             endpoint_name="churn-model",
             model_package_arn=PACKAGE_ARN,
             execution_role=iam.Role.from_role_arn(stack, "Role", ROLE_ARN),
-            capacity=InstanceCapacity(instance_type="ml.m5.large", initial_instance_count=1),
-            **placement,
+            capacity=InstanceCapacity(
+                instance_type="ml.m5.large",
+                initial_instance_count=1,
+                subnets=subnets,
+                security_groups=groups,
+                volume_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+            ),
         )
 
 
