@@ -117,12 +117,15 @@ def test_a_missing_pin_or_hash_is_a_problem() -> None:
 def test_the_requirements_are_locked_at_their_own_pins() -> None:
     """Whoever bumps a pin in requirements*.txt (by hand or Dependabot) also re-locks. The container's
     requirements are among them, so the tests run its code on the versions the image installs."""
-    locked = {pin.name: pin.version for pin in _lock() if pin.requirement.marker is None}
+    locked: dict[NormalizedName, set[str]] = {}
+    for pin in _lock():
+        if pin.version is not None:  # an unpinned line fails the test above
+            locked.setdefault(pin.name, set()).add(pin.version)
     stale = [
-        f"{file_name}: {requirement} (locked: {version or 'missing'})"
+        f"{file_name}: {requirement} (locked: {sorted(versions) or 'missing'})"
         for file_name, requirement in _inputs()
-        for version in [locked.get(canonicalize_name(requirement.name))]
-        if version is None or not requirement.specifier.contains(version, prereleases=True)
+        for versions in [locked.get(canonicalize_name(requirement.name), set())]
+        if not any(requirement.specifier.contains(version, prereleases=True) for version in versions)
     ]
     assert stale == [], RELOCK
 
@@ -132,7 +135,9 @@ def test_the_lock_holds_every_dependency_of_what_it_installs() -> None:
     extras included) are locked at a version they accept: hash-checking pip refuses any other."""
     locked = _locked_here()
     pending = [
-        (canonicalize_name(requirement.name), frozenset(requirement.extras)) for _, requirement in _inputs()
+        (canonicalize_name(requirement.name), frozenset(requirement.extras))
+        for _, requirement in _inputs()
+        if _wanted(requirement.marker, frozenset())
     ]
     visited: set[tuple[NormalizedName, frozenset[str]]] = set()
     problems = []
