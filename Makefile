@@ -23,19 +23,23 @@ export AWS_EC2_METADATA_DISABLED := true
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 
-.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live k8s-manifests destroy run-pipeline constraints clean
+.PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live k8s-manifests destroy run-pipeline lock clean
 
 # Bootstrap says what it installs: one line per step, and pip's one line per package it collects (a fresh
-# machine downloads about 150 pinned packages, a few minutes); pip's per-file chatter is dropped, its
+# machine downloads about 155 pinned packages, a few minutes); pip's per-file chatter is dropped, its
 # warnings and errors are not (stderr), and an already complete install prints next to nothing.
 PIP_CHATTER := ^(  |Looking in |Requirement already satisfied|Using cached|Downloading|Obtaining|Preparing metadata|Getting requirements|Installing build dependencies|Building wheel|Building editable|Created wheel|Stored in directory|Checking if build backend)
 PIP_INSTALL = $(PYTHON) -m pip install --disable-pip-version-check --progress-bar off
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt containers/decision_tree/requirements.txt pyproject.toml
+# pip runs in hash-checking mode (--require-hashes): every file it installs must match a sha256 in
+# requirements-lock.txt, and a dependency the lock lacks stops the install. Outside hash checking: the
+# project itself, an editable install of this checkout (a local folder has no published hash) with
+# --no-deps, so nothing else comes in unchecked; pip builds it with the setuptools pyproject.toml pins.
+$(VENV_STAMP): requirements-lock.txt pyproject.toml
 	@echo "bootstrap: Python virtualenv $(VENV)"
 	test -x $(PYTHON) || python3 -m venv $(VENV)
-	@echo "bootstrap: $(VENV): the pinned packages of requirements-dev.txt, constraints.txt (about 150)"
-	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt | { grep --line-buffered -vE '$(PIP_CHATTER)' || true; }
+	@echo "bootstrap: $(VENV): the packages requirements-lock.txt pins (about 155), each file checked against its sha256"
+	$(PIP_INSTALL) --require-hashes -r requirements-lock.txt | { grep --line-buffered -vE '$(PIP_CHATTER)' || true; }
 	@echo "bootstrap: $(VENV): this project, for its console script mlplatform (no dependencies: pinned above)"
 	$(PIP_INSTALL) --quiet --no-deps -e .
 	touch $@
@@ -193,11 +197,16 @@ run-pipeline: bootstrap
 	@test -n "$(PIPELINE)" -a -n "$(INPUT)" || { echo "make run-pipeline needs PIPELINE and INPUT, e.g. make run-pipeline PIPELINE=model_build INPUT=data.csv" >&2; exit 2; }
 	$(PYTHON) -m pipeline_defs run '$(PIPELINE)' --input '$(INPUT)' $(foreach param,$(PARAMS),--param '$(param)') $(foreach model,$(MODELS),--model '$(model)')
 
-## constraints: re-pin every transitive Python package after a requirements change
-constraints:
-	rm -rf /tmp/constraints-venv && python3 -m venv /tmp/constraints-venv
-	/tmp/constraints-venv/bin/pip install --quiet -r requirements-dev.txt
-	python3 tools/pin_constraints.py /tmp/constraints-venv/bin/python
+## lock: after a change to requirements*.txt, resolve every Python package again (for Linux and macOS on
+## Python 3.11) into requirements-lock.txt with the sha256 of each file PyPI publishes (needs PyPI); unchanged
+## pins stay, UPGRADE=1 moves them all to the newest versions the requirements allow
+# uv, not pip-compile: pip-compile resolves for this machine only and would leave out macOS-only packages
+# (appnope), which the hash-checking install then refuses. uv is pinned in requirements-dev.txt.
+lock: $(VENV_STAMP)
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) \
+	  --output-file requirements-lock.txt requirements-dev.txt
+	@echo "requirements-lock.txt: $$(grep -cE '^[A-Za-z0-9]' requirements-lock.txt) packages pinned with their hashes"
 
 ## clean: remove cdk.out, bootstrap-policy/, k8s-manifests/, .cache and the pytest and ruff caches
 clean:
