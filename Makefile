@@ -28,7 +28,7 @@ export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
 # Bootstrap says what it installs: one line per step, and pip's one line per package it collects (a fresh
 # machine downloads about 155 pinned packages, a few minutes); pip's per-file chatter is dropped, its
 # warnings and errors are not (stderr), and an already complete install prints next to nothing.
-PIP_CHATTER := ^(  |Looking in |Requirement already satisfied|Using cached|Downloading|Obtaining|Preparing metadata|Getting requirements|Installing build dependencies|Building wheel|Building editable|Created wheel|Stored in directory|Checking if build backend)
+PIP_CHATTER := ^(  |Looking in |Ignoring |Requirement already satisfied|Using cached|Downloading|Obtaining|Preparing metadata|Getting requirements|Installing build dependencies|Building wheel|Building editable|Created wheel|Stored in directory|Checking if build backend)
 PIP_INSTALL = $(PYTHON) -m pip install --disable-pip-version-check --progress-bar off
 
 # pip runs in hash-checking mode (--require-hashes): every file it installs must match a sha256 in
