@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from platform_config import load_platform
-from platform_config.sections.serving import INSTANCE_STORAGE_FAMILY
-from tests.conftest import CONFIG_DIR
 from tests.config.conftest import EditConfig, check_problem, only_problem, problems_of
+from tests.conftest import CONFIG_DIR
 
 PERSONA = "k8s-serving-persona"
 NAMESPACE, OTHER_NAMESPACE = "serving-team", "other-team"
@@ -186,10 +185,3 @@ def test_derived_sagemaker_names_over_their_limit_are_refused(config_copy: EditC
     problems = [p for p in problems_of(config_dir) if f"{AT}: " in p]
     assert any("the model name" in p for p in problems), problems
     assert any("the endpoint config name" in p for p in problems), problems
-
-
-def test_the_local_storage_families_are_the_endpoint_construct_s() -> None:
-    from constructs_lib.serving import model_endpoint
-
-    # The construct may not import the configuration: the two patterns are kept equal here.
-    assert INSTANCE_STORAGE_FAMILY.pattern == model_endpoint.INSTANCE_STORAGE_FAMILY.pattern

@@ -5,64 +5,35 @@ the fixture's serving environment given a persona and a cluster of its own."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
-import yaml
 from aws_cdk.assertions import Template
 
 from k8s_manifests.crd_index import manifest_problems
 from platform_config import EnvironmentConfig, PlatformConfig, load_platform, naming
 from stacks.platform_stage import PlatformStage, build_app
 from tests.conftest import CONFIG_DIR, build_platform
-from tests.k8s.support import MANIFEST_TYPE, applied_manifests, find, text
+from tests.k8s.support import (
+    MANIFEST_TYPE,
+    SERVING_NAMESPACE,
+    applied_manifests,
+    find,
+    serving_environment_name,
+    text,
+    write_served_endpoint_config,
+)
 
-PERSONA = "fixture-serving"
-NAMESPACE = "serving-ns"
-
-
-def _serving_environment_name() -> str:
-    platform = load_platform(CONFIG_DIR)
-    return next(
-        name
-        for name, environment in platform.environments.items()
-        if environment.serving is not None and environment.kubernetes is None
-    )
-
-
-ENVIRONMENT = _serving_environment_name()
+NAMESPACE = SERVING_NAMESPACE
+ENVIRONMENT = serving_environment_name(CONFIG_DIR)
 
 
 @pytest.fixture(scope="module")
 def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("k8s-endpoints") / "config"
-    shutil.copytree(CONFIG_DIR, folder)
-    path = folder / f"{ENVIRONMENT}.yaml"
-    data = yaml.safe_load(path.read_text())
-    endpoint = data["serving"]["endpoints"][0]
-    endpoint.pop("autoscaling", None)
-    endpoint["monitoring"] = {"enabled": False}
-    data["studio"] = {
-        "personas": {
-            PERSONA: {
-                "description": "Serves endpoints from the fixture's cluster",
-                "capabilities": ["jobs", "endpoints"],
-                "job_instance_types": [endpoint["instances"]["instance_type"]],
-            }
-        },
-        "domains": [
-            {"name": "k8s-ops", "default_persona": PERSONA, "idle_shutdown": {"default_minutes": 60}}
-        ],
-    }
-    data["kubernetes"] = {
-        "cluster_name": "fixture-serving-cluster",
-        "kubectl_role_arn": f"arn:aws:iam::{data['account_id']}:role/fixture-admin",
-        "namespaces": [{"name": NAMESPACE, "persona": PERSONA, "endpoints": [endpoint["name"]]}],
-    }
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert write_served_endpoint_config(CONFIG_DIR, folder) == ENVIRONMENT
     return folder
 
 
