@@ -18,7 +18,7 @@ import k8s_manifests
 from constructs_lib.kubernetes.ack_controller import AckSageMakerController
 from constructs_lib.kubernetes.ack_namespace_role import AckNamespaceRole
 from constructs_lib.kubernetes.existing_cluster import ExistingCluster
-from constructs_lib.observability.endpoint_alarms import EndpointAlarms, EndpointThresholds
+from constructs_lib.observability.endpoint_alarms import EndpointAlarms
 from constructs_lib.serving.model_endpoint import (
     BAKING_SECONDS,
     CAPTURE_CSV_CONTENT_TYPES,
@@ -29,7 +29,7 @@ from constructs_lib.serving.model_package_reader import ModelPackageReader
 from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
 from platform_config.models import EndpointConfig, KubernetesConfig, PersonaConfig, PipelineConfig
-from stacks.serving_stack import CAPTURE_PREFIX
+from stacks.serving_stack import CAPTURE_PREFIX, _thresholds
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,7 @@ class KubernetesStack(Stack):
                     endpoint_name=name,
                     variant_name=VARIANT_NAME,
                     alarm_name_prefix=f"{environment_name}-{name}",
-                    thresholds=EndpointThresholds(**served.endpoint.alarms.model_dump()),
+                    thresholds=_thresholds(served.endpoint.alarms),
                     topic=endpoint_serving.alarm_topic,
                     on_instances=True,
                 )
