@@ -227,8 +227,8 @@ def test_the_endpoint_manifests_conform_and_refer_to_each_other_by_name() -> Non
             2,
             ("spec", "deploymentConfig", "blueGreenUpdatePolicy", "trafficRoutingConfiguration", "type"),
             "ALL_AT_ONCE",
-            "spec.deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type: not a field of the "
-            "CRD",
+            "spec.deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type: "
+            "not a field of the CRD",
         ),
         (1, ("spec", "kmsKeyId"), "k", "spec.kmsKeyId: not a field of the CRD"),
         (
