@@ -177,8 +177,9 @@ diff-live: bootstrap
 	$(PYTHON) -m platform_cli.account_check --env '$(ENV)' --command diff-live
 	$(STAGE_CDK) diff '$(ENV)/*' $(CDK_ARGS)
 
-## k8s-manifests: write ENV's Kubernetes manifests (namespaces, RBAC, role selectors, ACK pipelines) and the
-## ACK controller's Helm values as YAML into k8s-manifests/<env>/, for Argo CD or Flux (ADR 0017)
+## k8s-manifests: write ENV's Kubernetes manifests (namespaces, RBAC, role selectors, ACK pipelines and
+## endpoints) and the ACK controller's Helm values as YAML into k8s-manifests/<env>/, for Argo CD or Flux
+## (ADR 0017)
 k8s-manifests: bootstrap
 	$(REQUIRE_ENV)
 	$(PYTHON) -m tools.write_k8s_manifests --env '$(ENV)'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 # The controller's public OCI chart, pinned: tools/ack_crd_index.py reads the CRDs of the same release and
@@ -22,6 +24,9 @@ NAMESPACE_KINDS: Final = {
     "TrainingJob": "trainingjobs",
     "ProcessingJob": "processingjobs",
     "TransformJob": "transformjobs",
+    "Model": "models",
+    "EndpointConfig": "endpointconfigs",
+    "Endpoint": "endpoints",
 }
 # Labels on what the platform applies, so `kubectl get -l` finds it.
 MANAGED_BY: Final = {"app.kubernetes.io/managed-by": "sagemaker-mlops-platform"}
@@ -94,6 +99,13 @@ def iam_role_selector(name: str, role_arn: str) -> dict[str, Any]:
     }
 
 
+def _metadata(namespace_name: str, name: str, retain: bool) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace_name, "labels": dict(MANAGED_BY)}
+    if retain:
+        metadata["annotations"] = {DELETION_POLICY_ANNOTATION: "retain"}
+    return metadata
+
+
 def ack_pipeline(
     *,
     namespace_name: str,
@@ -106,9 +118,7 @@ def ack_pipeline(
     retain: bool,
 ) -> dict[str, Any]:
     """An ACK Pipeline whose definition is `definition_body` as given (the CloudFormation pipeline's)."""
-    metadata: dict[str, Any] = {"name": name, "namespace": namespace_name, "labels": dict(MANAGED_BY)}
-    if retain:
-        metadata["annotations"] = {DELETION_POLICY_ANNOTATION: "retain"}
+    metadata = _metadata(namespace_name, name, retain)
     spec: dict[str, Any] = {
         "pipelineName": sagemaker_name,
         "pipelineDefinition": definition_body,
@@ -118,3 +128,115 @@ def ack_pipeline(
     if description:
         spec["pipelineDescription"] = description
     return {"apiVersion": ACK_API_VERSION, "kind": "Pipeline", "metadata": metadata, "spec": spec}
+
+
+@dataclass(frozen=True)
+class EndpointCapture:
+    """Data capture of an endpoint config: requests and responses under `destination`, with `key_arn`."""
+
+    destination_s3_uri: str
+    key_arn: str
+    sampling_percentage: int
+    csv_content_types: Sequence[str]
+    json_content_types: Sequence[str]
+
+
+@dataclass(frozen=True)
+class EndpointRollout:
+    """How the endpoint moves to a new config: blue/green, all at once, the old fleet kept for
+    `baking_seconds` while `rollback_alarm_names` may roll it back."""
+
+    baking_seconds: int
+    rollback_alarm_names: Sequence[str]
+
+
+def ack_endpoint(
+    *,
+    namespace_name: str,
+    endpoint_name: str,
+    model_name: str,
+    config_name: str,
+    model_package_arn: str,
+    execution_role_arn: str,
+    subnet_ids: Sequence[str],
+    security_group_ids: Sequence[str],
+    variant_name: str,
+    instance_type: str,
+    initial_instance_count: int,
+    volume_key_arn: str,
+    capture: EndpointCapture | None,
+    rollout: EndpointRollout,
+    retain: bool,
+) -> list[dict[str, Any]]:
+    """An endpoint as ACK `Model`, `EndpointConfig` and `Endpoint`, in that order, each Kubernetes object
+    named by its SageMaker name (lower-cased). They refer to each other by SageMaker name: ACK retries an
+    EndpointConfig until its model exists and an Endpoint until its config does. The model comes from a
+    model package, in the VPC and isolated from the network; the config's volumes are under
+    `volume_key_arn`."""
+    model: dict[str, Any] = {
+        "apiVersion": ACK_API_VERSION,
+        "kind": "Model",
+        "metadata": _metadata(namespace_name, model_name.lower(), retain),
+        "spec": {
+            "modelName": model_name,
+            "executionRoleARN": execution_role_arn,
+            "containers": [{"modelPackageName": model_package_arn}],
+            "enableNetworkIsolation": True,
+            "vpcConfig": {"subnets": list(subnet_ids), "securityGroupIDs": list(security_group_ids)},
+        },
+    }
+    config_spec: dict[str, Any] = {
+        "endpointConfigName": config_name,
+        "productionVariants": [
+            {
+                "variantName": variant_name,
+                "modelName": model_name,
+                "initialVariantWeight": 1.0,
+                "instanceType": instance_type,
+                "initialInstanceCount": initial_instance_count,
+            }
+        ],
+        "kmsKeyID": volume_key_arn,
+    }
+    if capture is not None:
+        config_spec["dataCaptureConfig"] = {
+            "enableCapture": True,
+            "initialSamplingPercentage": capture.sampling_percentage,
+            "destinationS3URI": capture.destination_s3_uri,
+            "kmsKeyID": capture.key_arn,
+            "captureOptions": [{"captureMode": "Input"}, {"captureMode": "Output"}],
+            "captureContentTypeHeader": {
+                "csvContentTypes": list(capture.csv_content_types),
+                "jsonContentTypes": list(capture.json_content_types),
+            },
+        }
+    deployment: dict[str, Any] = {
+        "blueGreenUpdatePolicy": {
+            # ACK renames the API's `Type` to `type_` (the CRD field index says so).
+            "trafficRoutingConfiguration": {"type_": "ALL_AT_ONCE", "waitIntervalInSeconds": 0},
+            "terminationWaitInSeconds": rollout.baking_seconds,
+        }
+    }
+    if rollout.rollback_alarm_names:
+        deployment["autoRollbackConfiguration"] = {
+            "alarms": [{"alarmName": name} for name in rollout.rollback_alarm_names]
+        }
+    return [
+        model,
+        {
+            "apiVersion": ACK_API_VERSION,
+            "kind": "EndpointConfig",
+            "metadata": _metadata(namespace_name, config_name.lower(), retain),
+            "spec": config_spec,
+        },
+        {
+            "apiVersion": ACK_API_VERSION,
+            "kind": "Endpoint",
+            "metadata": _metadata(namespace_name, endpoint_name.lower(), retain),
+            "spec": {
+                "endpointName": endpoint_name,
+                "endpointConfigName": config_name,
+                "deploymentConfig": deployment,
+            },
+        },
+    ]

@@ -34,6 +34,8 @@ TARGETS: Final[dict[str, tuple[str, str, str]]] = {
     "pipeline name": ("api", "CreatePipeline", "PipelineName"),
     "pipeline description": ("api", "CreatePipeline", "PipelineDescription"),
     "endpoint name": ("api", "CreateEndpoint", "EndpointName"),
+    "model name": ("api", "CreateModel", "ModelName"),
+    "endpoint config name": ("api", "CreateEndpointConfig", "EndpointConfigName"),
     "monitoring schedule name": ("api", "CreateMonitoringSchedule", "MonitoringScheduleName"),
     "tracking server name": ("api", "CreateMlflowTrackingServer", "TrackingServerName"),
     "baseline constraints uri": (

@@ -6,7 +6,10 @@ configuration, so neither needs an export or a lookup.
 
 from __future__ import annotations
 
-from platform_config.models import EnvironmentConfig, aws_partition
+import hashlib
+import json
+
+from platform_config.models import EndpointConfig, EnvironmentConfig, aws_partition
 
 
 def _account_bucket(environment: EnvironmentConfig, purpose: str) -> str:
@@ -248,3 +251,30 @@ def k8s_sagemaker_name(namespace: str, name: str) -> str:
     """The SageMaker name of what a namespace creates: its role may touch only names with this prefix, and
     it never collides with what CloudFormation creates under the plain name."""
     return f"{namespace}-{name}"
+
+
+def k8s_package_reader_role_name(environment_name: str) -> str:
+    """In a serving environment whose namespaces serve endpoints: the role of the Kubernetes stack's own
+    package reader (the Serving stack's has the other name), which the source registries' policies name."""
+    return f"{environment_name}-sagemaker-platform-k8s-package-reader"
+
+
+def k8s_model_name(namespace: str, endpoint: EndpointConfig) -> str:
+    """The model of an endpoint a namespace serves: one per pinned version, as SageMaker models are
+    immutable (ACK cannot update one in place)."""
+    return k8s_sagemaker_name(namespace, f"{endpoint.name}-v{endpoint.model_package.version}")
+
+
+def k8s_endpoint_config_name(namespace: str, endpoint: EndpointConfig) -> str:
+    """The endpoint config of an endpoint a namespace serves: immutable too, so named by the version and a
+    digest of its settings; changing either makes a new config the endpoint then moves to."""
+    capture = endpoint.capture
+    settings = json.dumps(
+        {
+            "instances": endpoint.instances.model_dump() if endpoint.instances is not None else None,
+            "capture": capture.model_dump() if capture is not None else None,
+        },
+        sort_keys=True,
+    )
+    digest = hashlib.sha256(settings.encode()).hexdigest()[:6]
+    return f"{k8s_model_name(namespace, endpoint)}-{digest}"

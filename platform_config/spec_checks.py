@@ -267,6 +267,13 @@ def _kubernetes_names(environment: EnvironmentConfig) -> Iterator[Checked]:
     yield Checked(
         "name", naming.ack_controller_role_name(environment.name), "role name", "the controller role name"
     )
+    if environment.kubernetes_endpoints:
+        yield Checked(
+            "name",
+            naming.k8s_package_reader_role_name(environment.name),
+            "role name",
+            "the Kubernetes package reader role name",
+        )
     for n, namespace in enumerate(environment.kubernetes.namespaces):
         where = f"kubernetes.namespaces[{n}]"
         yield Checked(
@@ -281,6 +288,19 @@ def _kubernetes_names(environment: EnvironmentConfig) -> Iterator[Checked]:
                 naming.k8s_sagemaker_name(namespace.name, pipeline),
                 "pipeline name",
                 "the namespace's pipeline name",
+            )
+        endpoints = {e.name: e for e in environment.serving.endpoints} if environment.serving else {}
+        for e, name in enumerate(namespace.endpoints):
+            if name not in endpoints:
+                continue  # reported by the configuration's own check
+            at = f"{where}.endpoints[{e}]"
+            endpoint = endpoints[name]
+            yield Checked(at, naming.k8s_model_name(namespace.name, endpoint), "model name", "the model name")
+            yield Checked(
+                at,
+                naming.k8s_endpoint_config_name(namespace.name, endpoint),
+                "endpoint config name",
+                "the endpoint config name",
             )
 
 

@@ -6,29 +6,61 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 import k8s_manifests
 from constructs_lib.kubernetes.ack_controller import AckSageMakerController
 from constructs_lib.kubernetes.ack_namespace_role import AckNamespaceRole
 from constructs_lib.kubernetes.existing_cluster import ExistingCluster
+from constructs_lib.observability.endpoint_alarms import EndpointAlarms
+from constructs_lib.serving.model_endpoint import (
+    BAKING_SECONDS,
+    CAPTURE_CSV_CONTENT_TYPES,
+    CAPTURE_JSON_CONTENT_TYPES,
+    VARIANT_NAME,
+)
+from constructs_lib.serving.model_package_reader import ModelPackageReader
 from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
-from platform_config.models import KubernetesConfig, PersonaConfig, PipelineConfig
+from platform_config.models import EndpointConfig, KubernetesConfig, PersonaConfig, PipelineConfig
+from stacks.serving_stack import CAPTURE_PREFIX, _thresholds
 
 
 @dataclass(frozen=True)
 class NamespaceManifests:
-    """What the platform applies for one namespace: its namespace, RBAC and role selector (`setup`), and
-    each ACK pipeline by its configured name (`pipelines`), one CloudFormation resource each."""
+    """What the platform applies for one namespace: its namespace, RBAC and role selector (`setup`), each
+    ACK pipeline by its configured name (`pipelines`) and each endpoint it serves by name (`endpoints`: its
+    Model, EndpointConfig and Endpoint), one CloudFormation resource each."""
 
     setup: list[dict[str, Any]]
     pipelines: dict[str, dict[str, Any]]
+    endpoints: dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ServedEndpoint:
+    """An endpoint of `serving` a namespace serves through ACK (ADR 0017), with its pinned package's ARN."""
+
+    namespace: str
+    endpoint: EndpointConfig
+    model_package_arn: str
+
+
+@dataclass(frozen=True)
+class EndpointServing:
+    """What the endpoints the namespaces serve share with the Serving stack's: the role models run as, the
+    capture bucket (by name), the alarm topic and the name of the package reader's role."""
+
+    serving_role_arn: str
+    capture_bucket_name: str
+    alarm_topic: sns.ITopic
+    package_reader_role_name: str
 
 
 def namespace_manifests(
@@ -39,9 +71,11 @@ def namespace_manifests(
     definition_bodies: Mapping[str, str],
     pipeline_role_arn: str,
     retain: bool,
+    endpoints: Mapping[str, Mapping[str, list[dict[str, Any]]]] | None = None,
 ) -> dict[str, NamespaceManifests]:
     """Every manifest of the environment by namespace: the stack applies these dicts, and
-    `make k8s-manifests` writes them as the template holds them (tools/write_k8s_manifests.py)."""
+    `make k8s-manifests` writes them as the template holds them (tools/write_k8s_manifests.py).
+    `endpoints`: each namespace's endpoint manifests by endpoint name (`endpoint_manifests`)."""
     return {
         namespace.name: NamespaceManifests(
             setup=[
@@ -62,19 +96,69 @@ def namespace_manifests(
                 )
                 for name in namespace.pipelines
             },
+            endpoints=dict((endpoints or {}).get(namespace.name, {})),
         )
         for namespace in kubernetes.namespaces
     }
 
 
+def endpoint_manifests(
+    served: ServedEndpoint,
+    *,
+    serving_role_arn: str,
+    capture_bucket_name: str,
+    subnet_ids: Sequence[str],
+    security_group_id: str,
+    data_key_arn: str,
+    rollback_alarm_names: Sequence[str],
+    retain: bool,
+) -> list[dict[str, Any]]:
+    """The ACK resources of one endpoint, with the guardrails of the CloudFormation path: the pinned
+    package, the platform's subnets and the namespaces' security group, network isolation, volumes and
+    captures under the data key (in the capture bucket, where the Serving stack's endpoints write), and a
+    blue/green rollout rolled back by the endpoint's alarms."""
+    endpoint = served.endpoint
+    assert endpoint.instances is not None  # serverless endpoints are refused at load
+    capture = endpoint.capture
+    return k8s_manifests.ack_endpoint(
+        namespace_name=served.namespace,
+        endpoint_name=endpoint.name,
+        model_name=naming.k8s_model_name(served.namespace, endpoint),
+        config_name=naming.k8s_endpoint_config_name(served.namespace, endpoint),
+        model_package_arn=served.model_package_arn,
+        execution_role_arn=serving_role_arn,
+        subnet_ids=subnet_ids,
+        security_group_ids=[security_group_id],
+        variant_name=VARIANT_NAME,
+        instance_type=endpoint.instances.instance_type,
+        initial_instance_count=endpoint.instances.initial_instance_count,
+        volume_key_arn=data_key_arn,
+        capture=k8s_manifests.EndpointCapture(
+            destination_s3_uri=f"s3://{capture_bucket_name}/{CAPTURE_PREFIX}/{endpoint.name}",
+            key_arn=data_key_arn,
+            sampling_percentage=capture.sampling_percentage,
+            csv_content_types=CAPTURE_CSV_CONTENT_TYPES,
+            json_content_types=CAPTURE_JSON_CONTENT_TYPES,
+        )
+        if capture is not None
+        else None,
+        rollout=k8s_manifests.EndpointRollout(
+            baking_seconds=BAKING_SECONDS, rollback_alarm_names=rollback_alarm_names
+        ),
+        retain=retain,
+    )
+
+
 class KubernetesStack(Stack):
     """The ACK SageMaker controller installed in an existing cluster, a role per namespace with its
     persona's guardrails, and the namespaces' manifests (namespace, RBAC, IAMRoleSelector, ACK pipelines
-    with the Pipelines stack's bodies), applied through CDK's kubectl handler as the configured kubectl
-    role. Replaceable: it holds no data; in an environment that retains its stateful resources the
-    SageMaker objects of the ACK resources are retained when the resources are deleted.
+    with the Pipelines stack's bodies, the endpoints of serving they serve), applied through CDK's kubectl
+    handler as the configured kubectl role. For those endpoints it also holds what CloudFormation keeps of
+    them: the pinned package's read (the approval gate, before their manifests) and their alarms.
+    Replaceable: it holds no data; in an environment that retains its stateful resources the SageMaker
+    objects of the ACK resources are retained when the resources are deleted.
 
-    Exposes `controller`, `namespace_roles` and `manifests` (by namespace).
+    Exposes `controller`, `namespace_roles`, `manifests` (by namespace) and `endpoint_alarms` (by name).
     """
 
     def __init__(
@@ -95,9 +179,16 @@ class KubernetesStack(Stack):
         vpc: ec2.IVpc,
         subnets: Sequence[ec2.ISubnet],
         retain: bool,
+        served_endpoints: Sequence[ServedEndpoint] = (),
+        endpoint_serving: EndpointServing | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        if served_endpoints and endpoint_serving is None:
+            raise ValueError("KubernetesStack: endpoints served from namespaces need endpoint_serving")
+        served_by_namespace: dict[str, list[ServedEndpoint]] = {}
+        for served in served_endpoints:
+            served_by_namespace.setdefault(served.namespace, []).append(served)
         cluster = ExistingCluster(
             self,
             "ExistingCluster",
@@ -128,6 +219,7 @@ class KubernetesStack(Stack):
         self.namespace_roles: dict[str, AckNamespaceRole] = {}
         for namespace in kubernetes.namespaces:
             persona = personas[namespace.persona]
+            own_endpoints = served_by_namespace.get(namespace.name, [])
             self.namespace_roles[namespace.name] = AckNamespaceRole(
                 self,
                 f"Role-{namespace.name}",
@@ -146,7 +238,40 @@ class KubernetesStack(Stack):
                     naming.k8s_sagemaker_name(namespace.name, name) for name in namespace.pipelines
                 ],
                 pipeline_role_arn=pipeline_role_arn,
+                endpoint_names=[served.endpoint.name for served in own_endpoints],
+                serving_role_arn=endpoint_serving.serving_role_arn if endpoint_serving else None,
+                model_package_arns=[served.model_package_arn for served in own_endpoints],
             )
+        self.endpoint_alarms: dict[str, EndpointAlarms] = {}
+        gates: dict[str, Construct] = {}
+        endpoints: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        if served_endpoints:
+            assert endpoint_serving is not None
+            gates = self._package_gates(
+                served_endpoints, endpoint_serving, vpc=vpc, subnets=subnets, logs_key=logs_key, retain=retain
+            )
+            for served in served_endpoints:
+                name = served.endpoint.name
+                self.endpoint_alarms[name] = EndpointAlarms(
+                    self,
+                    f"Alarms-{name}",
+                    endpoint_name=name,
+                    variant_name=VARIANT_NAME,
+                    alarm_name_prefix=f"{environment_name}-{name}",
+                    thresholds=_thresholds(served.endpoint.alarms),
+                    topic=endpoint_serving.alarm_topic,
+                    on_instances=True,
+                )
+                endpoints.setdefault(served.namespace, {})[name] = endpoint_manifests(
+                    served,
+                    serving_role_arn=endpoint_serving.serving_role_arn,
+                    capture_bucket_name=endpoint_serving.capture_bucket_name,
+                    subnet_ids=[subnet.subnet_id for subnet in subnets],
+                    security_group_id=security_group.security_group_id,
+                    data_key_arn=data_key.key_arn,
+                    rollback_alarm_names=self.endpoint_alarms[name].rollback_alarm_names,
+                    retain=retain,
+                )
         self.manifests = namespace_manifests(
             kubernetes=kubernetes,
             namespace_role_arns=role_arn_of,
@@ -154,6 +279,7 @@ class KubernetesStack(Stack):
             definition_bodies=definition_bodies,
             pipeline_role_arn=pipeline_role_arn,
             retain=retain,
+            endpoints=endpoints,
         )
         for name, manifests in self.manifests.items():
             setup = eks.KubernetesManifest(
@@ -168,3 +294,44 @@ class KubernetesStack(Stack):
                 # Created after, and deleted before, the controller, its role selector and the role's
                 # policies: ACK deletes (or, retained, leaves) the SageMaker pipeline as that role.
                 applied.node.add_dependency(setup, self.namespace_roles[name])
+            for endpoint_name, documents in manifests.endpoints.items():
+                applied = eks.KubernetesManifest(
+                    self, f"Endpoint-{name}-{endpoint_name}", cluster=cluster, manifest=documents
+                )
+                # As the pipelines, and after the gate (the pinned package is Approved) and the alarms
+                # the endpoint's rollout names.
+                applied.node.add_dependency(
+                    setup,
+                    self.namespace_roles[name],
+                    gates[endpoint_name],
+                    *self.endpoint_alarms[endpoint_name].alarms_by_name.values(),
+                )
+
+    def _package_gates(
+        self,
+        served_endpoints: Sequence[ServedEndpoint],
+        endpoint_serving: EndpointServing,
+        *,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        logs_key: kms.IKey,
+        retain: bool,
+    ) -> dict[str, Construct]:
+        """The Serving stack's gate for each served endpoint: a read of its pinned package that fails the
+        deployment unless it is Approved, by a reader of this stack's own (a role of its own name)."""
+        reader = ModelPackageReader(
+            self,
+            "PackageReader",
+            role_name=endpoint_serving.package_reader_role_name,
+            model_package_arns=[served.model_package_arn for served in served_endpoints],
+            vpc=vpc,
+            subnets=subnets,
+            logs_key=logs_key,
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        return {
+            served.endpoint.name: reader.read(
+                f"Package-{served.endpoint.name}", model_package_arn=served.model_package_arn
+            )
+            for served in served_endpoints
+        }

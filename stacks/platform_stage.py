@@ -26,7 +26,7 @@ from stacks.data_stack import DataStack
 from stacks.experiments_stack import ExperimentsStack
 from stacks.image_build_stack import ImageBuildStack
 from stacks.images_stack import ImagesStack
-from stacks.kubernetes_stack import KubernetesStack
+from stacks.kubernetes_stack import EndpointServing, KubernetesStack, ServedEndpoint
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.notebook_jobs_stack import NotebookJobsStack, PersonaJobRole
@@ -283,6 +283,27 @@ class PlatformStage(cdk.Stage):
         if kubernetes is None:
             return
         assert environment.studio is not None  # namespaces name personas (checked at load)
+        # The deployed endpoints a namespace serves (pending versions wait, as CloudFormation's do).
+        served = [
+            ServedEndpoint(
+                namespace=environment.kubernetes_endpoints[endpoint.name],
+                endpoint=endpoint,
+                model_package_arn=self._package_sources[endpoint.name].model_package_arn,
+            )
+            for endpoint in (environment.serving.deployed_endpoints if environment.serving else ())
+            if endpoint.name in environment.kubernetes_endpoints
+        ]
+        endpoint_serving = None
+        if served:
+            assert self.monitoring is not None  # created for every deployed endpoint
+            endpoint_serving = EndpointServing(
+                serving_role_arn=naming.role_arn(
+                    environment, naming.serving_execution_role_name(environment.name)
+                ),
+                capture_bucket_name=naming.capture_bucket_name(environment),
+                alarm_topic=self.monitoring.topic,
+                package_reader_role_name=naming.k8s_package_reader_role_name(environment.name),
+            )
         self.kubernetes = KubernetesStack(
             self,
             "Kubernetes",
@@ -304,12 +325,17 @@ class PlatformStage(cdk.Stage):
             vpc=self.network.vpc,
             subnets=self.network.subnets,
             retain=environment.retain_stateful_resources,
+            served_endpoints=served,
+            endpoint_serving=endpoint_serving,
             description=f"SageMaker platform {environment.name}: ACK SageMaker controller in EKS cluster "
             f"{kubernetes.cluster_name}",
         )
         if self.pipelines is not None:
             # The ACK pipelines run as the pipeline role, which the Pipelines stack creates.
             self.kubernetes.add_stack_dependency(self.pipelines)
+        if served and self.serving is not None:
+            # The served endpoints' models run as the serving role, whose capture grants that stack holds.
+            self.kubernetes.add_stack_dependency(self.serving)
 
     def _apply_role_guardrails(self, environment: EnvironmentConfig) -> None:
         """Every role of the Stage, CDK's own included, gets the environment's path and boundary."""
@@ -333,6 +359,7 @@ class PlatformStage(cdk.Stage):
         """The alarm topic and dashboard wherever there is something to watch, and the endpoints."""
         name = environment.name
         serving = environment.serving
+        self._package_sources: dict[str, PackageSource] = {}
         # Endpoints whose pinned version is not approved yet wait for a later deploy (first-deploy plan).
         endpoints = serving.deployed_endpoints if serving else ()
         # Scheduled notebooks are pipelines too: their failures alarm and they show on the dashboard.
@@ -381,6 +408,7 @@ class PlatformStage(cdk.Stage):
             )
             for endpoint in endpoints
         }
+        self._package_sources = package_sources
         monitor_image = model_monitor_image_uri(environment.region)
         registry_account = monitor_image.split(".", 1)[0]
         self.serving = ServingStack(
@@ -404,6 +432,7 @@ class PlatformStage(cdk.Stage):
             subnets=self.network.subnets,
             topic=self.monitoring.topic,
             removal_policy=removal_policy,
+            cloudformation_endpoints=environment.cloudformation_endpoints,
             description=f"SageMaker platform {name}: endpoints, autoscaling, data capture, monitoring",
         )
 
@@ -436,6 +465,9 @@ class PlatformStage(cdk.Stage):
                         # `cdk bootstrap` created, outside the platform's role path).
                         naming.role_arn(other, naming.package_reader_role_name(other.name)),
                         naming.cloudformation_execution_role_arn(other),
+                        # Endpoints served from Kubernetes: the gate's reader, and the namespaces' roles
+                        # that create their models (ADR 0017).
+                        *_kubernetes_package_readers(other),
                     )
                 ],
                 served_accounts=[other.account_id for other in served],
@@ -482,6 +514,21 @@ class PlatformStage(cdk.Stage):
                 organization_id=environment.cross_account.organization_id,
                 description=f"SageMaker platform {name}: serving and deployment roles for trusted sources",
             )
+
+
+def _kubernetes_package_readers(environment: EnvironmentConfig) -> list[str]:
+    """The roles of a served environment's Kubernetes stack that read pinned packages, if it serves any
+    endpoint from a namespace."""
+    namespaces = sorted(set(environment.kubernetes_endpoints.values()))
+    if not namespaces:
+        return []
+    return [
+        naming.role_arn(environment, naming.k8s_package_reader_role_name(environment.name)),
+        *(
+            naming.role_arn(environment, naming.ack_namespace_role_name(environment.name, namespace))
+            for namespace in namespaces
+        ),
+    ]
 
 
 def _model_source(environment: EnvironmentConfig) -> ModelSource:

@@ -76,6 +76,7 @@ class ServingStack(Stack):
         subnets: Sequence[ec2.ISubnet],
         topic: sns.ITopic,
         removal_policy: RemovalPolicy,
+        cloudformation_endpoints: Sequence[EndpointConfig] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -108,7 +109,8 @@ class ServingStack(Stack):
             logs_key=logs_key,
             removal_policy=removal_policy,
         )
-        for endpoint in endpoints:
+        # What a Kubernetes namespace serves is the Kubernetes stack's (ADR 0017): read, notified, not made.
+        for endpoint in endpoints if cloudformation_endpoints is None else cloudformation_endpoints:
             source = package_sources[endpoint.name]
             self.endpoints[endpoint.name] = self._endpoint(
                 endpoint,

@@ -7,6 +7,7 @@ the controller's Helm values into `k8s-manifests/<env>/`:
     controller/values.yaml           the chart's values (the install command is at its top)
     <namespace>/namespace.yaml       the namespace, its RBAC and its IAMRoleSelector
     <namespace>/pipeline-<name>.yaml each ACK pipeline (Kubernetes name)
+    <namespace>/endpoint-<name>.yaml each endpoint it serves: Model, EndpointConfig, Endpoint
     variables.yaml                   what each ${VARIABLE} stands for
 
 Values only known once CloudFormation has deployed the stacks (the data key's ARN, the security group and
@@ -40,6 +41,11 @@ MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
 
 
 PRUNE_LABEL_PREFIX = "aws.cdk.eks/prune-"
+# CloudFormation applies an endpoint only after reading its pinned package as Approved; these files cannot.
+ENDPOINT_NOTE = (
+    "# No approval gate here: the Kubernetes stack applies this only after reading the pinned model package\n"
+    "# as Approved. Applied from these files, check that yourself first (ADR 0017).\n"
+)
 
 
 def _variable(name: str) -> str:
@@ -133,9 +139,13 @@ def write_manifests(environment: str, out: Path, *, config_dir: Path = ROOT / "c
             if first["kind"] == "Namespace":
                 files[Path(first["metadata"]["name"]) / "namespace.yaml"] = _yaml(documents)
             else:
-                metadata = first["metadata"]
-                name = f"{first['kind'].lower()}-{metadata['name']}.yaml"
-                files[Path(metadata["namespace"]) / name] = _yaml(documents)
+                # An endpoint's Model, EndpointConfig and Endpoint are one file, named by the endpoint.
+                named = next((d for d in documents if d["kind"] == "Endpoint"), first)
+                metadata = named["metadata"]
+                name = f"{named['kind'].lower()}-{metadata['name']}.yaml"
+                files[Path(metadata["namespace"]) / name] = (
+                    ENDPOINT_NOTE if named is not first else ""
+                ) + _yaml(documents)
     if problems:
         raise ValueError("manifests the controller's CRDs would refuse:\n  " + "\n  ".join(problems))
     files[Path("variables.yaml")] = (

@@ -17,6 +17,22 @@ from constructs_lib.studio.persona_execution_role import PersonaCapability, Pers
 # with the Kubernetes namespace of the resource as its value.
 NAMESPACE_TAG = "services.k8s.aws/namespace"
 
+# What the namespace may do to models, endpoint configs and endpoints: only on its own (below). Tagging is
+# left out: the same action tags the namespace's jobs.
+_ENDPOINT_ACTIONS = (
+    "sagemaker:CreateModel",
+    "sagemaker:DescribeModel",
+    "sagemaker:DeleteModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:InvokeEndpoint",
+)
+
 _PIPELINE_ACTIONS = (
     "sagemaker:CreatePipeline",
     "sagemaker:UpdatePipeline",
@@ -33,8 +49,12 @@ class AckNamespaceRole(Construct):
     for every resource of the namespace, and the namespace's jobs run as it. Its grants are the persona's
     `jobs` capability (subnets, security group, instance types, data key, network isolation when the
     persona requires it; ADR 0004), plus `pipelines` and the exact ACK pipelines of the namespace when it has
-    any. It denies itself every SageMaker call on a resource tagged for another namespace, and writes only
-    under `scratch_prefix`.
+    any. With `endpoint_names` (the endpoints of serving it serves), also the persona's `endpoints`
+    capability (models in the VPC and isolated, endpoint configs on the persona's instance types under the
+    data key), passing `serving_role_arn` (the role models run as) and reading the pinned
+    `model_package_arns`, and it denies itself every other model, config and endpoint than its own: models
+    and configs named `<namespace>-*`, the endpoints by name. It denies itself every SageMaker call on a
+    resource tagged for another namespace, and writes only under `scratch_prefix`.
 
     Exposes `role` and `persona_role` (the underlying PersonaExecutionRole).
     """
@@ -57,13 +77,20 @@ class AckNamespaceRole(Construct):
         network_isolation: bool,
         pipeline_names: Sequence[str] = (),
         pipeline_role_arn: str | None = None,
+        endpoint_names: Sequence[str] = (),
+        serving_role_arn: str | None = None,
+        model_package_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         if pipeline_names and pipeline_role_arn is None:
             raise ValueError(f"namespace {namespace}: ACK pipelines need the role they run as")
+        if endpoint_names and (serving_role_arn is None or not model_package_arns):
+            raise ValueError(f"namespace {namespace}: ACK endpoints need the serving role and their packages")
         capabilities = [PersonaCapability.JOBS]
         if pipeline_names:
             capabilities.append(PersonaCapability.PIPELINES)
+        if endpoint_names:
+            capabilities.append(PersonaCapability.ENDPOINTS)
         self.persona_role = PersonaExecutionRole(
             self,
             "Persona",
@@ -124,3 +151,47 @@ class AckNamespaceRole(Construct):
                     conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 ),
             )
+        if endpoint_names:
+            assert serving_role_arn is not None
+            self._allow_endpoints(namespace, endpoint_names, serving_role_arn, model_package_arns)
+
+    def _allow_endpoints(
+        self,
+        namespace: str,
+        endpoint_names: Sequence[str],
+        serving_role_arn: str,
+        model_package_arns: Sequence[str],
+    ) -> None:
+        stack = Stack.of(self)
+        policy = iam.ManagedPolicy(self, "Endpoints", roles=[self.role])
+        # SageMaker lower-cases the names in these ARNs.
+        own = [
+            stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{namespace}-*")
+            for kind in ("model", "endpoint-config")
+        ] + [
+            stack.format_arn(service="sagemaker", resource="endpoint", resource_name=name.lower())
+            for name in endpoint_names
+        ]
+        policy.add_statements(
+            # The persona's capability grants these on every name; the namespace keeps to its own, so it
+            # reaches neither CloudFormation's endpoints nor another namespace's untagged ones.
+            iam.PolicyStatement(
+                sid="DenyOtherEndpoints",
+                effect=iam.Effect.DENY,
+                actions=sorted(_ENDPOINT_ACTIONS),
+                not_resources=own,
+            ),
+            # Models run as the serving environment's role, which reads the trusted registries' artifacts.
+            iam.PolicyStatement(
+                sid="PassServingRole",
+                actions=["iam:PassRole"],
+                resources=[serving_role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+            # CreateModel from a package of another account reads it as the caller.
+            iam.PolicyStatement(
+                sid="ReadPinnedPackages",
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=sorted(set(model_package_arns)),
+            ),
+        )

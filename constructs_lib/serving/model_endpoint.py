@@ -17,6 +17,7 @@ from constructs_lib.shared.compliance import acknowledge
 
 VARIANT_NAME = "AllTraffic"
 # Families with local NVMe instance storage: SageMaker encrypts it itself and refuses a KmsKeyId for them.
+# The configuration holds the same pattern (constructs import no configuration): a test keeps them equal.
 INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n|trn2")
 # Why an endpoint configuration has no volume key (the cdk-nag acknowledgement).
 LOCAL_STORAGE_NO_VOLUME_KEY = (
@@ -28,6 +29,9 @@ SERVERLESS_NO_VOLUME = (
 )
 # How long the new fleet takes traffic while the old one stands by, so a rollback alarm can still act.
 BAKING_SECONDS = 600
+# Captured bodies of these types are stored as text, which Model Monitor reads as CSV or JSON.
+CAPTURE_CSV_CONTENT_TYPES = ("text/csv",)
+CAPTURE_JSON_CONTENT_TYPES = ("application/json",)
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,7 @@ def _capture_config(
         ],
         # Model Monitor reads captured CSV and JSON as such (not base64) when the types are declared.
         capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
-            csv_content_types=["text/csv"], json_content_types=["application/json"]
+            csv_content_types=list(CAPTURE_CSV_CONTENT_TYPES),
+            json_content_types=list(CAPTURE_JSON_CONTENT_TYPES),
         ),
     )

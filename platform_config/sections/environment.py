@@ -21,7 +21,7 @@ from platform_config.sections.network import NetworkConfig
 from platform_config.sections.notebook_jobs import NotebookJobConfig
 from platform_config.sections.pipelines import PipelineConfig
 from platform_config.sections.registry import CrossAccountConfig, ModelRegistryConfig
-from platform_config.sections.serving import AlarmsConfig, ServingConfig
+from platform_config.sections.serving import AlarmsConfig, EndpointConfig, ServingConfig
 from platform_config.sections.shared import (
     AccountId,
     EnvironmentName,
@@ -30,7 +30,7 @@ from platform_config.sections.shared import (
     unique,
     valid_tag_map,
 )
-from platform_config.sections.studio import DomainConfig, StudioConfig
+from platform_config.sections.studio import DomainConfig, PersonaConfig, StudioConfig
 
 
 class EnvironmentConfig(FrozenModel):
@@ -410,8 +410,85 @@ class EnvironmentConfig(FrozenModel):
                 for p, name in enumerate(namespace.pipelines)
                 if name not in pipelines
             )
+        problems.extend(self._kubernetes_endpoint_problems())
         raise_all(problems)
         return self
+
+    def _kubernetes_endpoint_problems(self) -> list[FieldError]:
+        """An endpoint a namespace names must be one of serving's, served by one namespace, and one the
+        namespace's role could create (ADR 0017): in the VPC, under the data key, on the persona's instance
+        types, with nothing the ACK path cannot honour (autoscaling, the data-quality schedule)."""
+        assert self.kubernetes is not None
+        problems: list[FieldError] = []
+        endpoints = {endpoint.name: endpoint for endpoint in self.serving.endpoints} if self.serving else {}
+        personas = self.studio.personas if self.studio is not None else {}
+        serving_index = {name: index for index, name in enumerate(endpoints)}
+        served_by: dict[str, str] = {}
+        for index, namespace in enumerate(self.kubernetes.namespaces):
+            persona = personas.get(namespace.persona)
+            for e, name in enumerate(namespace.endpoints):
+                at = f"kubernetes.namespaces[{index}].endpoints[{e}]"
+                endpoint = endpoints.get(name)
+                if endpoint is None:
+                    problems.append(
+                        FieldError(
+                            f"'{name}' is not an endpoint of serving.endpoints",
+                            f"use one of {', '.join(sorted(endpoints)) or 'none yet'}",
+                            at=at,
+                        )
+                    )
+                    continue
+                if name in served_by:
+                    problems.append(
+                        FieldError(
+                            f"'{name}' is served by namespace '{served_by[name]}' already",
+                            "name each endpoint in one namespace",
+                            at=at,
+                        )
+                    )
+                    continue
+                served_by[name] = namespace.name
+                problems.extend(
+                    FieldError(problem, fix, at=at)
+                    for problem, fix in _ack_endpoint_problems(
+                        endpoint, serving_index[name], namespace.persona, persona
+                    )
+                )
+        return problems
+
+    @model_validator(mode="after")
+    def _only_kubernetes_endpoints_go_unmonitored(self) -> EnvironmentConfig:
+        if self.serving is None:
+            return self
+        served = self.kubernetes_endpoints
+        raise_all(
+            [
+                FieldError(
+                    "turns the data-quality schedule off, which only an endpoint a Kubernetes namespace "
+                    "serves may do",
+                    "remove it, or name the endpoint in kubernetes.namespaces[].endpoints",
+                    at=f"serving.endpoints[{e}].monitoring.enabled",
+                )
+                for e, endpoint in enumerate(self.serving.endpoints)
+                if endpoint.monitoring is not None
+                and not endpoint.monitoring.enabled
+                and endpoint.name not in served
+            ]
+        )
+        return self
+
+    @property
+    def kubernetes_endpoints(self) -> dict[str, str]:
+        """The endpoints Kubernetes serves (through ACK), by name, with the namespace that serves each."""
+        return self.kubernetes.endpoint_namespaces if self.kubernetes is not None else {}
+
+    @property
+    def cloudformation_endpoints(self) -> tuple[EndpointConfig, ...]:
+        """The deployed endpoints the Serving stack creates: those no Kubernetes namespace serves."""
+        if self.serving is None:
+            return ()
+        owned = self.kubernetes_endpoints
+        return tuple(endpoint for endpoint in self.serving.deployed_endpoints if endpoint.name not in owned)
 
     @staticmethod
     def _kubernetes_credential_problems(kubernetes: KubernetesConfig) -> list[FieldError]:
@@ -443,3 +520,71 @@ class EnvironmentConfig(FrozenModel):
                 )
             )
         return problems
+
+
+def _ack_endpoint_problems(
+    endpoint: EndpointConfig, index: int, persona_name: str, persona: PersonaConfig | None
+) -> list[tuple[str, str]]:
+    """What keeps the namespace's role from creating this endpoint, or what the ACK path would drop:
+    (problem, fix) pairs."""
+    serving = f"serving.endpoints[{index}]"
+    problems: list[tuple[str, str]] = []
+    if persona is not None and "endpoints" not in persona.capabilities:
+        problems.append(
+            (
+                f"persona '{persona_name}' has no 'endpoints' capability, so the namespace's role could not "
+                f"create '{endpoint.name}'",
+                "add 'endpoints' to the persona or name another persona",
+            )
+        )
+    elif persona is not None and persona.network_isolation:
+        problems.append(
+            (
+                f"persona '{persona_name}' requires network isolation of endpoint configs, which the "
+                "platform's endpoint configs do not set",
+                "name another persona or leave the endpoint to CloudFormation",
+            )
+        )
+    if endpoint.instances is None:
+        problems.append(
+            (
+                f"'{endpoint.name}' is serverless, outside the VPC, where the namespace's role may not "
+                "create models",
+                f"serve it from instances ({serving}.instances) or leave it to CloudFormation",
+            )
+        )
+        return problems
+    instance_type = endpoint.instances.instance_type
+    if persona is not None and instance_type not in persona.job_instance_types:
+        problems.append(
+            (
+                f"'{endpoint.name}' runs on {instance_type}, which persona '{persona_name}' may not use (its "
+                "role would refuse the endpoint config)",
+                f"add {instance_type} to the persona's job_instance_types or change {serving}.instances",
+            )
+        )
+    if endpoint.local_storage:
+        problems.append(
+            (
+                f"'{endpoint.name}' runs on {instance_type}, whose local storage takes no volume key, while "
+                "the namespace's role requires the data key",
+                f"use an instance type without local NVMe storage in {serving}.instances",
+            )
+        )
+    if endpoint.autoscaling is not None:
+        problems.append(
+            (
+                f"'{endpoint.name}' has autoscaling, which the ACK path does not create",
+                f"remove {serving}.autoscaling or leave the endpoint to CloudFormation",
+            )
+        )
+    if endpoint.data_quality is not None:
+        problems.append(
+            (
+                f"'{endpoint.name}' has a data-quality schedule (the default on instances), which the ACK "
+                "path does not create",
+                f"set {serving}.monitoring.enabled: false to serve it unmonitored, or leave it to "
+                "CloudFormation",
+            )
+        )
+    return problems

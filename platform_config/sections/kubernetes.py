@@ -36,6 +36,11 @@ class KubernetesNamespaceConfig(FrozenModel):
     pipelines: tuple[StrictStr, ...] = Field(
         default=(), description="Pipelines of `pipelines` applied in this namespace as ACK Pipeline resources"
     )
+    endpoints: tuple[StrictStr, ...] = Field(
+        default=(),
+        description="Endpoints of `serving.endpoints` this namespace serves as ACK Model, EndpointConfig and "
+        "Endpoint resources instead of CloudFormation; its persona needs the `endpoints` capability",
+    )
 
     @field_validator("name")
     @classmethod
@@ -57,6 +62,11 @@ class KubernetesNamespaceConfig(FrozenModel):
     @classmethod
     def _unique_pipelines(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return unique(value, "pipelines")
+
+    @field_validator("endpoints")
+    @classmethod
+    def _unique_endpoints(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return unique(value, "endpoints")
 
 
 class KubernetesConfig(FrozenModel):
@@ -125,6 +135,11 @@ class KubernetesConfig(FrozenModel):
     ) -> tuple[KubernetesNamespaceConfig, ...]:
         unique(tuple(namespace.name for namespace in value), "namespaces")
         return value
+
+    @property
+    def endpoint_namespaces(self) -> dict[str, str]:
+        """The namespace serving each endpoint a namespace names (one each: checked at load)."""
+        return {endpoint: ns.name for ns in self.namespaces for endpoint in ns.endpoints}
 
     @property
     def oidc_issuer(self) -> str | None:

@@ -19,6 +19,8 @@ from platform_config.sections.shared import (
     unique,
 )
 
+# Instance families with local NVMe storage: SageMaker encrypts it itself and refuses a volume key for them.
+INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n|trn2")
 S3_URI_PATTERN = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+")
 # Model Monitor runs at most hourly; the job must finish within the hour.
 MONITORING_SCHEDULES = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
@@ -120,6 +122,11 @@ class MonitoringBaselineConfig(FrozenModel):
 class DataQualityMonitoringConfig(FrozenModel):
     """A Model Monitor data-quality schedule on the captured requests."""
 
+    enabled: StrictBool = Field(
+        default=True,
+        description="false: no schedule. Only for an endpoint a Kubernetes namespace serves, where the "
+        "platform cannot create one (ADR 0017); every other endpoint on instances is monitored",
+    )
     schedule: StrictStr = Field(default="hourly", description="hourly, daily or a Model Monitor cron(...)")
     instance_type: HostingInstanceType = "ml.m5.large"
     volume_size_gb: StrictInt = Field(default=20, ge=1, le=512)
@@ -283,10 +290,19 @@ class EndpointConfig(FrozenModel):
 
     @property
     def data_quality(self) -> DataQualityMonitoringConfig | None:
-        """The monitoring in effect: on for every endpoint on instances."""
+        """The monitoring in effect: on for every endpoint on instances unless turned off (ADR 0017)."""
         if isinstance(self.capacity, ServerlessConfig):
             return None
-        return self.monitoring or DataQualityMonitoringConfig()
+        monitoring = self.monitoring or DataQualityMonitoringConfig()
+        return monitoring if monitoring.enabled else None
+
+    @property
+    def local_storage(self) -> bool:
+        """On an instance type with local NVMe storage, whose volumes take no customer key."""
+        match self.capacity:
+            case InstancesConfig(instance_type=instance_type):
+                return bool(INSTANCE_STORAGE_FAMILY.fullmatch(instance_type.split(".")[1]))
+        return False
 
 
 class ServingConfig(FrozenModel):

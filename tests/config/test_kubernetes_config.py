@@ -123,7 +123,7 @@ def test_a_valid_section_loads_with_its_derived_names(config_copy: EditConfig) -
         (
             _edited(namespaces=[{"name": "team-a", "persona": PERSONA, "extra": 1}]),
             "kubernetes.namespaces[0].extra",
-            ("unknown key; allowed keys here: name, persona, pipelines",),
+            ("unknown key; allowed keys here: endpoints, name, persona, pipelines",),
         ),
     ],
     ids=[

@@ -127,6 +127,7 @@ def test_prod_serves_the_same_version_on_more_instances(sample_platform: Platfor
     monitoring = endpoint.data_quality
     assert monitoring is not None
     assert monitoring.model_dump() == {
+        "enabled": True,
         "schedule": "hourly",
         "instance_type": "ml.m5.xlarge",
         "volume_size_gb": 20,

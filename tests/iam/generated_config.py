@@ -5,8 +5,9 @@ environments, one of them with an external id and an organization), personas wit
 with notebook jobs only), repositories, groups, pipelines and endpoints named differently from the sample
 (live serves a mixed-case group no pipeline builds), role paths, the platform's own permissions boundary in
 the build environment and an existing one in `live`, a bootstrap qualifier of its own in `preprod`, and
-scheduled notebooks run as the notebook job role and as personas' roles. The matrix must hold on it as it
-does on the sample: nothing in the evaluation may depend on the sample's names.
+scheduled notebooks run as the notebook job role and as personas' roles, and qa's endpoint served from a
+Kubernetes namespace through ACK. The matrix must hold on it as it does on the sample: nothing in the
+evaluation may depend on the sample's names.
 """
 
 from __future__ import annotations
@@ -65,6 +66,32 @@ def _serving_environment(
         "serving": {"endpoints": [_endpoint(f"{name}-{group.lower()}", group, 12)]},
         **extra,
     }
+
+
+def _served_from_kubernetes(environment: dict[str, Any]) -> dict[str, Any]:
+    """A serving environment whose endpoint a cluster's namespace serves through ACK (ADR 0017), unmonitored
+    as the ACK path requires, with the Studio persona that gives the namespace its guardrails."""
+    (endpoint,) = environment["serving"]["endpoints"]
+    endpoint["monitoring"] = {"enabled": False}
+    account = environment["account_id"]
+    environment["studio"] = {
+        "personas": {
+            "scorer": {
+                "description": "Serves the scoring endpoint from the cluster.",
+                "capabilities": ["jobs", "endpoints"],
+                "job_instance_types": [endpoint["instances"]["instance_type"]],
+            }
+        },
+        "domains": [
+            {"name": "scoring-ops", "default_persona": "scorer", "idle_shutdown": {"default_minutes": 60}}
+        ],
+    }
+    environment["kubernetes"] = {
+        "cluster_name": "scoring-eks",
+        "kubectl_role_arn": f"arn:aws:iam::{account}:role/scoring-eks-admin",
+        "namespaces": [{"name": "scoring", "persona": "scorer", "endpoints": [endpoint["name"]]}],
+    }
+    return environment
 
 
 def environments() -> dict[str, dict[str, Any]]:
@@ -193,8 +220,8 @@ def environments() -> dict[str, dict[str, Any]]:
     }
     return {
         BUILD: build,
-        QA: _serving_environment(
-            QA, "172.17.0.0/16", ["us-east-2a", "us-east-2b"], iam={"role_path": "/qa/"}
+        QA: _served_from_kubernetes(
+            _serving_environment(QA, "172.17.0.0/16", ["us-east-2a", "us-east-2b"], iam={"role_path": "/qa/"})
         ),
         PREPROD: _serving_environment(
             PREPROD,

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+from platform_config import load_platform
 
 MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
 HELM_CHART_TYPE = "Custom::AWSCDK-EKS-HelmChart"
@@ -54,3 +60,50 @@ def find(manifests: list[dict[str, Any]], kind: str, **metadata: str) -> dict[st
 
 def templates_of(template_of: Callable[[str], Mapping[str, Any]], stack_names: list[str]) -> dict[str, Any]:
     return {name: template_of(name) for name in stack_names}
+
+
+SERVING_PERSONA = "fixture-serving"
+SERVING_NAMESPACE = "serving-ns"
+
+
+def serving_environment_name(config_dir: Path) -> str:
+    """The first environment of config_dir with endpoints and no cluster."""
+    return next(
+        name
+        for name, environment in load_platform(config_dir).environments.items()
+        if environment.serving is not None and environment.kubernetes is None
+    )
+
+
+def write_served_endpoint_config(source: Path, target: Path) -> str:
+    """A copy of `source` whose first serving environment gets a persona, a Studio domain and a cluster
+    whose namespace serves its first endpoint (unmonitored, without autoscaling, as the ACK path requires);
+    returns that environment's name."""
+    shutil.copytree(source, target)
+    name = serving_environment_name(source)
+    path = target / f"{name}.yaml"
+    data = yaml.safe_load(path.read_text())
+    endpoint = data["serving"]["endpoints"][0]
+    endpoint.pop("autoscaling", None)
+    endpoint["monitoring"] = {"enabled": False}
+    data["studio"] = {
+        "personas": {
+            SERVING_PERSONA: {
+                "description": "Serves endpoints from the fixture's cluster",
+                "capabilities": ["jobs", "endpoints"],
+                "job_instance_types": [endpoint["instances"]["instance_type"]],
+            }
+        },
+        "domains": [
+            {"name": "k8s-ops", "default_persona": SERVING_PERSONA, "idle_shutdown": {"default_minutes": 60}}
+        ],
+    }
+    data["kubernetes"] = {
+        "cluster_name": "fixture-serving-cluster",
+        "kubectl_role_arn": f"arn:aws:iam::{data['account_id']}:role/fixture-admin",
+        "namespaces": [
+            {"name": SERVING_NAMESPACE, "persona": SERVING_PERSONA, "endpoints": [endpoint["name"]]}
+        ],
+    }
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return name

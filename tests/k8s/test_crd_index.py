@@ -179,3 +179,73 @@ def test_a_value_the_chart_does_not_have_is_reported() -> None:
     assert _value_problems({"enableCARM": "false"}, chart_keys) == [
         "enableCARM: str where the chart has bool"
     ]
+
+
+def _endpoint() -> list[dict[str, Any]]:
+    """Every field the endpoint builder writes: capture and rollback alarms included."""
+    return k8s_manifests.ack_endpoint(
+        namespace_name="team-a",
+        endpoint_name="Scorer",
+        model_name="team-a-Scorer-v3",
+        config_name="team-a-Scorer-v3-abc123",
+        model_package_arn="arn:aws:sagemaker:eu-west-1:123456789012:model-package/scorer/3",
+        execution_role_arn="arn:aws:iam::123456789012:role/serving",
+        subnet_ids=["subnet-1", "subnet-2"],
+        security_group_ids=["sg-1"],
+        variant_name="AllTraffic",
+        instance_type="ml.m5.large",
+        initial_instance_count=2,
+        volume_key_arn="arn:aws:kms:eu-west-1:123456789012:key/k",
+        capture=k8s_manifests.EndpointCapture(
+            destination_s3_uri="s3://capture/data-capture/Scorer",
+            key_arn="arn:aws:kms:eu-west-1:123456789012:key/k",
+            sampling_percentage=20,
+            csv_content_types=("text/csv",),
+            json_content_types=("application/json",),
+        ),
+        rollout=k8s_manifests.EndpointRollout(baking_seconds=600, rollback_alarm_names=("a", "b")),
+        retain=True,
+    )
+
+
+def test_the_endpoint_manifests_conform_and_refer_to_each_other_by_name() -> None:
+    model, config, endpoint = _endpoint()
+    assert [m["kind"] for m in (model, config, endpoint)] == ["Model", "EndpointConfig", "Endpoint"]
+    for manifest in (model, config, endpoint):
+        assert manifest_problems(manifest) == []
+        # Kubernetes names are lower-case; the SageMaker names keep their case.
+        assert manifest["metadata"]["name"] == manifest["metadata"]["name"].lower()
+    assert config["spec"]["productionVariants"][0]["modelName"] == model["spec"]["modelName"]
+    assert endpoint["spec"]["endpointConfigName"] == config["spec"]["endpointConfigName"]
+    assert endpoint["spec"]["endpointName"] == "Scorer"
+
+
+@pytest.mark.parametrize(
+    ("index", "path", "value", "problem"),
+    [
+        (
+            2,
+            ("spec", "deploymentConfig", "blueGreenUpdatePolicy", "trafficRoutingConfiguration", "type"),
+            "ALL_AT_ONCE",
+            "spec.deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type: "
+            "not a field of the CRD",
+        ),
+        (1, ("spec", "kmsKeyId"), "k", "spec.kmsKeyId: not a field of the CRD"),
+        (
+            0,
+            ("spec", "enableNetworkIsolation"),
+            "true",
+            "spec.enableNetworkIsolation: str where the CRD says boolean",
+        ),
+    ],
+    ids=["api-name-not-ack-s", "wrong-case", "string-for-bool"],
+)
+def test_a_wrong_endpoint_field_is_reported(
+    index: int, path: tuple[str, ...], value: Any, problem: str
+) -> None:
+    manifest = _endpoint()[index]
+    node = manifest
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    assert problem in " ".join(manifest_problems(manifest))

@@ -10,6 +10,7 @@ import yaml
 from k8s_manifests.crd_index import manifest_problems
 from platform_config import load_platform, naming
 from tests.conftest import CONFIG_DIR
+from tests.k8s.support import write_served_endpoint_config
 from tools.write_k8s_manifests import _Resolver, _variable, write_manifests
 
 
@@ -67,3 +68,18 @@ def test_the_written_files_are_the_stack_s_manifests(tmp_path: Path) -> None:
             )
             assert document["spec"]["pipelineName"] == naming.k8s_sagemaker_name(namespace.name, pipeline)
             assert '"Version": "2020-12-01"' in document["spec"]["pipelineDefinition"]
+
+
+def test_a_served_endpoint_is_one_file_with_the_gate_s_warning(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    name = write_served_endpoint_config(CONFIG_DIR, config_dir)
+    environment = load_platform(config_dir).environments[name]
+    ((endpoint, namespace),) = environment.kubernetes_endpoints.items()
+    written = write_manifests(name, tmp_path / name, config_dir=config_dir)
+    path = tmp_path / name / namespace / f"endpoint-{endpoint.lower()}.yaml"
+    assert path in written
+    text = path.read_text()
+    assert text.startswith("# No approval gate here")
+    documents = list(yaml.safe_load_all(text))
+    assert [document["kind"] for document in documents] == ["Model", "EndpointConfig", "Endpoint"]
+    assert [problem for document in documents for problem in manifest_problems(document)] == []

@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
+from constructs_lib.serving import model_endpoint
 from constructs_lib.serving.model_endpoint import (
     BAKING_SECONDS,
     VARIANT_NAME,
@@ -22,6 +23,7 @@ from constructs_lib.serving.model_endpoint import (
     ModelEndpoint,
     ServerlessCapacity,
 )
+from platform_config.sections import serving as serving_config
 from tests.constructs.support import (
     ACCOUNT,
     REGION,
@@ -323,3 +325,9 @@ def test_a_serverless_endpoint_refuses_data_capture(cdk_context: dict[str, Any])
 def test_passes_the_compliance_packs(endpoints: Endpoints) -> None:
     # Both kinds of capacity, synthesized with both cdk-nag packs (the serverless one acknowledges its key).
     assert endpoints.nag_errors == []
+
+
+def test_the_configuration_knows_the_same_local_storage_families() -> None:
+    # Constructs import no configuration, which refuses these families for endpoints served from Kubernetes:
+    # the two patterns are kept equal here.
+    assert serving_config.INSTANCE_STORAGE_FAMILY.pattern == model_endpoint.INSTANCE_STORAGE_FAMILY.pattern

@@ -62,6 +62,10 @@ class KubernetesRequests(MatrixBase):
             yield from self._namespace_requests(
                 environment, namespace.name, namespace.persona, namespace.pipelines, network
             )
+            if namespace.endpoints:
+                yield from self._served_endpoint_requests(
+                    environment, namespace.name, namespace.persona, namespace.endpoints, network
+                )
 
     def _kubernetes_network(self, environment: EnvironmentConfig) -> tuple[list[str], str]:
         """The subnets and the namespaces' job security group, as CloudFormation gives them."""
@@ -208,3 +212,170 @@ class KubernetesRequests(MatrixBase):
                 allowed=False,
                 context={"iam:PassedToService": "lambda.amazonaws.com"},
             )
+
+    def _served_endpoint_requests(
+        self,
+        environment: EnvironmentConfig,
+        namespace: str,
+        persona_name: str,
+        endpoint_names: tuple[str, ...],
+        network: tuple[list[str], str],
+    ) -> Iterator[Request]:
+        """What ACK does as the namespace's role for the endpoints it serves (ADR 0017): the models,
+        configs and endpoints of its own names within the persona's guardrails, the serving role passed to
+        SageMaker, the pinned package read in its source's registry; nothing of other endpoints."""
+        assert environment.studio is not None and environment.serving is not None
+        persona = environment.studio.personas[persona_name]
+        role = self.role(environment, naming.ack_namespace_role_name(environment.name, namespace))
+        ask = Asker(
+            group=f"kubernetes {environment.name}/{namespace}", principal=role, account=environment.account_id
+        )
+        data_key = self.key(environment, "data")
+        subnets, security_group = network
+        tagged: dict[str, ContextValue] = {
+            f"aws:RequestTag/{NAMESPACE_TAG}": namespace,
+            "aws:TagKeys": [NAMESPACE_TAG],
+        }
+        in_the_vpc: dict[str, ContextValue] = {
+            "sagemaker:VpcSubnets": [subnets[0]],
+            "sagemaker:VpcSecurityGroupIds": [security_group],
+            "sagemaker:NetworkIsolation": "true",
+            **tagged,
+        }
+        endpoints = {endpoint.name: endpoint for endpoint in environment.serving.endpoints}
+        for name in endpoint_names:
+            endpoint = endpoints[name]
+            assert endpoint.instances is not None
+            model = self._arn(
+                environment, "sagemaker", f"model/{naming.k8s_model_name(namespace, endpoint).lower()}"
+            )
+            config = self._arn(
+                environment,
+                "sagemaker",
+                f"endpoint-config/{naming.k8s_endpoint_config_name(namespace, endpoint).lower()}",
+            )
+            own = self._arn(environment, "sagemaker", f"endpoint/{name.lower()}")
+            encrypted: dict[str, ContextValue] = {
+                "sagemaker:InstanceTypes": [endpoint.instances.instance_type],
+                "sagemaker:VolumeKmsKeyArn": data_key,
+                **tagged,
+            }
+            yield ask(
+                f"creates {name}'s model in the VPC",
+                "sagemaker:CreateModel",
+                model,
+                allowed=True,
+                context=in_the_vpc,
+            )
+            model_breaks: dict[str, dict[str, ContextValue | None]] = {
+                "outside the VPC": {"sagemaker:VpcSubnets": None, "sagemaker:VpcSecurityGroupIds": None},
+                "in a subnet outside the platform's": {"sagemaker:VpcSubnets": [FOREIGN_SUBNET]},
+                "with another security group": {"sagemaker:VpcSecurityGroupIds": [FOREIGN_SECURITY_GROUP]},
+                "tagged for another namespace": {f"aws:RequestTag/{NAMESPACE_TAG}": OTHER_NAMESPACE},
+            }
+            for how, change in model_breaks.items():
+                yield ask(
+                    f"cannot create {name}'s model {how}",
+                    "sagemaker:CreateModel",
+                    model,
+                    allowed=False,
+                    context=changed(in_the_vpc, change),
+                )
+            yield ask(
+                "cannot create a model outside its namespace's names",
+                "sagemaker:CreateModel",
+                self._arn(environment, "sagemaker", f"model/{OTHER_NAMESPACE}-{name.lower()}"),
+                allowed=False,
+                context=in_the_vpc,
+            )
+            yield ask(
+                f"creates {name}'s encrypted endpoint config",
+                "sagemaker:CreateEndpointConfig",
+                config,
+                allowed=True,
+                context=encrypted,
+            )
+            config_breaks: dict[str, dict[str, ContextValue | None]] = {
+                f"on an instance type persona {persona_name} does not have": {
+                    "sagemaker:InstanceTypes": [unlisted(persona.job_instance_types)]
+                },
+                "with unencrypted volumes": {"sagemaker:VolumeKmsKeyArn": None},
+                "with volumes under another key": {
+                    "sagemaker:VolumeKmsKeyArn": self.key(environment, "studio")
+                },
+            }
+            for how, change in config_breaks.items():
+                yield ask(
+                    f"cannot create {name}'s endpoint config {how}",
+                    "sagemaker:CreateEndpointConfig",
+                    config,
+                    allowed=False,
+                    context=changed(encrypted, change),
+                )
+            for action in (
+                "sagemaker:CreateEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DeleteEndpoint",
+            ):
+                yield ask(
+                    f"{action} on {name}",
+                    action,
+                    own,
+                    allowed=True,
+                    context=tagged if action == "sagemaker:CreateEndpoint" else None,
+                )
+            yield ask(
+                f"cannot update {name} once another namespace owns it",
+                "sagemaker:UpdateEndpoint",
+                own,
+                allowed=False,
+                context={f"aws:ResourceTag/{NAMESPACE_TAG}": OTHER_NAMESPACE},
+            )
+            source = self.platform.environments[endpoint.model_package.source]
+            pinned = naming.model_package_arn(
+                source, endpoint.model_package.group, endpoint.model_package.version
+            )
+            yield ask(
+                f"reads {name}'s pinned package",
+                "sagemaker:DescribeModelPackage",
+                pinned,
+                allowed=True,
+                account=source.account_id,
+            )
+            yield ask(
+                f"cannot read another version than {name} pins",
+                "sagemaker:DescribeModelPackage",
+                naming.model_package_arn(
+                    source, endpoint.model_package.group, endpoint.model_package.version + 1
+                ),
+                allowed=False,
+                account=source.account_id,
+            )
+        # Endpoints it does not serve: CloudFormation's, or a name it might choose.
+        for name in [e for e in endpoints if e not in endpoint_names] + ["not-a-served-endpoint"]:
+            for action in (
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:InvokeEndpoint",
+            ):
+                yield ask(
+                    f"cannot {action} on {name}, which it does not serve",
+                    action,
+                    self._arn(environment, "sagemaker", f"endpoint/{name.lower()}"),
+                    allowed=False,
+                )
+        serving_role = self.role(environment, naming.serving_execution_role_name(environment.name))
+        yield ask(
+            "passes the serving role to SageMaker",
+            "iam:PassRole",
+            serving_role,
+            allowed=True,
+            context={"iam:PassedToService": "sagemaker.amazonaws.com"},
+        )
+        yield ask(
+            "cannot pass the serving role to another service",
+            "iam:PassRole",
+            serving_role,
+            allowed=False,
+            context={"iam:PassedToService": "lambda.amazonaws.com"},
+        )
