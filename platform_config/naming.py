@@ -227,6 +227,11 @@ def app_image_config_name(image_name: str) -> str:
     return f"{image_name}-jupyterlab"
 
 
+def endpoint_alarm_prefix(environment_name: str, endpoint_name: str) -> str:
+    """What an endpoint's alarm names start with, whichever stack (Serving or Kubernetes) applies it."""
+    return f"{environment_name}-{endpoint_name}"
+
+
 def monitoring_schedule_name(endpoint_name: str) -> str:
     """At most 63 characters for the 50-character endpoint names the configuration allows."""
     return f"{endpoint_name}-data-quality"

@@ -29,7 +29,7 @@ from constructs_lib.serving.model_package_reader import ModelPackageReader
 from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
 from platform_config.models import EndpointConfig, KubernetesConfig, PersonaConfig, PipelineConfig
-from stacks.serving_stack import CAPTURE_PREFIX, _thresholds
+from stacks.serving_stack import CAPTURE_PREFIX, endpoint_thresholds
 
 
 @dataclass(frozen=True)
@@ -257,8 +257,8 @@ class KubernetesStack(Stack):
                     f"Alarms-{name}",
                     endpoint_name=name,
                     variant_name=VARIANT_NAME,
-                    alarm_name_prefix=f"{environment_name}-{name}",
-                    thresholds=_thresholds(served.endpoint.alarms),
+                    alarm_name_prefix=naming.endpoint_alarm_prefix(environment_name, name),
+                    thresholds=endpoint_thresholds(served.endpoint.alarms),
                     topic=endpoint_serving.alarm_topic,
                     on_instances=True,
                 )

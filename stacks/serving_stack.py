@@ -123,7 +123,7 @@ class ServingStack(Stack):
                 subnets=subnets,
                 security_group=security_group,
                 topic=topic,
-                alarm_name_prefix=f"{environment_name}-{endpoint.name}",
+                alarm_name_prefix=naming.endpoint_alarm_prefix(environment_name, endpoint.name),
             )
         PromotionNotifier(
             self,
@@ -180,7 +180,7 @@ class ServingStack(Stack):
             endpoint_name=name,
             variant_name=VARIANT_NAME,
             alarm_name_prefix=alarm_name_prefix,
-            thresholds=_thresholds(endpoint.alarms),
+            thresholds=endpoint_thresholds(endpoint.alarms),
             topic=topic,
             on_instances=isinstance(capacity, InstanceCapacity),
         )
@@ -272,7 +272,8 @@ def _capacity(
             )
 
 
-def _thresholds(alarms: EndpointAlarmsConfig) -> EndpointThresholds:
+def endpoint_thresholds(alarms: EndpointAlarmsConfig) -> EndpointThresholds:
+    """An endpoint's alarm thresholds, field by field (the Kubernetes stack alarms its endpoints too)."""
     return EndpointThresholds(
         model_latency_p99_ms=alarms.model_latency_p99_ms,
         error_5xx_rate_percent=alarms.error_5xx_rate_percent,
