@@ -10,6 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# What SageMaker does with a job's or endpoint's role to attach it to the subnets: the interfaces (EC2
+# assigns their ids) and the describe calls (which support no resource-level scope).
+SAGEMAKER_NETWORK_INTERFACE_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+]
+SAGEMAKER_NETWORK_DESCRIBE_ACTIONS = [
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+]
+SAGEMAKER_VPC_ACTIONS = [*SAGEMAKER_NETWORK_INTERFACE_ACTIONS, *SAGEMAKER_NETWORK_DESCRIBE_ACTIONS]
+
 
 @dataclass(frozen=True)
 class JobNetwork:
