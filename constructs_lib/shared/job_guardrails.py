@@ -1,4 +1,5 @@
-"""IAM conditions that keep SageMaker jobs and models in the platform's network and under its data key.
+"""IAM conditions that keep SageMaker jobs and models in the platform's network and under its data key, and
+the EC2 actions SageMaker takes with a role to place them in that network.
 
 Shared by the roles that create jobs: the persona execution roles (Studio users) and the pipeline role. The
 condition keys are those the service authorization reference lists for the actions, with operators of
