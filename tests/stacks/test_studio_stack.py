@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, get_args
 
@@ -254,10 +254,10 @@ def test_every_space_has_its_owner_sharing_and_storage(
         }
 
 
-def _stateful_resources(stack: Stack) -> list[dict[str, Any]]:
+def _stateful_resources(stack: Stack) -> list[Mapping[str, Any]]:
     """The domain, its spaces, user profiles and file systems of a Studio stack (each type is there)."""
     template = Template.from_stack(stack)
-    found: list[dict[str, Any]] = []
+    found: list[Mapping[str, Any]] = []
     for resource_type in (
         "AWS::SageMaker::Domain",
         "AWS::SageMaker::Space",
