@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-# The configuration checks the same value when it loads; one pattern for both.
-from platform_config.sections.pipelines import ISO_DURATION_PATTERN
-
 # Placeholders for values that are CDK tokens at synth: render with these, then replace each with its token.
 PLACEHOLDER_BUCKET: Final = "__ARTIFACT_BUCKET__"
 PLACEHOLDER_ROLE_ARN: Final = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
@@ -55,6 +52,14 @@ MLFLOW_TRACKING_ARN_PATTERN: Final = re.compile(
     r"^arn:aws[a-z\-]*:sagemaker:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:mlflow-tracking-server/"
     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"
 )
+
+
+def _is_iso_duration(value: str) -> bool:
+    """The configuration's check (one pattern for both), imported on use: `import pipeline_defs` stays
+    free of the configuration package and pydantic (about half a second), which synth has loaded anyway."""
+    from platform_config.sections.pipelines import ISO_DURATION_PATTERN  # noqa: PLC0415
+
+    return ISO_DURATION_PATTERN.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,7 @@ class RenderContext:
                 problems.append(f"code_uris[{script!r}] = {uri!r} is not an s3:// URI (local paths upload)")
         if self.model_package_group is not None and not self.model_package_group:
             problems.append("model_package_group is empty (use None for none)")
-        if self.cache_expire_after is not None and not ISO_DURATION_PATTERN.fullmatch(
-            self.cache_expire_after
-        ):
+        if self.cache_expire_after is not None and not _is_iso_duration(self.cache_expire_after):
             problems.append(
                 f"cache_expire_after {self.cache_expire_after!r} is not an ISO 8601 duration such as 'P30D'"
             )
