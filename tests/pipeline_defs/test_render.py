@@ -232,3 +232,29 @@ def test_splice_replaces_each_placeholder_and_refuses_a_leftover() -> None:
         ValueError, match=r"^the definition of notebook job d still holds placeholders: __DATA_KEY__$"
     ):
         splice(body, {ROLE_ARN: "r"}, leftover_markers=("__DATA_KEY__",), definition="notebook job d")
+
+
+def test_the_sdk3_comparison_renders_the_same_full_context() -> None:
+    # bench/sdk3_compare.py copies the context for its SDK 3 side, which cannot import the project.
+    from bench import sdk3_compare  # noqa: PLC0415 - only this test reads the benchmark
+
+    context = full_context("model_build")
+    assert (
+        sdk3_compare.REGION,
+        sdk3_compare.BUCKET,
+        sdk3_compare.DATA_BUCKET,
+        sdk3_compare.ROLE_ARN,
+        sdk3_compare.KMS_KEY,
+        tuple(sdk3_compare.SUBNETS),
+        tuple(sdk3_compare.SECURITY_GROUPS),
+        sdk3_compare.MLFLOW_ARN,
+    ) == (
+        context.region,
+        context.bucket,
+        context.data_bucket,
+        context.role_arn,
+        context.kms_key_id,
+        context.subnet_ids,
+        context.security_group_ids,
+        context.mlflow_tracking_server_arn,
+    )
