@@ -43,14 +43,15 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT_FILE = ROOT / "bench" / "out" / "sdk3_compare.json"
 EMPTY_SDK_CONFIG = ROOT / "pipeline_defs" / "sagemaker_config_empty.yaml"
 
-# The full render context of tests/pipeline_defs/support.py (placeholders everywhere a token goes).
+# The full render context of tests/pipeline_defs/support.py (placeholders everywhere a token goes), whose
+# values are pipeline_defs.context's placeholders; copied because the SDK 3 side cannot import the project.
 REGION = "eu-west-1"
 BUCKET = "__ARTIFACT_BUCKET__"
 DATA_BUCKET = "__DATA_BUCKET__"
 ROLE_ARN = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
-KMS_KEY = "arn:aws:kms:eu-west-1:000000000000:key/__JOBS_KEY__"
-SUBNETS = ["__SUBNET_A__", "__SUBNET_B__"]
-SECURITY_GROUPS = ["__JOBS_SECURITY_GROUP__"]
+KMS_KEY = "arn:aws:kms:__REGION__:000000000000:key/__DATA_KEY__"
+SUBNETS = ["subnet-__PIPELINE_SUBNET_0__", "subnet-__PIPELINE_SUBNET_1__"]
+SECURITY_GROUPS = ["sg-__PIPELINE_SECURITY_GROUP__"]
 MLFLOW_ARN = "__MLFLOW_TRACKING_ARN__"
 CODE = {
     "preprocess.py": "s3://__CODE_BUCKET__/asset-hash-of-preprocess.py",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Final
 
 from pipeline_defs import _sdk
-from pipeline_defs._naming import check_pipeline_name, job_prefix
+from pipeline_defs._naming import PIPELINES_PREFIX, check_pipeline_name, job_prefix
 from pipeline_defs.context import RenderContext
 from pipeline_defs.input_data import input_data_parameters
 
@@ -54,7 +54,7 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
         strategy="MultiRecord",
         assemble_with="Line",
         accept="text/csv",
-        output_path=_sdk.s3_uri(context.bucket, "pipelines", name, "predictions", _sdk.EXECUTION_ID),
+        output_path=_sdk.s3_uri(context.bucket, PIPELINES_PREFIX, name, "predictions", _sdk.EXECUTION_ID),
         output_kms_key=context.kms_key_id,
         volume_kms_key=context.kms_key_id,
         base_transform_job_name=job_prefix(name, "predict"),

@@ -20,6 +20,26 @@ PLACEHOLDER_CODE_BUCKET: Final = "__CODE_BUCKET__"
 PLACEHOLDER_MODEL_PACKAGE_GROUP: Final = "__MODEL_PACKAGE_GROUP__"
 PLACEHOLDER_DATA_BUCKET: Final = "__DATA_BUCKET__"
 PLACEHOLDER_MLFLOW_TRACKING_ARN: Final = "__MLFLOW_TRACKING_ARN__"
+PLACEHOLDER_KMS_KEY_ARN: Final = "arn:aws:kms:__REGION__:000000000000:key/__DATA_KEY__"
+PLACEHOLDER_SECURITY_GROUP_ID: Final = "sg-__PIPELINE_SECURITY_GROUP__"
+
+
+def placeholder_subnet_id(index: int) -> str:
+    """The placeholder of the index-th subnet (a stack has as many as it has subnets)."""
+    return f"subnet-__PIPELINE_SUBNET_{index}__"
+
+
+def splice(body: str, tokens: Mapping[str, str], *, leftover_markers: Sequence[str], definition: str) -> str:
+    """A definition rendered with placeholders, each replaced by its token (a CDK token's string, which CDK
+    turns into Fn::Join); any of `leftover_markers` still in the body is a placeholder nobody replaced, a
+    ValueError naming `definition`."""
+    for placeholder, token in tokens.items():
+        body = body.replace(placeholder, token)
+    leftovers = sorted(marker for marker in leftover_markers if marker in body)
+    if leftovers:
+        raise ValueError(f"the definition of {definition} still holds placeholders: {', '.join(leftovers)}")
+    return body
+
 
 # Image URIs are looked up per region, so the region must be concrete (not a token).
 REGION_PATTERN: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -32,8 +52,14 @@ MLFLOW_TRACKING_ARN_PATTERN: Final = re.compile(
     r"^arn:aws[a-z\-]*:sagemaker:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:mlflow-tracking-server/"
     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"
 )
-# The ISO 8601 durations SageMaker step caching accepts, e.g. P30D, PT12H, P1Y2M3W4DT5H6M7S.
-DURATION_PATTERN: Final = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+
+
+def _is_iso_duration(value: str) -> bool:
+    """The configuration's check (one pattern for both), imported on use: `import pipeline_defs` stays
+    free of the configuration package and pydantic (about half a second), which synth has loaded anyway."""
+    from platform_config.sections.pipelines import ISO_DURATION_PATTERN  # noqa: PLC0415
+
+    return ISO_DURATION_PATTERN.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -86,7 +112,7 @@ class RenderContext:
                 problems.append(f"code_uris[{script!r}] = {uri!r} is not an s3:// URI (local paths upload)")
         if self.model_package_group is not None and not self.model_package_group:
             problems.append("model_package_group is empty (use None for none)")
-        if self.cache_expire_after is not None and not DURATION_PATTERN.fullmatch(self.cache_expire_after):
+        if self.cache_expire_after is not None and not _is_iso_duration(self.cache_expire_after):
             problems.append(
                 f"cache_expire_after {self.cache_expire_after!r} is not an ISO 8601 duration such as 'P30D'"
             )

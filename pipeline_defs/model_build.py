@@ -45,6 +45,7 @@ from typing import Final
 from pipeline_defs import _sdk
 from pipeline_defs._naming import (
     MODELS_PREFIX,
+    PIPELINES_PREFIX,
     check_pipeline_name,
     job_prefix,
     model_output_path,
@@ -142,7 +143,7 @@ def _build(*, context: RenderContext, name: str) -> _sdk.Pipeline:
     xgboost_image = _sdk.image_uri(framework="xgboost", version=XGBOOST_VERSION, region=context.region)
 
     def run_path(step: str, output: str) -> _sdk.Join:
-        return _sdk.s3_uri(context.bucket, "pipelines", name, _sdk.EXECUTION_ID, step, output)
+        return _sdk.s3_uri(context.bucket, PIPELINES_PREFIX, name, _sdk.EXECUTION_ID, step, output)
 
     # Experiment tracking: None (no Environment at all) without a tracking server.
     tracking_environment: dict[str, str | _sdk.PipelineVariable] | None = (

@@ -61,9 +61,12 @@ from pipeline_defs.context import (
     PLACEHOLDER_BUCKET,
     PLACEHOLDER_CODE_BUCKET,
     PLACEHOLDER_DATA_BUCKET,
+    PLACEHOLDER_KMS_KEY_ARN,
     PLACEHOLDER_MODEL_PACKAGE_GROUP,
     PLACEHOLDER_ROLE_ARN,
+    PLACEHOLDER_SECURITY_GROUP_ID,
     RenderContext,
+    placeholder_subnet_id,
 )
 from pipeline_defs.definitions import STEPS_DIR, definition, render, script_paths
 from pipeline_defs.graph import pipeline_graph
@@ -190,9 +193,9 @@ def render_for_run(name: str) -> str:
         code_uris=placeholder_code_uris(name),
         model_package_group=PLACEHOLDER_MODEL_PACKAGE_GROUP if name == "model_build" else None,
         cache_expire_after="P30D",
-        kms_key_id=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/__DATA_KEY__",
-        subnet_ids=("subnet-__PIPELINE_SUBNET_0__", "subnet-__PIPELINE_SUBNET_1__"),
-        security_group_ids=("sg-__PIPELINE_SECURITY_GROUP__",),
+        kms_key_id=PLACEHOLDER_KMS_KEY_ARN,
+        subnet_ids=(placeholder_subnet_id(0), placeholder_subnet_id(1)),
+        security_group_ids=(PLACEHOLDER_SECURITY_GROUP_ID,),
     )
     return render(name, context, pipeline_name=definition(name).default_pipeline_name)
 

@@ -17,8 +17,8 @@ import boto3
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
+from platform_cli.configured import configured_environment, load_configuration
 from platform_cli.errors import EXIT_OK, EXIT_USAGE, CommandError, describe_aws_error
-from platform_config import ConfigError, EnvironmentConfig, load_platform
 
 
 class CallerIdentity(Protocol):
@@ -30,24 +30,10 @@ class CallerIdentity(Protocol):
 StsFactory = Callable[[str], CallerIdentity]  # region -> client
 
 
-def configured_environment(config_dir: Path, environment: str) -> EnvironmentConfig:
-    """ENV's validated configuration, or a CommandError naming the file and the configured choices."""
-    try:
-        platform = load_platform(config_dir)
-    except ConfigError as error:
-        raise CommandError(f"{error}\nfix the configuration first") from error
-    config = platform.environments.get(environment)
-    if config is None:
-        raise CommandError(
-            f"ENV={environment}: there is no {config_dir / environment}.yaml; configured: "
-            f"{', '.join(sorted(platform.environments))}"
-        )
-    return config
-
-
 def check_account(config_dir: Path, environment: str, *, sts: StsFactory) -> str:
     """The account id, when the caller's credentials are ENV's account; a CommandError otherwise."""
-    config = configured_environment(config_dir, environment)
+    platform = load_configuration(config_dir, then=" first")
+    config = configured_environment(platform, config_dir, environment, asked_as=f"ENV={environment}")
     try:
         caller = sts(config.region).get_caller_identity()
     except (BotoCoreError, ClientError, Boto3Error) as error:

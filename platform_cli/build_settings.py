@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from platform_cli.configured import configured_environment, load_configuration
 from platform_cli.errors import CommandError
-from platform_config import ConfigError, load_platform
 
 
 @dataclass(frozen=True)
@@ -31,16 +31,10 @@ def configured_build(
             f"--config-dir {config_dir}: no such folder; run from the repository root or pass --config-dir "
             "with the platform's config folder"
         )
-    try:
-        platform = load_platform(config_dir)
-    except ConfigError as error:
-        raise CommandError(f"{error}\nfix the configuration, then build again") from error
-    config = platform.environments.get(environment)
-    if config is None:
-        raise CommandError(
-            f"--env '{environment}' is not configured: there is no {config_dir / environment}.yaml; "
-            f"configured: {', '.join(sorted(platform.environments))}"
-        )
+    platform = load_configuration(config_dir, then=", then build again")
+    config = configured_environment(
+        platform, config_dir, environment, asked_as=f"--env '{environment}' is not configured"
+    )
     source = config_dir / f"{environment}.yaml"
     if config.images is None:
         building = sorted(name for name, env in platform.environments.items() if env.images is not None)

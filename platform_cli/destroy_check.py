@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from platform_config import ConfigError, load_platform
+from platform_cli.configured import configured_environment, load_configuration
+from platform_cli.errors import CommandError
 
 EXIT_OK = 0
 EXIT_REFUSED = 2
@@ -20,15 +21,12 @@ EXIT_REFUSED = 2
 def refusal(config_dir: Path, environment: str) -> str | None:
     """Why `make destroy ENV=environment` must not run, or None when it may."""
     try:
-        platform = load_platform(config_dir)
-    except ConfigError as error:
-        return f"{error}\nfix the configuration first: destroy synthesizes the environment to find its stacks"
-    config = platform.environments.get(environment)
-    if config is None:
-        return (
-            f"ENV={environment}: there is no {config_dir / environment}.yaml; configured: "
-            f"{', '.join(sorted(platform.environments))}"
+        platform = load_configuration(
+            config_dir, then=" first: destroy synthesizes the environment to find its stacks"
         )
+        config = configured_environment(platform, config_dir, environment, asked_as=f"ENV={environment}")
+    except CommandError as error:
+        return str(error)
     if config.retain_stateful_resources:
         return (
             f"environment '{environment}' retains its data (retain_stateful_resources: true in "

@@ -31,8 +31,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 
 from platform_cli.build_image import Console
+from platform_cli.configured import configured_environment, load_configuration
 from platform_cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError, describe_aws_error
-from platform_config import ConfigError, EnvironmentConfig, PlatformConfig, load_platform
+from platform_config import EnvironmentConfig, PlatformConfig
 from platform_config.models import (
     ENVIRONMENT_NAME_PATTERN,
     EndpointConfig,
@@ -319,7 +320,7 @@ def smoke_test(
 ) -> int:
     """Run the command; returns the exit code, or raises CommandError with the message and exit code."""
     request.validate()
-    platform = _load(request.config_dir)
+    platform = load_configuration(request.config_dir, then=", then run the smoke test again")
     environment = _environment(platform, request)
     endpoints = _selected_endpoints(environment, request)
     region = request.region or environment.region
@@ -331,21 +332,13 @@ def smoke_test(
     return _SmokeTestRun(environment, endpoints, clients, console, clock).run()
 
 
-def _load(config_dir: Path) -> PlatformConfig:
-    try:
-        return load_platform(config_dir)
-    except ConfigError as error:
-        raise CommandError(f"{error}\nfix the configuration, then run the smoke test again") from error
-
-
 def _environment(platform: PlatformConfig, request: SmokeTestRequest) -> EnvironmentConfig:
-    environment = platform.environments.get(request.environment)
-    if environment is None:
-        raise CommandError(
-            f"--env '{request.environment}' is not configured: there is no "
-            f"{request.config_dir / request.environment}.yaml; configured: "
-            f"{', '.join(sorted(platform.environments))}"
-        )
+    environment = configured_environment(
+        platform,
+        request.config_dir,
+        request.environment,
+        asked_as=f"--env '{request.environment}' is not configured",
+    )
     if environment.serving is None:
         serving = sorted(name for name, other in platform.environments.items() if other.serving is not None)
         raise CommandError(

@@ -37,6 +37,14 @@ class FieldError(ValueError):
         super().__init__(f"{problem}; {fix}")
 
 
+def not_one_of(
+    value: str, kind: str, choices: Iterable[str], *, at: str, none: str = "none yet"
+) -> FieldError:
+    """A reference to something the configuration does not have: `'<value>' is not <kind>`, and the names
+    it has to choose from (sorted; `none` when there are none)."""
+    return FieldError(f"'{value}' is not {kind}", f"use one of {', '.join(sorted(choices)) or none}", at=at)
+
+
 class SeveralFieldsError(ValueError):
     """Several findings of one validator, each with its own field."""
 

@@ -22,6 +22,7 @@ from constructs_lib.shared.disposable_cleanup import DisposableCleanup
 from constructs_lib.shared.job_guardrails import JobNetwork
 from constructs_lib.shared.job_security_group import JobSecurityGroup
 from pipeline_defs import RenderContext
+from pipeline_defs.context import splice
 from pipeline_defs.notebook_job import OUTPUT_PREFIX, UNPACK_SCRIPT, NotebookJobSpec, render_cached
 from platform_config.models import NotebookJobConfig
 from platform_config.sagemaker_images import sagemaker_distribution_image_uri
@@ -189,7 +190,9 @@ class NotebookJobsStack(Stack):
                 f"Pipeline-{job.name}",
                 pipeline_name=job.name,
                 description=job.description,
-                definition_body=_splice(body, tokens, job.name),
+                definition_body=splice(
+                    body, tokens, leftover_markers=PLACEHOLDER_MARKERS, definition=f"notebook job {job.name}"
+                ),
                 role=job_role,
                 max_parallel_steps=1,
             )
@@ -259,15 +262,3 @@ def _grant_persona_reads(policy: iam.ManagedPolicy, inputs: Sequence[s3_assets.A
             conditions={"StringEquals": {"s3:prefix": [staged.s3_object_key for staged in inputs]}},
         ),
     )
-
-
-def _splice(body: str, tokens: Mapping[str, str], pipeline_name: str) -> str:
-    """Replace each placeholder the definition uses by its token; a placeholder left over is an error."""
-    for placeholder, token in tokens.items():
-        body = body.replace(placeholder, token)
-    leftovers = sorted(marker for marker in PLACEHOLDER_MARKERS if marker in body)
-    if leftovers:
-        raise ValueError(
-            f"the definition of notebook job {pipeline_name} still holds placeholders: {', '.join(leftovers)}"
-        )
-    return body

@@ -22,13 +22,16 @@ from constructs_lib.pipelines.sagemaker_pipeline import SageMakerPipeline
 from constructs_lib.shared.disposable_cleanup import DisposableCleanup
 from constructs_lib.shared.job_guardrails import JobNetwork
 from constructs_lib.shared.job_security_group import JobSecurityGroup
+from pipeline_defs.context import (
+    PLACEHOLDER_BUCKET,
+    PLACEHOLDER_CODE_BUCKET,
+    PLACEHOLDER_KMS_KEY_ARN,
+    PLACEHOLDER_ROLE_ARN,
+    PLACEHOLDER_SECURITY_GROUP_ID,
+    placeholder_subnet_id,
+    splice,
+)
 from platform_config.models import PipelineConfig
-
-# Placeholders rendered into the definitions and replaced by CDK tokens (which become Fn::Join).
-ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
-CODE_BUCKET_PLACEHOLDER = "__CODE_BUCKET__"
-KEY_PLACEHOLDER = "arn:aws:kms:__REGION__:000000000000:key/__DATA_KEY__"
-SECURITY_GROUP_PLACEHOLDER = "sg-__PIPELINE_SECURITY_GROUP__"
 
 
 def _require_trigger_parameters(config: PipelineConfig, body: str) -> None:
@@ -44,8 +47,8 @@ def _require_trigger_parameters(config: PipelineConfig, body: str) -> None:
         )
 
 
-def _subnet_placeholder(index: int) -> str:
-    return f"subnet-__PIPELINE_SUBNET_{index}__"
+# What a placeholder of these definitions contains: one left after the splice fails the synth.
+LEFTOVER_MARKERS = (PLACEHOLDER_BUCKET, PLACEHOLDER_CODE_BUCKET, "__PIPELINE_", "__DATA_KEY__", "__REGION__")
 
 
 class PipelinesStack(Stack):
@@ -100,10 +103,10 @@ class PipelinesStack(Stack):
             # Pipeline jobs log their runs to the environment's MLflow tracking server.
             grant_tracking_server_access(role.policy, mlflow_tracking_server_arn)
         tokens = {
-            ROLE_PLACEHOLDER: role.role.role_arn,
-            KEY_PLACEHOLDER: data_key.key_arn,
-            SECURITY_GROUP_PLACEHOLDER: security_group.security_group_id,
-            **{_subnet_placeholder(index): subnet.subnet_id for index, subnet in enumerate(subnets)},
+            PLACEHOLDER_ROLE_ARN: role.role.role_arn,
+            PLACEHOLDER_KMS_KEY_ARN: data_key.key_arn,
+            PLACEHOLDER_SECURITY_GROUP_ID: security_group.security_group_id,
+            **{placeholder_subnet_id(index): subnet.subnet_id for index, subnet in enumerate(subnets)},
         }
         self.pipelines: dict[str, SageMakerPipeline] = {}
         self.definition_bodies: dict[str, str] = {}
@@ -113,28 +116,30 @@ class PipelinesStack(Stack):
                 asset = s3_assets.Asset(self, f"{config.name}-{script_name}", path=str(path))
                 # This one object of the assets bucket, not the bucket.
                 role.grant_code_read(asset.bucket, asset.s3_object_key)
-                code_uris[script_name] = f"s3://{CODE_BUCKET_PLACEHOLDER}/{asset.s3_object_key}"
-                tokens[CODE_BUCKET_PLACEHOLDER] = asset.s3_bucket_name
+                code_uris[script_name] = f"s3://{PLACEHOLDER_CODE_BUCKET}/{asset.s3_object_key}"
+                tokens[PLACEHOLDER_CODE_BUCKET] = asset.s3_bucket_name
             body = pipeline_defs.render_cached(
                 config.definition,
                 pipeline_defs.RenderContext(
                     region=self.region,
-                    role_arn=ROLE_PLACEHOLDER,
+                    role_arn=PLACEHOLDER_ROLE_ARN,
                     # The buckets have fixed names: literal, no placeholder needed.
                     bucket=artifact_bucket_name,
                     data_bucket=data_bucket_name,
                     code_uris=code_uris,
                     model_package_group=config.model_package_group,
                     cache_expire_after=config.cache_expire_after,
-                    kms_key_id=KEY_PLACEHOLDER,
-                    subnet_ids=[_subnet_placeholder(index) for index in range(len(subnets))],
-                    security_group_ids=[SECURITY_GROUP_PLACEHOLDER],
+                    kms_key_id=PLACEHOLDER_KMS_KEY_ARN,
+                    subnet_ids=[placeholder_subnet_id(index) for index in range(len(subnets))],
+                    security_group_ids=[PLACEHOLDER_SECURITY_GROUP_ID],
                     # A fixed name, derived from configuration: literal, no placeholder needed.
                     mlflow_tracking_server_arn=mlflow_tracking_server_arn,
                 ),
                 pipeline_name=config.name,
             )
-            self.definition_bodies[config.name] = _splice(body, tokens, config.name)
+            self.definition_bodies[config.name] = splice(
+                body, tokens, leftover_markers=LEFTOVER_MARKERS, definition=config.name
+            )
             self.pipelines[config.name] = SageMakerPipeline(
                 self,
                 f"Pipeline-{config.name}",
@@ -174,27 +179,3 @@ class PipelinesStack(Stack):
                 pipeline_arns=[pipeline.arn for pipeline in self.pipelines.values()],
                 removal_policy=removal_policy,
             )
-
-
-def _splice(body: str, tokens: dict[str, str], pipeline_name: str) -> str:
-    """Replace each placeholder the definition uses by its token; a placeholder left over is an error."""
-    for placeholder, token in tokens.items():
-        body = body.replace(placeholder, token)
-    leftovers = sorted(
-        {
-            marker
-            for marker in (
-                "__ARTIFACT_BUCKET__",
-                "__CODE_BUCKET__",
-                "__PIPELINE_",
-                "__DATA_KEY__",
-                "__REGION__",
-            )
-            if marker in body
-        }
-    )
-    if leftovers:
-        raise ValueError(
-            f"the definition of {pipeline_name} still holds placeholders: {', '.join(leftovers)}"
-        )
-    return body

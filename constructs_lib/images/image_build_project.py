@@ -16,11 +16,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.shared.compliance import (
+    BUCKET_READ_GRANT_ACTIONS,
+    KEY_ENCRYPT_GRANT_ACTIONS,
     acknowledge,
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
+from constructs_lib.shared.log_retention import retention
 
 # The AWS Deep Learning Containers registry: one account for most regions, its own in a few.
 DEEP_LEARNING_CONTAINERS_ACCOUNT = "763104351884"
@@ -156,10 +158,7 @@ class ImageBuildProject(Construct):
         super().__init__(scope, construct_id)
         if compute_type not in COMPUTE_TYPES:
             raise ValueError(f"compute_type must be one of {', '.join(COMPUTE_TYPES)}, got '{compute_type}'")
-        if log_retention_days not in RETENTION_BY_DAYS:
-            raise ValueError(
-                f"log_retention_days must be one of {sorted(RETENTION_BY_DAYS)}, got {log_retention_days}"
-            )
+        log_retention = retention(log_retention_days, field="log_retention_days")
         stack = Stack.of(self)
         region = stack.region
         registry_accounts = sorted(
@@ -180,7 +179,7 @@ class ImageBuildProject(Construct):
             "LogGroup",
             log_group_name=log_group_name,
             encryption_key=logs_key,
-            retention=RETENTION_BY_DAYS[log_retention_days],
+            retention=log_retention,
             removal_policy=log_removal_policy,
         )
         security_groups: list[ec2.ISecurityGroup] = []
@@ -288,7 +287,7 @@ class ImageBuildProject(Construct):
         )
         acknowledge_wildcard_actions(
             policy,
-            ["s3:GetBucket*", "s3:GetObject*", "s3:List*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            [*BUCKET_READ_GRANT_ACTIONS, *KEY_ENCRYPT_GRANT_ACTIONS],
             "Action groups of CDK's grant_read on the build-source bucket and of CodeBuild's grant on its "
             "artifacts key; each on that one bucket or key.",
         )

@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.shared.compliance import acknowledge
-from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
+from constructs_lib.shared.log_retention import retention
 
 
 class VpcFlowLogs(Construct):
@@ -26,15 +26,11 @@ class VpcFlowLogs(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        if retention_days not in RETENTION_BY_DAYS:
-            raise ValueError(
-                f"retention_days must be one of {sorted(RETENTION_BY_DAYS)}, got {retention_days}"
-            )
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
             encryption_key=encryption_key,
-            retention=RETENTION_BY_DAYS[retention_days],
+            retention=retention(retention_days, field="retention_days"),
             removal_policy=removal_policy,
         )
         flow_log = ec2.FlowLog(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from constructs_lib.pipelines.pipeline_triggers import pipeline_starter_role
 
 
 class NotebookJobSchedule(Construct):
@@ -25,15 +26,10 @@ class NotebookJobSchedule(Construct):
         super().__init__(scope, construct_id)
         if not schedule.startswith(("rate(", "cron(")):
             raise ValueError(f"schedule {schedule!r} is not rate(...) or cron(...)")
-        role = iam.Role(
+        role, policy = pipeline_starter_role(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            pipeline_arn=pipeline_arn,
             description=f"Starts scheduled executions of the notebook job pipeline {pipeline_name}",
-        )
-        policy = iam.ManagedPolicy(self, "Policy", roles=[role])
-        policy.add_statements(
-            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
         )
         self.rule = events.CfnRule(
             self,

@@ -9,15 +9,18 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.shared.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
-from constructs_lib.shared.job_guardrails import JobNetwork, encrypted_with
-from constructs_lib.shared.job_security_group import SAGEMAKER_VPC_ACTIONS
+from constructs_lib.shared.compliance import (
+    BUCKET_READ_GRANT_ACTIONS,
+    READ_WRITE_GRANT_ACTIONS,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resource,
+)
+from constructs_lib.shared.job_guardrails import SAGEMAKER_VPC_ACTIONS, JobNetwork, encrypted_with
 
 _JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
 # Code objects (step scripts, notebooks) per code policy: each adds its object ARN to the statement (about
 # 110 characters resolved), and IAM takes 6,144 per managed policy. The first policy holds everything else.
 CODE_OBJECTS_PER_POLICY = 20
-CODE_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 
 
 class PipelineRole(Construct):
@@ -187,15 +190,7 @@ class PipelineRole(Construct):
         )
         acknowledge_wildcard_actions(
             self.policy,
-            [
-                "s3:Abort*",
-                "s3:DeleteObject*",
-                "s3:GetBucket*",
-                "s3:GetObject*",
-                "s3:List*",
-                "kms:GenerateDataKey*",
-                "kms:ReEncrypt*",
-            ],
+            READ_WRITE_GRANT_ACTIONS,
             "Action groups of CDK's grant_read_write and grant_read, each on one platform bucket or key.",
         )
 
@@ -209,7 +204,7 @@ class PipelineRole(Construct):
             policy = iam.ManagedPolicy(self, f"CodePolicy{len(self._code_policies) + 1}", roles=[self.role])
             acknowledge_wildcard_actions(
                 policy,
-                list(CODE_READ_ACTIONS),
+                BUCKET_READ_GRANT_ACTIONS,
                 "CDK's grant_read, on single code objects of the assets bucket.",
             )
             self._code_policies.append(policy)

@@ -10,6 +10,21 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 
+def pipeline_starter_role(
+    scope: Construct, *, pipeline_arn: str, description: str
+) -> tuple[iam.Role, iam.ManagedPolicy]:
+    """The role EventBridge rules start one pipeline through (`Role` and its `Policy`, in scope): it may
+    start executions of that pipeline only."""
+    role = iam.Role(
+        scope, "Role", assumed_by=iam.ServicePrincipal("events.amazonaws.com"), description=description
+    )
+    policy = iam.ManagedPolicy(scope, "Policy", roles=[role])
+    policy.add_statements(
+        iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+    )
+    return role, policy
+
+
 class PipelineTriggers(Construct):
     """EventBridge rules that start one pipeline: on an object created under `data_prefix` of the data
     bucket, passing `event_parameters` (pipeline parameter name -> JSON path in the S3 "Object Created"
@@ -32,15 +47,8 @@ class PipelineTriggers(Construct):
         super().__init__(scope, construct_id)
         if data_prefix is None and schedule is None:
             raise ValueError("PipelineTriggers needs a data_prefix, a schedule or both")
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"Starts executions of the pipeline {pipeline_name}",
-        )
-        policy = iam.ManagedPolicy(self, "Policy", roles=[role])
-        policy.add_statements(
-            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+        role, _ = pipeline_starter_role(
+            self, pipeline_arn=pipeline_arn, description=f"Starts executions of the pipeline {pipeline_name}"
         )
         if data_prefix is not None:
             events.CfnRule(

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.shared.compliance import acknowledge
-from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
+from constructs_lib.shared.model_package_events import model_package_state_changes
 
 
 class ModelEventForwarding(Construct):
@@ -32,11 +32,7 @@ class ModelEventForwarding(Construct):
             self,
             "Rule",
             description="Model package state changes, forwarded to the served accounts",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[MODEL_PACKAGE_STATE_CHANGE],
-                detail={"ModelPackageGroupName": sorted(group_names)},
-            ),
+            event_pattern=model_package_state_changes(group_names=group_names),
         )
         role = iam.Role(
             self,

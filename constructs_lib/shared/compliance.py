@@ -24,15 +24,19 @@ def acknowledge_wildcard_resource(construct: IConstruct, resource_arn: str, reas
     )
 
 
-# The action groups CDK's grant_read_write (bucket) and grant_encrypt_decrypt (key) write.
+# The wildcard action groups CDK's grants write (aws-cdk-lib keeps its lists private, in aws-s3's and
+# aws-kms's perms modules): a bucket's grant_read, what grant_put and grant_delete add to it, and what a key's
+# grant_encrypt adds to grant_decrypt.
+BUCKET_READ_GRANT_ACTIONS = ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
+BUCKET_PUT_GRANT_ACTIONS = ["s3:Abort*"]
+BUCKET_DELETE_GRANT_ACTIONS = ["s3:DeleteObject*"]
+KEY_ENCRYPT_GRANT_ACTIONS = ["kms:GenerateDataKey*", "kms:ReEncrypt*"]
+# grant_read_write on a bucket with its key, and grant_encrypt_decrypt.
 READ_WRITE_GRANT_ACTIONS = [
-    "s3:Abort*",
-    "s3:DeleteObject*",
-    "s3:GetBucket*",
-    "s3:GetObject*",
-    "s3:List*",
-    "kms:GenerateDataKey*",
-    "kms:ReEncrypt*",
+    *BUCKET_PUT_GRANT_ACTIONS,
+    *BUCKET_DELETE_GRANT_ACTIONS,
+    *BUCKET_READ_GRANT_ACTIONS,
+    *KEY_ENCRYPT_GRANT_ACTIONS,
 ]
 
 

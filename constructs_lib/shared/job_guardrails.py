@@ -1,4 +1,5 @@
-"""IAM conditions that keep SageMaker jobs and models in the platform's network and under its data key.
+"""IAM conditions that keep SageMaker jobs and models in the platform's network and under its data key, and
+the EC2 actions SageMaker takes with a role to place them in that network.
 
 Shared by the roles that create jobs: the persona execution roles (Studio users) and the pipeline role. The
 condition keys are those the service authorization reference lists for the actions, with operators of
@@ -9,6 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+# What SageMaker does with a job's or endpoint's role to attach it to the subnets: the interfaces (EC2
+# assigns their ids) and the describe calls (which support no resource-level scope).
+SAGEMAKER_NETWORK_INTERFACE_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+]
+SAGEMAKER_NETWORK_DESCRIBE_ACTIONS = [
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+]
+SAGEMAKER_VPC_ACTIONS = [*SAGEMAKER_NETWORK_INTERFACE_ACTIONS, *SAGEMAKER_NETWORK_DESCRIBE_ACTIONS]
 
 
 @dataclass(frozen=True)

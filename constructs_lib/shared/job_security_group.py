@@ -6,20 +6,11 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.shared.compliance import acknowledge
+from constructs_lib.shared.job_guardrails import SAGEMAKER_VPC_ACTIONS
 
-# What SageMaker does with a job's or endpoint's role to attach it to the subnets (no resource-level scope:
-# EC2 assigns the interface ids, and its describe calls support none).
-SAGEMAKER_VPC_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-]
+# SAGEMAKER_VPC_ACTIONS is defined in job_guardrails; re-exported for constructs_lib/serving/
+# endpoint_runtime_access.py, which still imports it from here.
+__all__ = ["SAGEMAKER_VPC_ACTIONS", "JobSecurityGroup"]
 
 
 class JobSecurityGroup(Construct):

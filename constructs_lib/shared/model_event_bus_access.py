@@ -5,7 +5,11 @@ from __future__ import annotations
 from aws_cdk import CfnResource, Stack
 from constructs import Construct
 
-MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+from constructs_lib.shared.model_package_events import MODEL_PACKAGE_EVENT_SOURCE, MODEL_PACKAGE_STATE_CHANGE
+
+# MODEL_PACKAGE_STATE_CHANGE is defined in model_package_events; re-exported for
+# constructs_lib/registry/model_approval_guard.py, which still imports it from here.
+__all__ = ["MODEL_PACKAGE_STATE_CHANGE", "ModelEventBusAccess"]
 
 
 class ModelEventBusAccess(Construct):
@@ -31,7 +35,7 @@ class ModelEventBusAccess(Construct):
             # model package state change, and the call must have entries.
             "Condition": {
                 "ForAllValues:StringEquals": {
-                    "events:source": ["aws.sagemaker"],
+                    "events:source": [MODEL_PACKAGE_EVENT_SOURCE],
                     "events:detail-type": [MODEL_PACKAGE_STATE_CHANGE],
                 },
                 "Null": {"events:source": "false", "events:detail-type": "false"},

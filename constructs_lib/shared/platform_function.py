@@ -22,7 +22,7 @@ from constructs_lib.shared.compliance import (
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
+from constructs_lib.shared.log_retention import retention
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 # Shared by every function (logging); shipped in each asset under the same import path as in the tests.
@@ -101,16 +101,11 @@ class PlatformFunction(Construct):
             description=description[:1000],
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
-        if log_retention_days not in RETENTION_BY_DAYS:
-            raise ValueError(
-                f"PlatformFunction {package}: log_retention_days {log_retention_days} is not a retention "
-                f"CloudWatch Logs offers; use one of {', '.join(map(str, sorted(RETENTION_BY_DAYS)))}"
-            )
         log_group = logs.LogGroup(
             self,
             "LogGroup",
             encryption_key=logs_key,
-            retention=RETENTION_BY_DAYS[log_retention_days],
+            retention=retention(log_retention_days, field=f"PlatformFunction {package}: log_retention_days"),
             removal_policy=removal_policy,
         )
         security_groups: list[ec2.ISecurityGroup] = []

@@ -15,11 +15,18 @@ from constructs import Construct
 
 from constructs_lib.experiments.mlflow_tracking_server import grant_tracking_server_access
 from constructs_lib.shared.compliance import (
+    BUCKET_PUT_GRANT_ACTIONS,
+    KEY_ENCRYPT_GRANT_ACTIONS,
     READ_WRITE_GRANT_ACTIONS,
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-from constructs_lib.shared.job_guardrails import JobNetwork, encrypted_with
+from constructs_lib.shared.job_guardrails import (
+    SAGEMAKER_NETWORK_DESCRIBE_ACTIONS,
+    SAGEMAKER_NETWORK_INTERFACE_ACTIONS,
+    JobNetwork,
+    encrypted_with,
+)
 
 # The tag SageMaker puts on what is created from a Studio domain, with the domain's ARN as its value.
 DOMAIN_TAG = "sagemaker:domain-arn"
@@ -323,7 +330,7 @@ class PersonaExecutionRole(Construct):
                 )
                 acknowledge_wildcard_actions(
                     self._policy("Experiments"),
-                    ["s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    [*BUCKET_PUT_GRANT_ACTIONS, *KEY_ENCRYPT_GRANT_ACTIONS],
                     "Action groups written by CDK's grant_put, on the MLflow artifact store and its key "
                     "only.",
                 )
@@ -633,12 +640,7 @@ class PersonaExecutionRole(Construct):
         policy = self._policy("JobNetwork")
         self._allow(
             "JobNetworkInterfaces",
-            [
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-            ],
+            SAGEMAKER_NETWORK_INTERFACE_ACTIONS,
             [
                 *(self._arn("ec2", "subnet", subnet_id) for subnet_id in network.subnet_ids),
                 self._arn("ec2", "security-group", network.security_group_id),
@@ -650,13 +652,7 @@ class PersonaExecutionRole(Construct):
         )
         self._allow(
             "DescribeNetwork",
-            [
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeDhcpOptions",
-            ],
+            SAGEMAKER_NETWORK_DESCRIBE_ACTIONS,
             ["*"],
             wildcard_reason="EC2 Describe calls support no resource-level permissions.",
             policy=policy,

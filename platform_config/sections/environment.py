@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import Field, StrictBool, StrictStr, field_validator, model_validator
 
-from platform_config.problems import FieldError, SeveralFieldsError, raise_all
+from platform_config.problems import FieldError, SeveralFieldsError, not_one_of, raise_all
 from platform_config.sections.experiments import ExperimentsConfig
 from platform_config.sections.iam import MANAGED_POLICY_ARN_PATTERN, IamConfig, aws_partition
 from platform_config.sections.images import ImagesConfig
@@ -149,10 +149,12 @@ class EnvironmentConfig(FrozenModel):
                 continue
             if view.domain not in domains:
                 problems.append(
-                    FieldError(
-                        f"'{view.domain}' is not a domain of studio.domains",
-                        f"use one of {', '.join(sorted(domains)) or 'no domain yet'}",
+                    not_one_of(
+                        view.domain,
+                        "a domain of studio.domains",
+                        domains,
                         at=f"{path}.studio_view.domain",
+                        none="no domain yet",
                     )
                 )
             elif view.user_profile is not None:
@@ -179,10 +181,12 @@ class EnvironmentConfig(FrozenModel):
         personas = self.studio.personas if self.studio is not None else {}
         if run_as.domain not in domains:
             return [
-                FieldError(
-                    f"'{run_as.domain}' is not a domain of studio.domains",
-                    f"use one of {', '.join(sorted(domains)) or 'no domain yet'}",
+                not_one_of(
+                    run_as.domain,
+                    "a domain of studio.domains",
+                    domains,
                     at=f"{path}.domain",
+                    none="no domain yet",
                 )
             ]
         domain = domains[run_as.domain]
@@ -377,10 +381,8 @@ class EnvironmentConfig(FrozenModel):
             persona = personas.get(namespace.persona)
             if persona is None:
                 problems.append(
-                    FieldError(
-                        f"'{namespace.persona}' is not a persona of studio.personas",
-                        f"use one of {', '.join(sorted(personas)) or 'none yet'}",
-                        at=f"{path}.persona",
+                    not_one_of(
+                        namespace.persona, "a persona of studio.personas", personas, at=f"{path}.persona"
                     )
                 )
             elif "jobs" not in persona.capabilities:
@@ -402,11 +404,7 @@ class EnvironmentConfig(FrozenModel):
                     )
                 )
             problems.extend(
-                FieldError(
-                    f"'{name}' is not a pipeline of pipelines",
-                    f"use one of {', '.join(sorted(pipelines)) or 'none yet'}",
-                    at=f"{path}.pipelines[{p}]",
-                )
+                not_one_of(name, "a pipeline of pipelines", pipelines, at=f"{path}.pipelines[{p}]")
                 for p, name in enumerate(namespace.pipelines)
                 if name not in pipelines
             )

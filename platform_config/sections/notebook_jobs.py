@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
 
 from platform_config.problems import FieldError
-from platform_config.sections.pipelines import MAX_PIPELINE_NAME_LENGTH, PIPELINE_NAME_PATTERN
+from platform_config.sections.pipelines import MAX_PIPELINE_NAME_LENGTH, pipeline_name
 from platform_config.sections.shared import INSTANCE_TYPE_PATTERN, FrozenModel, ScheduleExpression
 
 # Scheduled notebooks live in this folder of the repository; the configuration names them relative to it.
@@ -108,13 +108,7 @@ class NotebookJobConfig(FrozenModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not PIPELINE_NAME_PATTERN.fullmatch(value):
-            raise FieldError(
-                f"'{value}' is not a pipeline name",
-                f"use letters, digits and hyphens, up to {MAX_PIPELINE_NAME_LENGTH} "
-                "(the job is named <name>-notebook within 63)",
-            )
-        return value
+        return pipeline_name(value, jobs="the job is named <name>-notebook")
 
     @field_validator("notebook")
     @classmethod

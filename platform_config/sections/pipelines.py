@@ -16,8 +16,21 @@ PipelineDefinitionName = Literal["model_build", "batch_inference"]
 # are pipelines too, their job `<name>-notebook`).
 MAX_PIPELINE_NAME_LENGTH = 52
 PIPELINE_NAME_PATTERN = re.compile(rf"[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,{MAX_PIPELINE_NAME_LENGTH - 1}}}")
+# The ISO 8601 durations SageMaker step caching accepts, e.g. P30D, PT12H, P1Y2M3W4DT5H6M7S (pipeline_defs'
+# RenderContext checks with this one too).
 ISO_DURATION_PATTERN = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
 S3_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,512}")
+
+
+def pipeline_name(value: str, *, jobs: str) -> str:
+    """A pipeline's name as SageMaker and the platform's job names allow it; `jobs` says how the
+    pipeline's jobs are named, for the hint."""
+    if not PIPELINE_NAME_PATTERN.fullmatch(value):
+        raise FieldError(
+            f"'{value}' is not a pipeline name",
+            f"use letters, digits and hyphens, up to {MAX_PIPELINE_NAME_LENGTH} ({jobs} within 63)",
+        )
+    return value
 
 
 class PipelineTriggerConfig(FrozenModel):
@@ -58,13 +71,7 @@ class PipelineConfig(FrozenModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not PIPELINE_NAME_PATTERN.fullmatch(value):
-            raise FieldError(
-                f"'{value}' is not a pipeline name",
-                f"use letters, digits and hyphens, up to {MAX_PIPELINE_NAME_LENGTH} "
-                "(jobs are named <pipeline>-<step> within 63)",
-            )
-        return value
+        return pipeline_name(value, jobs="jobs are named <pipeline>-<step>")
 
     @field_validator("cache_expire_after")
     @classmethod

@@ -69,6 +69,45 @@ def resource(template: Template, logical: str) -> dict[str, Any]:
     return dict(resources[logical])
 
 
+@dataclass(frozen=True)
+class SecurityGroupTemplate:
+    """A template and the logical id of its security group, with the rules CDK writes apart from the group
+    (those that name a group: ingress from and egress to the group itself)."""
+
+    template: Template
+    group: str
+
+    @property
+    def group_id(self) -> dict[str, Any]:
+        return {"Fn::GetAtt": [self.group, "GroupId"]}
+
+    @property
+    def inline_egress(self) -> list[dict[str, Any]]:
+        egress: list[dict[str, Any]] = resource(self.template, self.group)["Properties"][
+            "SecurityGroupEgress"
+        ]
+        return egress
+
+    def standalone_rules(self, direction: str) -> list[dict[str, Any]]:
+        """The properties of every AWS::EC2::SecurityGroup<direction> resource (Ingress or Egress)."""
+        return [
+            rule["Properties"]
+            for rule in self.template.find_resources(f"AWS::EC2::SecurityGroup{direction}").values()
+        ]
+
+    def assert_ingress_only_from_itself(self, description: str) -> None:
+        """No inline ingress, no CIDR: the one ingress rule is all traffic from the group itself."""
+        assert "SecurityGroupIngress" not in resource(self.template, self.group)["Properties"]
+        assert self.standalone_rules("Ingress") == [
+            {
+                "GroupId": self.group_id,
+                "SourceSecurityGroupId": self.group_id,
+                "IpProtocol": "-1",
+                "Description": description,
+            }
+        ]
+
+
 def imported_vpc(stack: cdk.Stack) -> ec2.IVpc:
     """An existing VPC: no resources of its own in the template, so only the construct under test is."""
     return ec2.Vpc.from_vpc_attributes(

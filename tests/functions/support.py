@@ -29,14 +29,17 @@ BASELINES: Final = {
 JSON: Final = "application/json"
 
 
-def state_change(arn: str, group: str, version: int = 1, status: str = "Approved") -> dict[str, Any]:
-    """An EventBridge event as SageMaker sends it (the fields the guard reads, and a few it does not)."""
+def state_change(
+    arn: str, group: str, version: int = 1, status: str = "Approved", *, account: str = ACCOUNT
+) -> dict[str, Any]:
+    """An EventBridge event as SageMaker sends it (the fields the handlers read, and a few they do not);
+    `account` is the registry's (forwarded events keep it)."""
     return {
         "version": "0",
         "id": "5c8c5d0a-5b1e-4c3e-9e55-3f1a0f6c2d11",
         "detail-type": "SageMaker Model Package State Change",
         "source": "aws.sagemaker",
-        "account": ACCOUNT,
+        "account": account,
         "time": "2026-01-01T12:00:00Z",
         "region": REGION,
         "resources": [arn],

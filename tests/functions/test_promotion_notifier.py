@@ -30,6 +30,7 @@ from functions.promotion_notifier.handler import (
     load_settings,
     parse_event,
 )
+from tests.functions import support
 from tests.functions.support import REGION
 
 ENVIRONMENT: Final = "staging"
@@ -67,26 +68,7 @@ def state_change(
     version: int, *, group: str = GROUP, status: str = "Approved", account: str = BUILD_ACCOUNT
 ) -> dict[str, Any]:
     """The event the build account's bus forwards: SageMaker's own, with the build account's id."""
-    arn = package_arn(version, group, account)
-    return {
-        "version": "0",
-        "id": "0d6f4b38-8a8e-4c55-93cf-7b1d3a0d2e41",
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": account,
-        "time": "2026-01-01T12:00:00Z",
-        "region": REGION,
-        "resources": [arn],
-        "detail": {
-            "ModelPackageGroupName": group,
-            "ModelPackageVersion": version,
-            "ModelPackageArn": arn,
-            "ModelPackageName": group,
-            "ModelApprovalStatus": status,
-            "ModelPackageStatus": "Completed",
-            "CreationTime": 1767268800000,
-        },
-    }
+    return support.state_change(package_arn(version, group, account), group, version, status, account=account)
 
 
 def environ(endpoints: object = ENDPOINTS, **overrides: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -319,8 +319,3 @@ _NAME_PROPERTIES = {
     "AWS::SageMaker::MlflowTrackingServer": "TrackingServerName",
     "AWS::SSM::Parameter": "Name",
 }
-
-
-def statements_of(document: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:
-    statements = (document or {}).get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]

@@ -1,8 +1,8 @@
-"""Session fixtures: every DAG rendered once per context, with the network blocked, timed."""
+"""Session fixtures: every DAG rendered once per context, with the network blocked (`make bench` times the
+renders: bench/pipeline_bench.py)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +18,6 @@ class Rendered:
     name: str
     context: RenderContext
     definition: str
-    seconds: float
     network_attempts: tuple[str, ...]
 
     @property
@@ -31,10 +30,8 @@ def _render_all(make_context: Callable[[str], RenderContext]) -> dict[str, Rende
     for name in DEFINITIONS:
         context = make_context(name)
         with blocked_network() as attempts:
-            started = time.perf_counter()
             definition = render(name, context)
-            seconds = time.perf_counter() - started
-        rendered[name] = Rendered(name, context, definition, seconds, tuple(attempts))
+        rendered[name] = Rendered(name, context, definition, tuple(attempts))
     return rendered
 
 

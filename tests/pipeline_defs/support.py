@@ -13,19 +13,31 @@ from unittest import mock
 import botocore.client
 
 from pipeline_defs import RenderContext, script_paths
+from pipeline_defs.context import (
+    PLACEHOLDER_BUCKET,
+    PLACEHOLDER_CODE_BUCKET,
+    PLACEHOLDER_DATA_BUCKET,
+    PLACEHOLDER_KMS_KEY_ARN,
+    PLACEHOLDER_MLFLOW_TRACKING_ARN,
+    PLACEHOLDER_MODEL_PACKAGE_GROUP,
+    PLACEHOLDER_ROLE_ARN,
+    PLACEHOLDER_SECURITY_GROUP_ID,
+    placeholder_subnet_id,
+)
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 REGION: Final = "eu-west-1"
-BUCKET: Final = "__ARTIFACT_BUCKET__"
-DATA_BUCKET: Final = "__DATA_BUCKET__"
-ROLE_ARN: Final = "arn:aws:iam::000000000000:role/__PIPELINE_ROLE__"
-CODE_BUCKET: Final = "__CODE_BUCKET__"
-KMS_KEY: Final = "arn:aws:kms:eu-west-1:000000000000:key/__JOBS_KEY__"
-SUBNETS: Final = ("__SUBNET_A__", "__SUBNET_B__")
-SECURITY_GROUPS: Final = ("__JOBS_SECURITY_GROUP__",)
-GROUP: Final = "__MODEL_PACKAGE_GROUP__"
+# The placeholders the stacks render with (pipeline_defs.context), under the names the tests use.
+BUCKET: Final = PLACEHOLDER_BUCKET
+DATA_BUCKET: Final = PLACEHOLDER_DATA_BUCKET
+ROLE_ARN: Final = PLACEHOLDER_ROLE_ARN
+CODE_BUCKET: Final = PLACEHOLDER_CODE_BUCKET
+KMS_KEY: Final = PLACEHOLDER_KMS_KEY_ARN
+SUBNETS: Final = (placeholder_subnet_id(0), placeholder_subnet_id(1))
+SECURITY_GROUPS: Final = (PLACEHOLDER_SECURITY_GROUP_ID,)
+GROUP: Final = PLACEHOLDER_MODEL_PACKAGE_GROUP
 CACHE: Final = "P30D"
-MLFLOW_ARN: Final = "__MLFLOW_TRACKING_ARN__"
+MLFLOW_ARN: Final = PLACEHOLDER_MLFLOW_TRACKING_ARN
 DEFINITION_LIMIT: Final = 1_048_576  # characters, the SageMaker API's limit for a definition
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pipeline_defs import DEFINITIONS, RenderContext, UnknownDefinitionError, render, script_paths
-from pipeline_defs.context import PLACEHOLDER_MLFLOW_TRACKING_ARN
+from pipeline_defs.context import PLACEHOLDER_MLFLOW_TRACKING_ARN, splice
 from pipeline_defs.definitions import STEPS_DIR, clear_render_cache
 from tests.pipeline_defs.conftest import Rendered
 from tests.pipeline_defs.support import (
@@ -199,10 +199,6 @@ def test_the_tracking_server_is_part_of_the_cache_key() -> None:
     assert MLFLOW_ARN not in render("model_build", untracked)
 
 
-def test_the_placeholder_constants_are_the_ones_the_tests_render_with() -> None:
-    assert PLACEHOLDER_MLFLOW_TRACKING_ARN == MLFLOW_ARN
-
-
 def test_a_context_is_frozen_and_hashable() -> None:
     uris = code_uris("model_build")
     subnets = list(SUBNETS)
@@ -224,3 +220,41 @@ def test_a_context_is_frozen_and_hashable() -> None:
         context.bucket = "other"  # type: ignore[misc]
     twin = dataclasses.replace(context)
     assert twin == context and hash(twin) == hash(context)
+
+
+def test_splice_replaces_each_placeholder_and_refuses_a_leftover() -> None:
+    body = f'{{"Role": "{ROLE_ARN}", "Key": "{KMS_KEY}"}}'
+    tokens = {ROLE_ARN: "${Token[Role]}", KMS_KEY: "${Token[Key]}"}
+    assert splice(body, tokens, leftover_markers=("__",), definition="d") == (
+        '{"Role": "${Token[Role]}", "Key": "${Token[Key]}"}'
+    )
+    with pytest.raises(
+        ValueError, match=r"^the definition of notebook job d still holds placeholders: __DATA_KEY__$"
+    ):
+        splice(body, {ROLE_ARN: "r"}, leftover_markers=("__DATA_KEY__",), definition="notebook job d")
+
+
+def test_the_sdk3_comparison_renders_the_same_full_context() -> None:
+    # bench/sdk3_compare.py copies the context for its SDK 3 side, which cannot import the project.
+    from bench import sdk3_compare  # noqa: PLC0415 - only this test reads the benchmark
+
+    context = full_context("model_build")
+    assert (
+        sdk3_compare.REGION,
+        sdk3_compare.BUCKET,
+        sdk3_compare.DATA_BUCKET,
+        sdk3_compare.ROLE_ARN,
+        sdk3_compare.KMS_KEY,
+        tuple(sdk3_compare.SUBNETS),
+        tuple(sdk3_compare.SECURITY_GROUPS),
+        sdk3_compare.MLFLOW_ARN,
+    ) == (
+        context.region,
+        context.bucket,
+        context.data_bucket,
+        context.role_arn,
+        context.kms_key_id,
+        context.subnet_ids,
+        context.security_group_ids,
+        context.mlflow_tracking_server_arn,
+    )

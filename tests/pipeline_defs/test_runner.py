@@ -17,6 +17,7 @@ import pytest
 import xgboost
 
 from pipeline_defs.__main__ import main
+from pipeline_defs.context import PLACEHOLDER_SECURITY_GROUP_ID
 from pipeline_defs.runner import (
     RunError,
     RunReport,
@@ -253,7 +254,7 @@ def test_registration_is_recorded_with_the_trained_model_and_the_reports(churn_r
     create_model = churn_run.step("Scoring-CreateModel").request
     assert create_model is not None
     # Rendered as the stack renders it: the VPC placeholders are in the request the step would send.
-    assert create_model["CreateModel"]["VpcConfig"]["SecurityGroupIds"] == ["sg-__PIPELINE_SECURITY_GROUP__"]
+    assert create_model["CreateModel"]["VpcConfig"]["SecurityGroupIds"] == [PLACEHOLDER_SECURITY_GROUP_ID]
     transform = churn_run.step("ScoreTest").request
     assert transform is not None
     assert (

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from aws_cdk.assertions import Template
 
 from constructs_lib.network.studio_vpc_endpoints import STUDIO_INTERFACE_ENDPOINTS
+from constructs_lib.shared.log_retention import RETENTION_BY_DAYS
 from platform_config import PlatformConfig
+from platform_config.sections.shared import LogRetentionDays
 from tests.conftest import SynthesizedApp, build_platform
 
 REQUIRED_SERVICES = (
@@ -25,6 +27,12 @@ REQUIRED_SERVICES = (
     "ecr.dkr",
     "kms",
 )
+
+
+def test_the_configured_log_retentions_are_the_ones_the_constructs_map() -> None:
+    # Written twice because of the import direction (constructs never import the configuration): every
+    # retention the configuration accepts (flow logs, functions, builds) is one the constructs can set.
+    assert sorted(get_args(LogRetentionDays)) == sorted(RETENTION_BY_DAYS)
 
 
 def _service_names(template: Template) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, get_args
 
@@ -254,10 +254,10 @@ def test_every_space_has_its_owner_sharing_and_storage(
         }
 
 
-def test_dev_is_disposable(synthesized: SynthesizedApp) -> None:
-    stack = synthesized.stages["dev"].studio["ml-research"]
-    assert stack.termination_protection is False
+def _stateful_resources(stack: Stack) -> list[Mapping[str, Any]]:
+    """The domain, its spaces, user profiles and file systems of a Studio stack (each type is there)."""
     template = Template.from_stack(stack)
+    found: list[Mapping[str, Any]] = []
     for resource_type in (
         "AWS::SageMaker::Domain",
         "AWS::SageMaker::Space",
@@ -265,9 +265,16 @@ def test_dev_is_disposable(synthesized: SynthesizedApp) -> None:
         "AWS::EFS::FileSystem",
     ):
         resources = template.find_resources(resource_type)
-        assert resources
-        for resource in resources.values():
-            assert resource["DeletionPolicy"] == "Delete"
+        assert resources, resource_type
+        found.extend(resources.values())
+    return found
+
+
+def test_dev_is_disposable(synthesized: SynthesizedApp) -> None:
+    stack = synthesized.stages["dev"].studio["ml-research"]
+    assert stack.termination_protection is False
+    for resource in _stateful_resources(stack):
+        assert resource["DeletionPolicy"] == "Delete"
 
 
 @pytest.mark.parametrize("domain_name", ["ml-research", "platform-ops"])
@@ -372,18 +379,9 @@ def config_dir_with_retained_studio(tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_domain_users_spaces_and_file_systems_are_retained_outside_dev(retained_studio: Stack) -> None:
     assert retained_studio.termination_protection is True
-    template = Template.from_stack(retained_studio)
-    for resource_type in (
-        "AWS::SageMaker::Domain",
-        "AWS::SageMaker::Space",
-        "AWS::SageMaker::UserProfile",
-        "AWS::EFS::FileSystem",
-    ):
-        resources = template.find_resources(resource_type)
-        assert resources
-        for resource in resources.values():
-            assert resource["DeletionPolicy"] == "Retain"
-            assert resource["UpdateReplacePolicy"] == "Retain"
+    for resource in _stateful_resources(retained_studio):
+        assert resource["DeletionPolicy"] == "Retain"
+        assert resource["UpdateReplacePolicy"] == "Retain"
 
 
 def test_a_user_added_changes_only_its_domain_stack(

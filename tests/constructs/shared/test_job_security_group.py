@@ -11,25 +11,26 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_lib.shared.job_security_group import JobSecurityGroup
-from tests.constructs.support import VPC_ID, bare_stack, imported_vpc, logical_id, resource, synth
+from tests.constructs.support import (
+    VPC_ID,
+    SecurityGroupTemplate,
+    bare_stack,
+    imported_vpc,
+    logical_id,
+    synth,
+)
 
 
 @dataclass(frozen=True)
-class Group:
-    template: Template
+class Group(SecurityGroupTemplate):
     construct: JobSecurityGroup
-    group: str
-
-    @property
-    def group_id(self) -> dict[str, Any]:
-        return {"Fn::GetAtt": [self.group, "GroupId"]}
 
 
 @pytest.fixture(scope="module")
 def group(cdk_context: dict[str, Any]) -> Group:
     stack = bare_stack(cdk_context)
     construct = JobSecurityGroup(stack, "Jobs", vpc=imported_vpc(stack), description="Pipeline jobs")
-    return Group(Template.from_stack(stack), construct, logical_id(construct.security_group))
+    return Group(Template.from_stack(stack), logical_id(construct.security_group), construct)
 
 
 def test_group_is_in_the_vpc_with_its_description(group: Group) -> None:
@@ -40,25 +41,11 @@ def test_group_is_in_the_vpc_with_its_description(group: Group) -> None:
 
 
 def test_only_ingress_is_all_traffic_from_the_group_itself(group: Group) -> None:
-    assert "SecurityGroupIngress" not in resource(group.template, group.group)["Properties"]
-    ingress = [
-        rule["Properties"]
-        for rule in group.template.find_resources("AWS::EC2::SecurityGroupIngress").values()
-    ]
-    assert ingress == [
-        {
-            "GroupId": group.group_id,
-            "SourceSecurityGroupId": group.group_id,
-            "IpProtocol": "-1",
-            "Description": "Containers of one distributed job",
-        }
-    ]
-    assert not any("CidrIp" in rule or "CidrIpv6" in rule for rule in ingress)
+    group.assert_ingress_only_from_itself("Containers of one distributed job")
 
 
 def test_egress_is_the_group_itself_and_https_only(group: Group) -> None:
-    inline = resource(group.template, group.group)["Properties"]["SecurityGroupEgress"]
-    assert inline == [
+    assert group.inline_egress == [
         {
             "CidrIp": "0.0.0.0/0",
             "Description": "HTTPS to the VPC endpoints and S3",
@@ -67,10 +54,7 @@ def test_egress_is_the_group_itself_and_https_only(group: Group) -> None:
             "ToPort": 443,
         }
     ]
-    egress = [
-        rule["Properties"] for rule in group.template.find_resources("AWS::EC2::SecurityGroupEgress").values()
-    ]
-    assert egress == [
+    assert group.standalone_rules("Egress") == [
         {
             "GroupId": group.group_id,
             "DestinationSecurityGroupId": group.group_id,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE, ModelEventBusAccess
+from constructs_lib.shared.model_event_bus_access import ModelEventBusAccess
 from tests.constructs.support import bare_stack, logical_id, resource, synth
 
 
@@ -31,10 +31,6 @@ def access(cdk_context: dict[str, Any]) -> Access:
     staging = ModelEventBusAccess(stack, "FromStaging", source_account="220000000002", source_name="staging")
     dev = ModelEventBusAccess(stack, "FromDev", source_account="110000000001", source_name="ml-dev")
     return Access(Template.from_stack(stack), staging=logical_id(staging), dev=logical_id(dev))
-
-
-def test_the_detail_type_is_sagemakers() -> None:
-    assert MODEL_PACKAGE_STATE_CHANGE == "SageMaker Model Package State Change"
 
 
 @pytest.mark.parametrize(("name", "account"), [("staging", "220000000002"), ("dev", "110000000001")])
