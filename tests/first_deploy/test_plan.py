@@ -201,12 +201,20 @@ def test_sso_domains_and_existing_boundaries_are_prerequisites(
     generated_steps = [
         step for step in first_deploy_plan(generated()).steps if isinstance(step, Prerequisite)
     ]
-    kubernetes = generated_config.environments()[generated_config.BUILD]["kubernetes"]
+    clusters = {
+        name: environment["kubernetes"]
+        for name, environment in generated_config.environments().items()
+        if "kubernetes" in environment
+    }
+    assert len(clusters) >= 2
     assert [(step.environment, step.subjects) for step in generated_steps] == [
         (generated_config.LIVE, (generated_config.EXISTING_BOUNDARY_ARN,)),
-        # The cluster and its kubectl role exist before the Kubernetes stack (ADR 0017).
-        (generated_config.BUILD, (kubernetes["cluster_name"],)),
-        (generated_config.BUILD, (kubernetes["kubectl_role_arn"],)),
+        # Each cluster and its kubectl role exist before that environment's Kubernetes stack (ADR 0017).
+        *(
+            step
+            for name, kubernetes in clusters.items()
+            for step in ((name, (kubernetes["cluster_name"],)), (name, (kubernetes["kubectl_role_arn"],)))
+        ),
     ]
 
 
