@@ -95,10 +95,11 @@ typecheck: bootstrap
 	mkdir -p $(MYPY_CACHE_DIR)
 	$(VENV)/bin/mypy $(PY_SOURCES)
 
-## cfn-lint: cfn-lint on the templates `make synth` wrote
+## cfn-lint: cfn-lint on the templates `make synth` wrote (one process per core; a template that linted clean
+## is not linted again while its bytes, cfn-lint and its settings are unchanged: synth_checks/cfn_lint_cache.py)
 # The glob is quoted because stage assemblies are nested.
 cfn-lint: bootstrap
-	$(VENV)/bin/cfn-lint 'cdk.out/**/*.template.json'
+	$(PYTHON) -m synth_checks.cfn_lint_cache 'cdk.out/**/*.template.json'
 
 ## pytest: the test suite alone, in parallel (after `make nginx`, so the container tests use the real nginx);
 ## PYTEST_WORKERS=1 runs it in one process, PYTEST_ARGS="..." adds pytest arguments
