@@ -27,7 +27,7 @@ def _app(outdir: Path, *, cached: bool, status: str = "Sometimes", strict: bool 
         context={STRICT_RULES: True} if strict else None,
         builtin_cloud_formation_validation=not cached,
     )
-    for name, account in (("One", "111111111111"), ("Two", "222222222222")):
+    for name, account in (("One", "444455556666"), ("Two", "777788889999")):
         stack = cdk.Stack(app, name, env=cdk.Environment(account=account, region="eu-west-1"))
         cdk.CfnResource(
             stack,
