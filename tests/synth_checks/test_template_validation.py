@@ -11,6 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from constructs_lib.shared.compliance import acknowledge
 from synth_checks import template_validation
 from synth_checks.template_validation import CachedTemplateValidation
 
@@ -29,7 +30,7 @@ def _app(outdir: Path, *, cached: bool, status: str = "Sometimes", strict: bool 
     )
     for name, account in (("One", "444455556666"), ("Two", "777788889999")):
         stack = cdk.Stack(app, name, env=cdk.Environment(account=account, region="eu-west-1"))
-        cdk.CfnResource(
+        bucket = cdk.CfnResource(
             stack,
             "Bucket",
             type="AWS::S3::Bucket",
@@ -38,6 +39,9 @@ def _app(outdir: Path, *, cached: bool, status: str = "Sometimes", strict: bool 
                 **({"BucketName": {"Fn::GetAtt": ["Missing", "Arn"]}} if strict else {}),
             },
         )
+        # Acknowledged, the warning stays in the report (suppressed) but is not printed: the jsii kernel's
+        # stderr reaches Python late, into whichever test of this worker runs next.
+        acknowledge(bucket, "CloudFormation-Validate::W3030", "the warning this test compares, not printed")
     if cached:
         cdk.Validations.of(app).add_plugins(CachedTemplateValidation())
     return app
