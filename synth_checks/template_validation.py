@@ -6,7 +6,8 @@ The validator is about half of a full synth's CPU (7 of 14 s of `cdk synth '**'`
 template is a function of the template's bytes, the stack's construct path, account and region, and
 aws-cdk-lib's version (which pins the validator). A template seen before is not validated again; the others
 are validated by the same plugin class, aws-cdk-lib's `CloudFormationValidatePlugin`, loaded from the same
-aws-cdk-lib in a Node process of its own (synth_checks/template_validate.js). Nothing here calls into the jsii
+aws-cdk-lib in a Node process of its own (synth_checks/template_validate.js), started at the first miss and
+kept for the process's later synths. Nothing here calls into the jsii
 kernel from the validation callback but reading the context it was given (a validator built inside a jsii
 callback once hung the kernel of long-lived test workers), and no jsii object outlives a synth.
 
@@ -21,6 +22,7 @@ PLATFORM_VALIDATION_CACHE_DIR moves the folder (default `.cache/template-validat
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import importlib.metadata
@@ -31,8 +33,9 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import aws_cdk as cdk
 import jsii
@@ -112,18 +115,85 @@ def _node() -> str:
     return node
 
 
+class _NodeValidator:
+    """One Node process running template_validate.js, started at the first miss and kept for the next ones
+    (a test worker synthesizes many apps), like CDK's own validator, built once per process. A process
+    that forked gets one of its own; one that died is started again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[str] | None = None
+        self._pid = 0
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self._stderr is not None:
+            self._stderr.close()
+        # Kept open for the process's lifetime (its stderr, read when it fails); closed by close().
+        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        process = subprocess.Popen(
+            [_node(), str(RUNNER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            encoding="utf-8",
+        )
+        self._process, self._pid = process, os.getpid()
+        return process
+
+    def _failure(self, what: str) -> RuntimeError:
+        detail = ""
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            detail = self._stderr.read()[-4000:]
+        self.close()
+        return RuntimeError(f"the template validator {what}:\n{detail}")
+
+    def ask(self, request: str) -> dict[str, Any]:
+        with self._lock:
+            process = self._process
+            if process is None or process.poll() is not None or self._pid != os.getpid():
+                process = self._start()
+            assert process.stdin is not None and process.stdout is not None
+            try:
+                process.stdin.write(request + "\n")
+                process.stdin.flush()
+            except OSError as error:
+                raise self._failure(f"could not be asked ({error})") from error
+            line = process.stdout.readline()
+            if not line:
+                raise self._failure(f"stopped (exit status {process.wait()})")
+            answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"the template validator failed:\n{answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and self._pid == os.getpid():
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+
+_VALIDATOR = _NodeValidator()
+atexit.register(_VALIDATOR.close)
+
+
 def validate_in_node(stacks: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """The validator's version and its report on each stack alone."""
     # Unknown accounts and regions are left out (undefined to the plugin, as CDK passes them), not null.
     stacks = [{key: value for key, value in stack.items() if value is not None} for stack in stacks]
-    request = json.dumps({"library": str(library_folder()), "stacks": stacks})
-    result = subprocess.run(
-        [_node(), str(RUNNER)], input=request, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"the template validator failed:\n{result.stderr[-4000:]}")
-    output = json.loads(result.stdout)
-    return str(output["version"]), list(output["reports"])
+    answer = _VALIDATOR.ask(json.dumps({"library": str(library_folder()), "stacks": stacks}))
+    return str(answer["version"]), list(answer["reports"])
 
 
 def entry_key(stack: dict[str, Any]) -> str:

@@ -111,3 +111,20 @@ def test_cdk_validation_false_turns_it_off_as_it_does_cdks_own(monkeypatch: pyte
     assert template_validation.enabled()
     monkeypatch.setenv("CDK_VALIDATION", "false")
     assert not template_validation.enabled()
+
+
+def test_one_node_process_serves_the_misses_of_a_process_and_a_dead_one_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(template_validation.DIR_VARIABLE, "")
+    validator = template_validation._VALIDATOR
+    _app(tmp_path / "first", cached=True).synth()
+    process = validator._process
+    assert process is not None
+    _app(tmp_path / "second", cached=True, status="Enabled").synth()
+    assert validator._process is process
+    process.kill()
+    process.wait()
+    _app(tmp_path / "third", cached=True).synth()
+    assert validator._process is not None and validator._process is not process
+    assert _report(tmp_path / "third") == _report(tmp_path / "first")
