@@ -99,10 +99,11 @@ typecheck: bootstrap
 	mkdir -p $(MYPY_CACHE_DIR)
 	$(VENV)/bin/mypy $(PY_SOURCES)
 
-## cfn-lint: cfn-lint on the templates `make synth` wrote
+## cfn-lint: cfn-lint on the templates `make synth` wrote (one process per core; a template that linted clean
+## is not linted again while its bytes, cfn-lint and its settings are unchanged: synth_checks/cfn_lint_cache.py)
 # The glob is quoted because stage assemblies are nested.
 cfn-lint: bootstrap
-	$(VENV)/bin/cfn-lint 'cdk.out/**/*.template.json'
+	$(PYTHON) -m synth_checks.cfn_lint_cache 'cdk.out/**/*.template.json'
 
 ## pytest: the test suite alone, in parallel (after `make nginx`, so the container tests use the real nginx);
 ## PYTEST_WORKERS=1 runs it in one process, PYTEST_ARGS="..." adds pytest arguments
@@ -114,11 +115,12 @@ pytest: bootstrap
 	$(MAKE) --no-print-directory nginx || echo "warning: no nginx $(NGINX_VERSION); the tests that run nginx are skipped" >&2
 	$(VENV)/bin/pytest $(if $(filter 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
-## bench: full synth against an empty CDK app's synth, pytest, pipeline rendering, the local pipeline runner,
+## bench: full synth against an empty CDK app's synth (wall and CPU), pipeline rendering, the local pipeline runner,
 ## the time app.py takes to report a bad configuration,
-## the container's /invocations, each stage of a warm `make test`; then rewrites the README's measured table
+## the container's /invocations, each stage of a warm `make test` (wall, CPU, load average; pytest's row too);
+## then rewrites the README's measured table
 bench: bootstrap
-	$(PYTHON) -m bench.synth_bench
+	$(PYTHON) -m bench.synth_bench --skip-pytest
 	$(PYTHON) bench/pipeline_bench.py
 	$(PYTHON) -m bench.runner_bench
 	$(PYTHON) -m bench.config_bench

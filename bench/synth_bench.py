@@ -62,10 +62,13 @@ class CommandFailedError(Exception):
 
 @dataclass
 class Series:
-    """Wall times of one command, in seconds."""
+    """Wall times of one command, in seconds, and its CPU times (its process and every descendant it waited
+    for: the app, the jsii kernel, the template validator)."""
 
     label: str
     runs: list[float] = field(default_factory=list)
+    cpu_runs: list[float] = field(default_factory=list)
+    load_averages: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -75,11 +78,18 @@ class Series:
     def minimum(self) -> float:
         return min(self.runs)
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_runs)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "runs_s": [round(run, 3) for run in self.runs],
             "median_s": round(self.median, 3),
             "min_s": round(self.minimum, 3),
+            "cpu_runs_s": [round(run, 3) for run in self.cpu_runs],
+            "cpu_median_s": round(self.cpu_median, 3),
+            "load_average_1min": [round(load, 2) for load in self.load_averages],
         }
 
 
@@ -104,20 +114,26 @@ def empty_synth_command(outdir: Path) -> list[str]:
     return [str(CDK), *SYNTH_ARGS, "-o", str(outdir), "--app", app]
 
 
-def time_synth(
-    label: str, build: Callable[[Path], list[str]], cwd: Path, env: dict[str, str]
-) -> tuple[float, int]:
-    """Run one synth into a fresh output directory; the wall time and the number of templates written."""
+def time_synth(series: Series, build: Callable[[Path], list[str]], cwd: Path, env: dict[str, str]) -> int:
+    """Run one synth into a fresh output directory, adding its wall and CPU time and the load average to
+    `series`; the number of templates written."""
     with tempfile.TemporaryDirectory(prefix="synth-bench-") as tmp:
         outdir = Path(tmp) / "cdk.out"
         command = build(outdir)
+        series.load_averages.append(os.getloadavg()[0])
+        before = os.times()
         start = time.perf_counter()
         result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - start
+        after = os.times()
         if result.returncode != 0:
-            raise CommandFailedError(label, command, result)
+            raise CommandFailedError(series.label, command, result)
         templates = sum(1 for _ in outdir.rglob("*.template.json"))
-    return elapsed, templates
+    series.runs.append(elapsed)
+    series.cpu_runs.append(
+        (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    )
+    return templates
 
 
 def run_pytest(env: dict[str, str]) -> PytestResult:
@@ -150,24 +166,41 @@ class BenchResult:
     def ratio(self, stat: str) -> float:
         return float(getattr(self.full, stat) / getattr(self.empty, stat))
 
+    @property
+    def load_averages(self) -> list[float]:
+        return self.full.load_averages + self.empty.load_averages
+
 
 def print_table(result: BenchResult) -> None:
     full, empty, pytest_result = result.full, result.empty, result.pytest
-    rows: list[tuple[str, str, str, str]] = [
-        ("measurement", "runs", "median s", "min s"),
+    rows: list[tuple[str, str, str, str, str]] = [
+        ("measurement", "runs", "median s", "min s", "CPU median s"),
         (
             f"full synth ({result.templates} templates)",
             str(len(full.runs)),
             f"{full.median:.2f}",
             f"{full.minimum:.2f}",
+            f"{full.cpu_median:.2f}",
         ),
-        ("empty app synth", str(len(empty.runs)), f"{empty.median:.2f}", f"{empty.minimum:.2f}"),
-        ("ratio full/empty", "", f"{result.ratio('median'):.2f}x", f"{result.ratio('minimum'):.2f}x"),
+        (
+            "empty app synth",
+            str(len(empty.runs)),
+            f"{empty.median:.2f}",
+            f"{empty.minimum:.2f}",
+            f"{empty.cpu_median:.2f}",
+        ),
+        (
+            "ratio full/empty",
+            "",
+            f"{result.ratio('median'):.2f}x",
+            f"{result.ratio('minimum'):.2f}x",
+            f"{result.ratio('cpu_median'):.2f}x",
+        ),
     ]
     if pytest_result is not None:
         seconds = f"{pytest_result.seconds:.2f}"
-        rows.append((f"pytest (exit {pytest_result.exit_status})", "1", seconds, seconds))
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+        rows.append((f"pytest (exit {pytest_result.exit_status})", "1", seconds, seconds, ""))
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
     for row in rows:
         print(
             "  ".join(
@@ -175,6 +208,8 @@ def print_table(result: BenchResult) -> None:
                 for column, (cell, width) in enumerate(zip(row, widths, strict=True))
             )
         )
+    loads = result.load_averages
+    print(f"load average (1 min) at the start of each synth: {min(loads):.2f} to {max(loads):.2f}")
     if pytest_result is not None and pytest_result.summary:
         print(f"pytest: {pytest_result.summary}")
 
@@ -201,6 +236,7 @@ def write_json(result: BenchResult, repeat: int) -> None:
         "ratio_full_to_empty": {
             "median": round(result.ratio("median"), 3),
             "min": round(result.ratio("minimum"), 3),
+            "cpu_median": round(result.ratio("cpu_median"), 3),
         },
         "pytest": None
         if pytest_result is None
@@ -222,21 +258,25 @@ def record_readme_rows(result: BenchResult, repeat: int) -> None:
     """This bench's rows of the README's measured table (bench/recorded.json)."""
     day = datetime.now(UTC).date().isoformat()
     full, empty = result.full, result.empty
+    loads = result.load_averages
+    load = f"load average {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores"
     record_row(
         "synth-full",
-        f"`make bench` ({day}): full synth (`cdk synth '**'`), median / min of {repeat}",
-        f"{full.median:.2f} s / {full.minimum:.2f} s",
+        f"`make bench` ({day}, {load}): full synth (`cdk synth '**'`, warm caches), wall median / min of "
+        f"{repeat}; CPU median",
+        f"{full.median:.2f} s / {full.minimum:.2f} s; CPU {full.cpu_median:.2f} s",
     )
     record_row(
         "synth-empty",
-        f"`make bench` ({day}): empty CDK app synth (one empty stack), median / min of {repeat}",
-        f"{empty.median:.2f} s / {empty.minimum:.2f} s",
+        f"`make bench` ({day}): empty CDK app synth (one empty stack), wall median / min of {repeat}; "
+        "CPU median",
+        f"{empty.median:.2f} s / {empty.minimum:.2f} s; CPU {empty.cpu_median:.2f} s",
     )
-    ratio = result.ratio("median")
+    ratio, cpu_ratio = result.ratio("median"), result.ratio("cpu_median")
     record_row(
         "synth-ratio",
-        f"`make bench` ({day}): ratio full / empty, median",
-        f"{ratio:.2f}x (target 1.5x: {'met' if ratio <= 1.5 else 'missed'})",
+        f"`make bench` ({day}): ratio full / empty, wall median; CPU median",
+        f"{ratio:.2f}x; CPU {cpu_ratio:.2f}x (target 1.5x: {'met' if ratio <= 1.5 else 'missed'})",
     )
     if result.pytest is not None:
         record_row(
@@ -269,11 +309,13 @@ def main(argv: list[str] | None = None) -> int:
     templates = 0
     try:
         for attempt in range(1, args.repeat + 1):
-            seconds, templates = time_synth(full.label, full_synth_command, ROOT, env)
-            full.runs.append(seconds)
-            seconds, _ = time_synth(empty.label, empty_synth_command, EMPTY_APP_DIR, env)
-            empty.runs.append(seconds)
-            print(f"run {attempt}/{args.repeat}: full {full.runs[-1]:.2f} s, empty {empty.runs[-1]:.2f} s")
+            templates = time_synth(full, full_synth_command, ROOT, env)
+            time_synth(empty, empty_synth_command, EMPTY_APP_DIR, env)
+            print(
+                f"run {attempt}/{args.repeat}: full {full.runs[-1]:.2f} s (CPU {full.cpu_runs[-1]:.2f} s), "
+                f"empty {empty.runs[-1]:.2f} s (CPU {empty.cpu_runs[-1]:.2f} s), "
+                f"load average {full.load_averages[-1]:.2f}"
+            )
     except CommandFailedError as error:
         print(f"{error}: {shlex.join(error.command)}", file=sys.stderr)
         print(error.result.stderr or error.result.stdout, file=sys.stderr)

@@ -36,6 +36,7 @@ from stacks.registry_stack import RegistryStack
 from stacks.serving_access_stack import ServingAccessStack
 from stacks.serving_stack import PackageSource, ServingStack
 from stacks.studio_stack import ImageBuildNames, StudioStack
+from synth_checks import template_validation
 from synth_checks.creation_order_plugin import CreationOrderChecks
 from synth_checks.reachability_plugin import ReachabilityChecks
 
@@ -574,11 +575,18 @@ def build_app(
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
 ) -> tuple[cdk.App, dict[str, PlatformStage]]:
-    """The app `app.py` synthesizes: one Stage per environment, checked by CDK's template validator (which
-    CDK registers itself), the cdk-nag packs, the creation-order check and the reachability check."""
-    # The validator stays CDK's own: a cached wrapper built the validator inside a jsii callback, and a
-    # long-lived test worker hung there with its jsii kernel at full CPU (py-spy, 2026-12-07).
-    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
+    """The app `app.py` synthesizes: one Stage per environment, checked by the cdk-nag packs, the
+    creation-order check, the reachability check and CDK's template validator (in its own Node process,
+    cached by template content: synth_checks/template_validation.py)."""
+    # CDK's template validator runs in a Node process of its own, its verdicts kept by template content
+    # (synth_checks/template_validation.py): about half of a synth's CPU otherwise. Never build the validator
+    # inside a jsii callback: a cached wrapper did, and long-lived test workers hung there (2026-12-07).
+    validate = template_validation.enabled()
+    app = cdk.App(
+        context=dict(context) if context is not None else None,
+        outdir=outdir,
+        builtin_cloud_formation_validation=False if validate else None,
+    )
     selected = (
         platform.select(environments) if environments is not None else tuple(platform.environments.values())
     )
@@ -596,5 +604,6 @@ def build_app(
         NIST80053R5Checks(app),
         CreationOrderChecks(),
         ReachabilityChecks(),
+        *([template_validation.CachedTemplateValidation()] if validate else []),
     )
     return app, stages

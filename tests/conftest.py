@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 from pipeline_defs import render_cache
 from platform_config import PlatformConfig, load_platform
 from stacks.platform_stage import PlatformStage, build_app, read_cdk_context
+from synth_checks import template_validation
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' own configuration: the sample with other account ids (what adopters replace first must not
@@ -27,8 +28,10 @@ SAMPLE_CONFIG_DIR = ROOT / "config"
 
 def pytest_configure(config: pytest.Config) -> None:
     """Synths in subprocesses and in clones of the checkout (app.py, `cdk synth`, revision diffs) share this
-    checkout's render cache: it is keyed by content, so a clone hits only what it would produce itself."""
+    checkout's render and template-validation caches: they are keyed by content, so a clone hits only what it
+    would produce itself."""
     os.environ.setdefault(render_cache.DIR_VARIABLE, str(render_cache.DEFAULT_DIR))
+    os.environ.setdefault(template_validation.DIR_VARIABLE, str(template_validation.DEFAULT_DIR))
 
 
 @dataclass(frozen=True)

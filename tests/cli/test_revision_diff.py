@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from platform_cli import diff_command
+from platform_cli import diff_command, revision_diff
 from platform_cli.revision_diff import ROOT, SynthError, synthesize_revisions
 from platform_cli.template_diff import diff_assemblies, load_assembly
 from platform_config import load_platform
 
 
+@pytest.fixture(scope="module")
+def base_assemblies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+    """The base revision's assembly per commit: every test compares against the same committed tree, whose
+    synth is the same bytes each time, so it is synthesized once per module (the working tree's never is)."""
+    return tmp_path_factory.mktemp("base-assemblies"), {}
+
+
 @pytest.fixture
-def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_assemblies: tuple[Path, dict[str, Path]]
+) -> Path:
     """A clone of this project's committed tree; only dev is synthesized, to keep the test short."""
     clone = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     for key, value in (("user.name", "test"), ("user.email", "test@example.com")):
         subprocess.run(["git", "config", key, value], cwd=clone, check=True)
     monkeypatch.setenv("PLATFORM_ENVIRONMENTS", "dev")
+    folder, by_commit = base_assemblies
+    synthesize = revision_diff.synthesize
+
+    def synthesize_base_once(checkout: Path, outdir: Path, *, tools: Path = ROOT) -> None:
+        # synthesize_revisions checks the base out into a clean `base-checkout` worktree: its synth depends
+        # on the commit alone. The working tree (the clone itself, edited by the test) is synthesized.
+        if checkout.name != "base-checkout":
+            synthesize(checkout, outdir, tools=tools)
+            return
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        if commit not in by_commit:
+            synthesize(checkout, folder / commit, tools=tools)
+            by_commit[commit] = folder / commit
+        shutil.copytree(by_commit[commit], outdir)
+
+    monkeypatch.setattr(revision_diff, "synthesize", synthesize_base_once)
     return clone
 
 
