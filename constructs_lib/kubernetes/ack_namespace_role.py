@@ -11,7 +11,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.studio.persona_execution_role import PersonaCapability, PersonaExecutionRole
+from constructs_lib.studio.persona_execution_role import (
+    PersonaCapability,
+    PersonaExecutionRole,
+    tag_isolation,
+)
 
 # The tag the controller puts on every SageMaker resource it creates (the chart's default resourceTags),
 # with the Kubernetes namespace of the resource as its value.
@@ -116,19 +120,7 @@ class AckNamespaceRole(Construct):
         isolation = iam.ManagedPolicy(self, "NamespaceIsolation", roles=[self.role])
         # As the domain isolation of Studio personas: a resource the controller created for another
         # namespace carries that namespace in its tag; untagged resources and list calls are unaffected.
-        for sid, key in (
-            ("DenyOtherNamespacesResources", f"aws:ResourceTag/{NAMESPACE_TAG}"),
-            ("DenyTaggingForOtherNamespaces", f"aws:RequestTag/{NAMESPACE_TAG}"),
-        ):
-            isolation.add_statements(
-                iam.PolicyStatement(
-                    sid=sid,
-                    effect=iam.Effect.DENY,
-                    actions=["sagemaker:*"],
-                    resources=["*"],
-                    conditions={"StringNotEquals": {key: namespace}, "Null": {key: "false"}},
-                )
-            )
+        isolation.add_statements(*tag_isolation(NAMESPACE_TAG, namespace, owners="Namespaces"))
         if pipeline_names:
             assert pipeline_role_arn is not None
             stack = Stack.of(self)
