@@ -14,6 +14,7 @@ from constructs import Construct
 from constructs_lib.studio.persona_execution_role import (
     PersonaCapability,
     PersonaExecutionRole,
+    capability_actions,
     tag_isolation,
 )
 
@@ -21,20 +22,13 @@ from constructs_lib.studio.persona_execution_role import (
 # with the Kubernetes namespace of the resource as its value.
 NAMESPACE_TAG = "services.k8s.aws/namespace"
 
-# What the namespace may do to models, endpoint configs and endpoints: only on its own (below). Tagging is
-# left out: the same action tags the namespace's jobs.
+# What the namespace may do to models, endpoint configs and endpoints: what the persona's `endpoints`
+# capability grants (CreateModel and CreateEndpointConfig apart, under conditions), only on its own (below).
+# Tagging is left out: the same action tags the namespace's jobs.
 _ENDPOINT_ACTIONS = (
     "sagemaker:CreateModel",
-    "sagemaker:DescribeModel",
-    "sagemaker:DeleteModel",
     "sagemaker:CreateEndpointConfig",
-    "sagemaker:DescribeEndpointConfig",
-    "sagemaker:DeleteEndpointConfig",
-    "sagemaker:CreateEndpoint",
-    "sagemaker:UpdateEndpoint",
-    "sagemaker:DescribeEndpoint",
-    "sagemaker:DeleteEndpoint",
-    "sagemaker:InvokeEndpoint",
+    *(action for action in capability_actions(PersonaCapability.ENDPOINTS) if action != "sagemaker:AddTags"),
 )
 
 _PIPELINE_ACTIONS = (

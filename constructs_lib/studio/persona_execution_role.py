@@ -158,6 +158,12 @@ _LIST_ACTIONS = (
 )
 
 
+def capability_actions(capability: PersonaCapability) -> tuple[str, ...]:
+    """What `capability` grants on every resource of its types; what it grants apart, under conditions
+    (creating jobs, models and endpoint configs), is not among them."""
+    return tuple(_CAPABILITY_ACTIONS.get(capability, ()))
+
+
 def tag_isolation(tag: str, value: str, *, owners: str) -> list[iam.PolicyStatement]:
     """Isolation by tag, as AWS's domain resource isolation: deny every SageMaker call on a resource whose
     `tag` has another value than `value` (sid `DenyOther<owners>Resources`), and every request that would
