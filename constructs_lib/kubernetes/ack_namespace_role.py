@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.shared.job_guardrails import pass_role_to_sagemaker
 from constructs_lib.studio.persona_execution_role import (
     PersonaCapability,
     PersonaExecutionRole,
@@ -130,12 +131,7 @@ class AckNamespaceRole(Construct):
                     ],
                 ),
                 # The pipelines' steps run as the environment's pipeline role, as the CloudFormation ones do.
-                iam.PolicyStatement(
-                    sid="PassPipelineRole",
-                    actions=["iam:PassRole"],
-                    resources=[pipeline_role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
+                pass_role_to_sagemaker("PassPipelineRole", pipeline_role_arn),
             )
         if endpoint_names:
             assert serving_role_arn is not None
@@ -168,12 +164,7 @@ class AckNamespaceRole(Construct):
                 not_resources=own,
             ),
             # Models run as the serving environment's role, which reads the trusted registries' artifacts.
-            iam.PolicyStatement(
-                sid="PassServingRole",
-                actions=["iam:PassRole"],
-                resources=[serving_role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
+            pass_role_to_sagemaker("PassServingRole", serving_role_arn),
             # CreateModel from a package of another account reads it as the caller.
             iam.PolicyStatement(
                 sid="ReadPinnedPackages",

@@ -26,6 +26,7 @@ from constructs_lib.shared.job_guardrails import (
     SAGEMAKER_NETWORK_INTERFACE_ACTIONS,
     JobNetwork,
     encrypted_with,
+    pass_role_to_sagemaker,
 )
 
 # The tag SageMaker puts on what is created from a Studio domain, with the domain's ARN as its value.
@@ -371,11 +372,8 @@ class PersonaExecutionRole(Construct):
             self.capabilities
         ):
             # Jobs and models run as this same role, and only SageMaker may receive it.
-            self._allow(
-                "PassOwnRoleToSageMaker",
-                ["iam:PassRole"],
-                [self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            self.base_policy.add_statements(
+                pass_role_to_sagemaker("PassOwnRoleToSageMaker", self.role.role_arn)
             )
             self._allow_job_network(network)
 
