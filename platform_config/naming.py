@@ -9,7 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from platform_config.models import EndpointConfig, EnvironmentConfig, aws_partition
+from platform_config.models import (
+    EndpointConfig,
+    EnvironmentConfig,
+    InstancesConfig,
+    ServerlessConfig,
+    aws_partition,
+)
 
 
 def _account_bucket(environment: EnvironmentConfig, purpose: str) -> str:
@@ -273,11 +279,19 @@ def k8s_model_name(namespace: str, endpoint: EndpointConfig) -> str:
 def k8s_endpoint_config_name(namespace: str, endpoint: EndpointConfig) -> str:
     """The endpoint config of an endpoint a namespace serves: immutable too, so named by the version and a
     digest of its settings; changing either makes a new config the endpoint then moves to."""
+    match endpoint.capacity:
+        case InstancesConfig(instance_type=instance_type, initial_instance_count=count):
+            instances: dict[str, object] | None = {
+                "instance_type": instance_type,
+                "initial_instance_count": count,
+            }
+        case ServerlessConfig():
+            instances = None
     capture = endpoint.capture
     settings = json.dumps(
         {
-            "instances": endpoint.instances.model_dump() if endpoint.instances is not None else None,
-            "capture": capture.model_dump() if capture is not None else None,
+            "instances": instances,
+            "capture": {"sampling_percentage": capture.sampling_percentage} if capture is not None else None,
         },
         sort_keys=True,
     )

@@ -28,7 +28,13 @@ from constructs_lib.serving.model_endpoint import (
 from constructs_lib.serving.model_package_reader import ModelPackageReader
 from constructs_lib.shared.job_security_group import JobSecurityGroup
 from platform_config import naming
-from platform_config.models import EndpointConfig, KubernetesConfig, PersonaConfig, PipelineConfig
+from platform_config.models import (
+    EndpointConfig,
+    InstancesConfig,
+    KubernetesConfig,
+    PersonaConfig,
+    PipelineConfig,
+)
 from stacks.serving_stack import CAPTURE_PREFIX, endpoint_thresholds
 
 
@@ -118,7 +124,8 @@ def endpoint_manifests(
     captures under the data key (in the capture bucket, where the Serving stack's endpoints write), and a
     blue/green rollout rolled back by the endpoint's alarms."""
     endpoint = served.endpoint
-    assert endpoint.instances is not None  # serverless endpoints are refused at load
+    instances = endpoint.capacity
+    assert isinstance(instances, InstancesConfig)  # serverless endpoints are refused at load
     capture = endpoint.capture
     return k8s_manifests.ack_endpoint(
         namespace_name=served.namespace,
@@ -130,8 +137,8 @@ def endpoint_manifests(
         subnet_ids=subnet_ids,
         security_group_ids=[security_group_id],
         variant_name=VARIANT_NAME,
-        instance_type=endpoint.instances.instance_type,
-        initial_instance_count=endpoint.instances.initial_instance_count,
+        instance_type=instances.instance_type,
+        initial_instance_count=instances.initial_instance_count,
         volume_key_arn=data_key_arn,
         capture=k8s_manifests.EndpointCapture(
             destination_s3_uri=f"s3://{capture_bucket_name}/{CAPTURE_PREFIX}/{endpoint.name}",

@@ -11,26 +11,25 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.studio.persona_execution_role import PersonaCapability, PersonaExecutionRole
+from constructs_lib.shared.job_guardrails import pass_role_to_sagemaker
+from constructs_lib.studio.persona_execution_role import (
+    PersonaCapability,
+    PersonaExecutionRole,
+    capability_actions,
+    tag_isolation,
+)
 
 # The tag the controller puts on every SageMaker resource it creates (the chart's default resourceTags),
 # with the Kubernetes namespace of the resource as its value.
 NAMESPACE_TAG = "services.k8s.aws/namespace"
 
-# What the namespace may do to models, endpoint configs and endpoints: only on its own (below). Tagging is
-# left out: the same action tags the namespace's jobs.
+# What the namespace may do to models, endpoint configs and endpoints: what the persona's `endpoints`
+# capability grants (CreateModel and CreateEndpointConfig apart, under conditions), only on its own (below).
+# Tagging is left out: the same action tags the namespace's jobs.
 _ENDPOINT_ACTIONS = (
     "sagemaker:CreateModel",
-    "sagemaker:DescribeModel",
-    "sagemaker:DeleteModel",
     "sagemaker:CreateEndpointConfig",
-    "sagemaker:DescribeEndpointConfig",
-    "sagemaker:DeleteEndpointConfig",
-    "sagemaker:CreateEndpoint",
-    "sagemaker:UpdateEndpoint",
-    "sagemaker:DescribeEndpoint",
-    "sagemaker:DeleteEndpoint",
-    "sagemaker:InvokeEndpoint",
+    *(action for action in capability_actions(PersonaCapability.ENDPOINTS) if action != "sagemaker:AddTags"),
 )
 
 _PIPELINE_ACTIONS = (
@@ -116,19 +115,7 @@ class AckNamespaceRole(Construct):
         isolation = iam.ManagedPolicy(self, "NamespaceIsolation", roles=[self.role])
         # As the domain isolation of Studio personas: a resource the controller created for another
         # namespace carries that namespace in its tag; untagged resources and list calls are unaffected.
-        for sid, key in (
-            ("DenyOtherNamespacesResources", f"aws:ResourceTag/{NAMESPACE_TAG}"),
-            ("DenyTaggingForOtherNamespaces", f"aws:RequestTag/{NAMESPACE_TAG}"),
-        ):
-            isolation.add_statements(
-                iam.PolicyStatement(
-                    sid=sid,
-                    effect=iam.Effect.DENY,
-                    actions=["sagemaker:*"],
-                    resources=["*"],
-                    conditions={"StringNotEquals": {key: namespace}, "Null": {key: "false"}},
-                )
-            )
+        isolation.add_statements(*tag_isolation(NAMESPACE_TAG, namespace, owners="Namespaces"))
         if pipeline_names:
             assert pipeline_role_arn is not None
             stack = Stack.of(self)
@@ -144,12 +131,7 @@ class AckNamespaceRole(Construct):
                     ],
                 ),
                 # The pipelines' steps run as the environment's pipeline role, as the CloudFormation ones do.
-                iam.PolicyStatement(
-                    sid="PassPipelineRole",
-                    actions=["iam:PassRole"],
-                    resources=[pipeline_role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
+                pass_role_to_sagemaker("PassPipelineRole", pipeline_role_arn),
             )
         if endpoint_names:
             assert serving_role_arn is not None
@@ -182,12 +164,7 @@ class AckNamespaceRole(Construct):
                 not_resources=own,
             ),
             # Models run as the serving environment's role, which reads the trusted registries' artifacts.
-            iam.PolicyStatement(
-                sid="PassServingRole",
-                actions=["iam:PassRole"],
-                resources=[serving_role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
+            pass_role_to_sagemaker("PassServingRole", serving_role_arn),
             # CreateModel from a package of another account reads it as the caller.
             iam.PolicyStatement(
                 sid="ReadPinnedPackages",

@@ -15,7 +15,12 @@ from constructs_lib.shared.compliance import (
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-from constructs_lib.shared.job_guardrails import SAGEMAKER_VPC_ACTIONS, JobNetwork, encrypted_with
+from constructs_lib.shared.job_guardrails import (
+    SAGEMAKER_VPC_ACTIONS,
+    JobNetwork,
+    encrypted_with,
+    pass_role_to_sagemaker,
+)
 
 _JOB_KINDS = ("processing-job", "training-job", "transform-job", "model")
 # Code objects (step scripts, notebooks) per code policy: each adds its object ARN to the statement (about
@@ -114,12 +119,7 @@ class PipelineRole(Construct):
                 resources=[_arn("transform-job")],
                 conditions=encrypted_with(data_key_arn, output=True),
             ),
-            iam.PolicyStatement(
-                sid="PassItselfToJobs",
-                actions=["iam:PassRole"],
-                resources=[self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
+            pass_role_to_sagemaker("PassItselfToJobs", self.role.role_arn),
             iam.PolicyStatement(
                 sid="PullImages",
                 actions=[

@@ -19,7 +19,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from constructs_lib.shared.compliance import acknowledge_wildcard_actions, acknowledge_wildcard_resource
-from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
+from constructs_lib.shared.model_package_events import model_package_state_changes
 from constructs_lib.shared.platform_function import PlatformFunction
 
 # The function's code: ordinary Python, tested on its own (tests/functions), packaged with the shared
@@ -130,11 +130,7 @@ class ModelApprovalGuard(Construct):
             self,
             "OnApproval",
             description="Model package approvals of guarded groups",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[MODEL_PACKAGE_STATE_CHANGE],
-                detail={"ModelPackageGroupName": sorted(baselines), "ModelApprovalStatus": ["Approved"]},
-            ),
+            event_pattern=model_package_state_changes(group_names=baselines, approved_only=True),
         )
         rule.add_target(
             targets.LambdaFunction(

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from constructs_lib.shared.compliance import acknowledge_wildcard_resource
 from constructs_lib.shared.cross_account import role_principals
+from constructs_lib.shared.job_guardrails import pass_role_to_sagemaker
 
 
 class DeploymentRole(Construct):
@@ -81,12 +82,7 @@ class DeploymentRole(Construct):
                 ],
                 resources=resources,
             ),
-            iam.PolicyStatement(
-                sid="PassOnlyTheServingRole",
-                actions=["iam:PassRole"],
-                resources=[execution_role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
+            pass_role_to_sagemaker("PassOnlyTheServingRole", execution_role_arn),
         )
         if model_package_arns:
             policy.add_statements(

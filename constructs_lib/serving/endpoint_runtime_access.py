@@ -13,7 +13,7 @@ from constructs_lib.shared.compliance import (
     acknowledge_wildcard_actions,
     acknowledge_wildcard_resource,
 )
-from constructs_lib.shared.job_security_group import SAGEMAKER_VPC_ACTIONS
+from constructs_lib.shared.job_guardrails import SAGEMAKER_VPC_ACTIONS
 
 
 class EndpointRuntimeAccess(Construct):

@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.shared.model_event_bus_access import MODEL_PACKAGE_STATE_CHANGE
+from constructs_lib.shared.model_package_events import model_package_state_changes
 from constructs_lib.shared.platform_function import PlatformFunction
 
 
@@ -91,14 +91,10 @@ class PromotionNotifier(Construct):
             self,
             "OnApproval",
             description=f"{environment_name}: approvals of the model packages its endpoints serve",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[MODEL_PACKAGE_STATE_CHANGE],
-                account=sorted({endpoint.source_account for endpoint in endpoints}),
-                detail={
-                    "ModelPackageGroupName": sorted({endpoint.group for endpoint in endpoints}),
-                    "ModelApprovalStatus": ["Approved"],
-                },
+            event_pattern=model_package_state_changes(
+                group_names={endpoint.group for endpoint in endpoints},
+                approved_only=True,
+                accounts={endpoint.source_account for endpoint in endpoints},
             ),
         )
         rule.add_target(

@@ -1,5 +1,5 @@
-"""IAM conditions that keep SageMaker jobs and models in the platform's network and under its data key, and
-the EC2 actions SageMaker takes with a role to place them in that network.
+"""IAM conditions that keep SageMaker jobs and models in the platform's network and under its data key, the
+EC2 actions SageMaker takes with a role to place them in that network, and the pass of the role they run as.
 
 Shared by the roles that create jobs: the persona execution roles (Studio users) and the pipeline role. The
 condition keys are those the service authorization reference lists for the actions, with operators of
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from aws_cdk import aws_iam as iam
 
 # What SageMaker does with a job's or endpoint's role to attach it to the subnets: the interfaces (EC2
 # assigns their ids) and the describe calls (which support no resource-level scope).
@@ -60,3 +62,13 @@ def encrypted_with(key_arn: str, *, output: bool) -> dict[str, dict[str, object]
     if output:
         keys["sagemaker:OutputKmsKeyArn"] = key_arn
     return {"ArnEquals": dict(keys)}
+
+
+def pass_role_to_sagemaker(sid: str, role_arn: str) -> iam.PolicyStatement:
+    """`iam:PassRole` on the role jobs, pipeline steps or models run as, to SageMaker only."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=["iam:PassRole"],
+        resources=[role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+    )

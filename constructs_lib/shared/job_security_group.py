@@ -6,11 +6,6 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.shared.compliance import acknowledge
-from constructs_lib.shared.job_guardrails import SAGEMAKER_VPC_ACTIONS
-
-# SAGEMAKER_VPC_ACTIONS is defined in job_guardrails; re-exported for constructs_lib/serving/
-# endpoint_runtime_access.py, which still imports it from here.
-__all__ = ["SAGEMAKER_VPC_ACTIONS", "JobSecurityGroup"]
 
 
 class JobSecurityGroup(Construct):

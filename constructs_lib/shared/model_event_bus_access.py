@@ -7,10 +7,6 @@ from constructs import Construct
 
 from constructs_lib.shared.model_package_events import MODEL_PACKAGE_EVENT_SOURCE, MODEL_PACKAGE_STATE_CHANGE
 
-# MODEL_PACKAGE_STATE_CHANGE is defined in model_package_events; re-exported for
-# constructs_lib/registry/model_approval_guard.py, which still imports it from here.
-__all__ = ["MODEL_PACKAGE_STATE_CHANGE", "ModelEventBusAccess"]
-
 
 class ModelEventBusAccess(Construct):
     """`AWS::Events::EventBusPolicy` on the default bus: one source account may put SageMaker model

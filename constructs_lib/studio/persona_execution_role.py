@@ -26,6 +26,7 @@ from constructs_lib.shared.job_guardrails import (
     SAGEMAKER_NETWORK_INTERFACE_ACTIONS,
     JobNetwork,
     encrypted_with,
+    pass_role_to_sagemaker,
 )
 
 # The tag SageMaker puts on what is created from a Studio domain, with the domain's ARN as its value.
@@ -156,6 +157,39 @@ _LIST_ACTIONS = (
     "sagemaker:ListEndpoints",
     "sagemaker:ListEndpointConfigs",
 )
+
+
+def capability_actions(capability: PersonaCapability) -> tuple[str, ...]:
+    """What `capability` grants on every resource of its types; what it grants apart, under conditions
+    (creating jobs, models and endpoint configs), is not among them."""
+    return tuple(_CAPABILITY_ACTIONS.get(capability, ()))
+
+
+def tag_isolation(tag: str, value: str, *, owners: str) -> list[iam.PolicyStatement]:
+    """Isolation by tag, as AWS's domain resource isolation: deny every SageMaker call on a resource whose
+    `tag` has another value than `value` (sid `DenyOther<owners>Resources`), and every request that would
+    tag a resource with another value (sid `DenyTaggingForOther<owners>`).
+
+    On `sagemaker:*`, which is what isolation means and keeps holding as grants grow: the reference lists
+    `aws:ResourceTag` for most SageMaker actions (those on tagged resource types) and `aws:RequestTag` for
+    the creating and tagging ones. Where a request's context has no such key (list and search calls,
+    resource types without tags, untagged resources such as those CDK deploys), the `Null: false` guard
+    keeps the negated condition from matching, so nothing of the owner's own and nothing untagged is
+    affected.
+    """
+    return [
+        iam.PolicyStatement(
+            sid=sid,
+            effect=iam.Effect.DENY,
+            actions=["sagemaker:*"],
+            resources=["*"],
+            conditions={"StringNotEquals": {key: value}, "Null": {key: "false"}},
+        )
+        for sid, key in (
+            (f"DenyOther{owners}Resources", f"aws:ResourceTag/{tag}"),
+            (f"DenyTaggingForOther{owners}", f"aws:RequestTag/{tag}"),
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -338,11 +372,8 @@ class PersonaExecutionRole(Construct):
             self.capabilities
         ):
             # Jobs and models run as this same role, and only SageMaker may receive it.
-            self._allow(
-                "PassOwnRoleToSageMaker",
-                ["iam:PassRole"],
-                [self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            self.base_policy.add_statements(
+                pass_role_to_sagemaker("PassOwnRoleToSageMaker", self.role.role_arn)
             )
             self._allow_job_network(network)
 
@@ -386,32 +417,14 @@ class PersonaExecutionRole(Construct):
     def _isolate_domain(self, domain_arn: str) -> None:
         """AWS's domain resource isolation: SageMaker tags what is created from a Studio domain with
         `sagemaker:domain-arn`. Deny this role any SageMaker call on a resource tagged with another domain,
-        and any request that would tag a resource with another domain.
-
-        On `sagemaker:*`, which is what isolation means and keeps holding as capabilities grow: the
-        reference lists `aws:ResourceTag` for most SageMaker actions (those on tagged resource types) and
-        `aws:RequestTag` for the creating and tagging ones. Where a request's context has no such key (list
-        and search calls, resource types without tags, untagged resources such as those CDK deploys), the
-        `Null: false` guard keeps the negated condition from matching, so nothing of the role's own domain
-        and nothing untagged is affected.
+        and any request that would tag a resource with another domain (`tag_isolation`).
 
         A managed policy of its own, as AWS's pattern attaches one to each domain's execution role: it
         holds only denies, and is reviewed as one piece.
         """
-        policy = self._policy("DomainIsolation")
-        for sid, key in (
-            ("DenyOtherDomainsResources", f"aws:ResourceTag/{DOMAIN_TAG}"),
-            ("DenyTaggingForOtherDomains", f"aws:RequestTag/{DOMAIN_TAG}"),
-        ):
-            policy.add_statements(
-                iam.PolicyStatement(
-                    sid=sid,
-                    effect=iam.Effect.DENY,
-                    actions=["sagemaker:*"],
-                    resources=["*"],
-                    conditions={"StringNotEquals": {key: domain_arn}, "Null": {key: "false"}},
-                )
-            )
+        self._policy("DomainIsolation").add_statements(
+            *tag_isolation(DOMAIN_TAG, domain_arn, owners="Domains")
+        )
 
     # --- helpers ---------------------------------------------------------------------------------
 

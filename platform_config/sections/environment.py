@@ -21,7 +21,7 @@ from platform_config.sections.network import NetworkConfig
 from platform_config.sections.notebook_jobs import NotebookJobConfig
 from platform_config.sections.pipelines import PipelineConfig
 from platform_config.sections.registry import CrossAccountConfig, ModelRegistryConfig
-from platform_config.sections.serving import AlarmsConfig, EndpointConfig, ServingConfig
+from platform_config.sections.serving import AlarmsConfig, EndpointConfig, InstancesConfig, ServingConfig
 from platform_config.sections.shared import (
     AccountId,
     EnvironmentName,
@@ -543,7 +543,8 @@ def _ack_endpoint_problems(
                 "name another persona or leave the endpoint to CloudFormation",
             )
         )
-    if endpoint.instances is None:
+    instances = endpoint.capacity
+    if not isinstance(instances, InstancesConfig):
         problems.append(
             (
                 f"'{endpoint.name}' is serverless, outside the VPC, where the namespace's role may not "
@@ -552,7 +553,7 @@ def _ack_endpoint_problems(
             )
         )
         return problems
-    instance_type = endpoint.instances.instance_type
+    instance_type = instances.instance_type
     if persona is not None and instance_type not in persona.job_instance_types:
         problems.append(
             (

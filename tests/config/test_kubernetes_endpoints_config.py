@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from platform_config import load_platform
+from platform_config import load_platform, naming
+from platform_config.models import DataCaptureConfig, InstancesConfig
 from tests.config.conftest import EditConfig, check_problem, only_problem, problems_of
 from tests.conftest import CONFIG_DIR
 
@@ -185,3 +186,28 @@ def test_derived_sagemaker_names_over_their_limit_are_refused(config_copy: EditC
     problems = [p for p in problems_of(config_dir) if f"{AT}: " in p]
     assert any("the model name" in p for p in problems), problems
     assert any("the endpoint config name" in p for p in problems), problems
+
+
+# A value other than the fixture's for every setting the endpoint config's name digests.
+_OTHER_INSTANCES = {"instance_type": "ml.c5.9xlarge", "initial_instance_count": 7}
+_OTHER_CAPTURE = {"sampling_percentage": 13}
+
+
+def test_the_endpoint_config_name_changes_with_every_setting_of_its_instances_and_capture() -> None:
+    # The digest maps the fields by name: a field added to either model must be added to it (an ACK
+    # endpoint config is immutable, so a setting left out would never reach SageMaker).
+    assert set(_OTHER_INSTANCES) == set(InstancesConfig.model_fields)
+    assert set(_OTHER_CAPTURE) == set(DataCaptureConfig.model_fields)
+    serving = load_platform(CONFIG_DIR).environments[ENVIRONMENT].serving
+    assert serving is not None
+    endpoint = serving.endpoints[0]
+    assert isinstance(endpoint.capacity, InstancesConfig) and endpoint.capture is not None
+    name = naming.k8s_endpoint_config_name(NAMESPACE, endpoint)
+    for field, value in _OTHER_INSTANCES.items():
+        instances = endpoint.capacity.model_copy(update={field: value})
+        changed = endpoint.model_copy(update={"instances": instances})
+        assert naming.k8s_endpoint_config_name(NAMESPACE, changed) != name, field
+    for field, value in _OTHER_CAPTURE.items():
+        capture = endpoint.capture.model_copy(update={field: value})
+        changed = endpoint.model_copy(update={"data_capture": capture})
+        assert naming.k8s_endpoint_config_name(NAMESPACE, changed) != name, field

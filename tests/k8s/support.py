@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +56,6 @@ def find(manifests: list[dict[str, Any]], kind: str, **metadata: str) -> dict[st
         if manifest["kind"] == kind and all(manifest["metadata"].get(k) == v for k, v in metadata.items())
     ]
     return found
-
-
-def templates_of(template_of: Callable[[str], Mapping[str, Any]], stack_names: list[str]) -> dict[str, Any]:
-    return {name: template_of(name) for name in stack_names}
 
 
 SERVING_PERSONA = "fixture-serving"

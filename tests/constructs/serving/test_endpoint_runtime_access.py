@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from constructs_lib.serving.endpoint_runtime_access import EndpointRuntimeAccess
-from constructs_lib.shared.job_security_group import SAGEMAKER_VPC_ACTIONS as VPC_ACTIONS
+from constructs_lib.shared.job_guardrails import SAGEMAKER_VPC_ACTIONS as VPC_ACTIONS
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synthesize
 
 ROLE_NAME = "staging-sagemaker-serving"
