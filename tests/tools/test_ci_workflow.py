@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from synth_checks import cfn_lint_cache, template_validation
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_PATH = ROOT / ".github" / "workflows" / "ci.yml"
 DATA_LOSS_LABEL = "data-loss-acknowledged"
@@ -73,13 +75,24 @@ def test_adding_or_removing_the_label_re_runs_the_check(workflow: dict[Any, Any]
 
 def test_slow_rebuilds_are_cached(workflow: dict[Any, Any]) -> None:
     cached = {
-        step["with"]["path"]
+        path
         for step in _steps(workflow, "synth-and-test")
         if str(step.get("uses", "")).startswith("actions/cache@")
+        for path in str(step["with"]["path"]).split()
     }
     makefile = (ROOT / "Makefile").read_text()
     (mypy_cache,) = re.findall(r"export MYPY_CACHE_DIR \?= \$\(HOME\)/(\S+)", makefile)
-    assert cached == {"~/.cache/pip", "~/.npm", "~/.cache/aws/jsii/package-cache", f"~/{mypy_cache}"}
+    synth_checks = {
+        str(folder.relative_to(ROOT))
+        for folder in (template_validation.DEFAULT_DIR, cfn_lint_cache.DEFAULT_DIR)
+    }
+    assert cached == {
+        "~/.cache/pip",
+        "~/.npm",
+        "~/.cache/aws/jsii/package-cache",
+        f"~/{mypy_cache}",
+        *synth_checks,
+    }
 
 
 def test_the_diff_goes_to_the_summary_and_to_one_pull_request_comment(workflow: dict[Any, Any]) -> None:
