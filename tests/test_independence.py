@@ -51,7 +51,7 @@ def test_no_test_names_a_placeholder_account_id_of_config() -> None:
     sample = _placeholder_account_ids(SAMPLE_CONFIG_DIR)
     if not sample:
         pytest.skip("config/ holds no placeholder account id: nothing a test could have copied")
-    # As an id, not as digits inside a longer number or a key's UUID (e.g. key/3333...-333333333333).
+    # As an id, not as digits inside a longer number or as the last group of a key's UUID.
     pattern = re.compile(
         r"(?<!\d{4}-)(?<!\d)(" + "|".join(re.escape(account) for account in sorted(sample)) + r")(?!\d)"
     )

@@ -56,7 +56,7 @@ def _write_script(config_dir: Path, content: str) -> None:
     ("value", "message"),
     [
         ('"11111111111"', "'11111111111' is not an AWS account id; use exactly 12 digits, quoted"),
-        ('"1111111111111"', "'1111111111111' is not an AWS account id; use exactly 12 digits, quoted"),
+        ('"4444444444444"', "'4444444444444' is not an AWS account id; use exactly 12 digits, quoted"),
         ('"11111111111a"', "'11111111111a' is not an AWS account id; use exactly 12 digits, quoted"),
         ('"1111-1111-1111"', "'1111-1111-1111' is not an AWS account id"),
         ('""', "'' is not an AWS account id"),

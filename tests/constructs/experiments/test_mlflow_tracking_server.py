@@ -21,7 +21,7 @@ from constructs_lib.experiments.mlflow_tracking_server import (
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synthesize
 
 BUCKET = "dev-sagemaker-platform-artifacts"
-KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1a1a1a1a-1a1a-1a1a-1a1a-1a1a1a1a1a1a"
 SERVER_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:mlflow-tracking-server/dev-sagemaker-platform"
 REGISTRATION_ACTIONS = [
     "sagemaker:AddTags",

@@ -16,7 +16,7 @@ from constructs_lib.images.image_repository import ImageRepository
 from constructs_lib.shared.platform_key import PlatformKey
 from tests.constructs.support import ACCOUNT, bare_stack, logical_id, resource, synth
 
-KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/3c3c3c3c-3c3c-3c3c-3c3c-3c3c3c3c3c3c"
 BUILD_ROLE_ARN = "arn:aws:iam::123456789012:role/dev-sagemaker-platform-image-build"
 # Two roles of one account, a duplicate, unsorted: the policy names each account once and each role once.
 SERVING_ROLES = (

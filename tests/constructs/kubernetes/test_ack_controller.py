@@ -25,7 +25,7 @@ NAMESPACE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/team-role"
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABC123"
 PIPELINE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/pipelines"
 KUBECTL_ROLE = f"arn:aws:iam::{ACCOUNT}:role/cluster-admin"
-KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1a1a1a1a-1a1a-1a1a-1a1a-1a1a1a1a1a1a"
 
 
 def _controller(cdk_context: dict[str, Any], credentials: str, **extra: Any) -> Template:

@@ -23,7 +23,7 @@ from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, re
 
 SAGEMAKER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
 NETWORK = JobNetwork(subnet_ids=["subnet-0a", "subnet-0b"], security_group_id="sg-0jobs")
-DATA_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/33333333-3333-3333-3333-333333333333"
+DATA_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/3c3c3c3c-3c3c-3c3c-3c3c-3c3c3c3c3c3c"
 GROUPS = ["ChurnModels", "fraud-models"]
 ROLE_NAME = "dev-sagemaker-platform-pipelines"
 

@@ -471,10 +471,10 @@ def guard_in_bare_stack(
         baselines=baselines,
         metrics_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "dev-ml-artifacts"),
         encryption_key=kms.Key.from_key_arn(
-            stack, "DataKey", "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+            stack, "DataKey", "arn:aws:kms:eu-west-1:123456789012:key/1a1a1a1a-1a1a-1a1a-1a1a-1a1a1a1a1a1a"
         ),
         logs_key=kms.Key.from_key_arn(
-            stack, "LogsKey", "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+            stack, "LogsKey", "arn:aws:kms:eu-west-1:123456789012:key/2b2b2b2b-2b2b-2b2b-2b2b-2b2b2b2b2b2b"
         ),
         vpc=imported_vpc(stack),
         subnets=imported_subnets(stack),

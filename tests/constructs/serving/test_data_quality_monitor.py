@@ -30,7 +30,7 @@ from tests.constructs.support import (
 
 IMAGE = "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/staging-sagemaker-serving"
-KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1a1a1a1a-1a1a-1a1a-1a1a-1a1a1a1a1a1a"
 BUCKET = "staging-capture-bucket"
 CONSTRAINTS = "s3://dev-artifacts/baselines/churn-model/3/constraints.json"
 STATISTICS = "s3://dev-artifacts/baselines/churn-model/3/statistics.json"

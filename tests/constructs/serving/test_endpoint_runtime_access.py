@@ -17,7 +17,7 @@ from constructs_lib.shared.job_guardrails import SAGEMAKER_VPC_ACTIONS as VPC_AC
 from tests.constructs.support import ACCOUNT, REGION, bare_stack, logical_id, resource, synthesize
 
 ROLE_NAME = "staging-sagemaker-serving"
-KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1a1a1a1a-1a1a-1a1a-1a1a-1a1a1a1a1a1a"
 BUCKET = "staging-capture-bucket"
 MONITOR_REPOSITORY = "arn:aws:ecr:eu-west-1:468650794304:repository/sagemaker-model-monitor-analyzer"
 

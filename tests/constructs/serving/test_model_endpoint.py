@@ -38,7 +38,7 @@ from tests.constructs.support import (
 
 PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:110000000001:model-package/churn-model/3"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/staging-sagemaker-serving"
-KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1a1a1a1a-1a1a-1a1a-1a1a-1a1a1a1a1a1a"
 CAPTURE_BUCKET = "staging-capture-bucket"
 ROLLBACK_ALARMS = ("staging-churn-model-model-latency-p99", "staging-churn-model-5xx-error-rate")
 

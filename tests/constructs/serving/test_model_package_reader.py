@@ -211,7 +211,7 @@ def test_no_package_is_refused(cdk_context: dict[str, Any]) -> None:
             logs_key=kms.Key.from_key_arn(
                 stack,
                 "LogsKey",
-                f"arn:aws:kms:{REGION}:123456789012:key/22222222-2222-2222-2222-222222222222",
+                f"arn:aws:kms:{REGION}:123456789012:key/2b2b2b2b-2b2b-2b2b-2b2b-2b2b2b2b2b2b",
             ),
         )
 

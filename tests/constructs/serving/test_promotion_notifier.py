@@ -227,7 +227,7 @@ def test_no_endpoint_is_refused(cdk_context: dict[str, Any]) -> None:
             vpc=imported_vpc(stack),
             subnets=imported_subnets(stack),
             logs_key=kms.Key.from_key_arn(
-                stack, "LogsKey", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/22222222-2222-2222-2222-222222222222"
+                stack, "LogsKey", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/2b2b2b2b-2b2b-2b2b-2b2b-2b2b2b2b2b2b"
             ),
         )
 

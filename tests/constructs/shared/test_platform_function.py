@@ -337,7 +337,7 @@ def test_a_package_without_a_handler_is_refused(cdk_context: dict[str, Any], pac
             logs_key=kms.Key.from_key_arn(
                 stack,
                 "LogsKey",
-                f"arn:aws:kms:{REGION}:123456789012:key/22222222-2222-2222-2222-222222222222",
+                f"arn:aws:kms:{REGION}:123456789012:key/2b2b2b2b-2b2b-2b2b-2b2b-2b2b2b2b2b2b",
             ),
         )
 
@@ -359,7 +359,7 @@ def test_a_vpc_or_a_reason_to_stay_outside_it_exactly(cdk_context: dict[str, Any
             logs_key=kms.Key.from_key_arn(
                 stack,
                 "LogsKey",
-                f"arn:aws:kms:{REGION}:123456789012:key/22222222-2222-2222-2222-222222222222",
+                f"arn:aws:kms:{REGION}:123456789012:key/2b2b2b2b-2b2b-2b2b-2b2b-2b2b2b2b2b2b",
             ),
         )
 

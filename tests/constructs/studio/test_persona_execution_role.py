@@ -34,8 +34,8 @@ from tests.constructs.support import (
 )
 from tests.iam import condition_keys as iam_condition_keys
 
-DATA_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
-STUDIO_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+DATA_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1a1a1a1a-1a1a-1a1a-1a1a-1a1a1a1a1a1a"
+STUDIO_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/2b2b2b2b-2b2b-2b2b-2b2b-2b2b2b2b2b2b"
 JOB_INSTANCE_TYPES = ["ml.m5.xlarge", "ml.g5.2xlarge"]
 APP_INSTANCE_TYPES = ["ml.t3.medium", "ml.m5.large"]
 DOMAIN_ID = "d-abc123def456"
