@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
-import os
 import platform
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
+
+from synth_checks.content_cache import configured_dir, write_atomically
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
 DEFAULT_DIR: Final = PACKAGE_DIR.parent / ".cache" / "pipeline-definitions"
@@ -32,10 +32,7 @@ FORMAT: Final = "1"
 
 def cache_dir() -> Path | None:
     """Where entries live; None when the cache is off (the variable set to an empty string)."""
-    configured = os.environ.get(DIR_VARIABLE)
-    if configured is None:
-        return DEFAULT_DIR
-    return Path(configured) if configured else None
+    return configured_dir(DIR_VARIABLE, DEFAULT_DIR)
 
 
 @functools.cache
@@ -68,10 +65,5 @@ def cached(arguments: str, render: Callable[[], str]) -> str:
     except FileNotFoundError:
         pass
     body = render()
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=".entry-", suffix=".tmp", delete=False
-    ) as partial:
-        partial.write(body)
-    Path(partial.name).replace(path)
+    write_atomically(path, body)
     return body

@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
+from synth_checks.content_cache import configured_dir
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_DIR: Final = ROOT / ".cache" / "cfn-lint"
 DIR_VARIABLE: Final = "PLATFORM_CFN_LINT_CACHE_DIR"
@@ -35,10 +37,7 @@ FORMAT: Final = "1"
 
 
 def cache_dir() -> Path | None:
-    configured = os.environ.get(DIR_VARIABLE)
-    if configured is None:
-        return DEFAULT_DIR
-    return Path(configured) if configured else None
+    return configured_dir(DIR_VARIABLE, DEFAULT_DIR)
 
 
 def settings_fingerprint(cwd: Path) -> str:

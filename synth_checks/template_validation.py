@@ -40,6 +40,8 @@ from typing import IO, Any, Final
 import aws_cdk as cdk
 import jsii
 
+from synth_checks.content_cache import configured_dir, write_atomically
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_DIR: Final = ROOT / ".cache" / "template-validation"
 LIBRARY_DIR: Final = ROOT / ".cache" / "aws-cdk-lib"
@@ -54,10 +56,7 @@ FORMAT: Final = "1"
 
 
 def cache_dir() -> Path | None:
-    configured = os.environ.get(DIR_VARIABLE)
-    if configured is None:
-        return DEFAULT_DIR
-    return Path(configured) if configured else None
+    return configured_dir(DIR_VARIABLE, DEFAULT_DIR)
 
 
 def enabled() -> bool:
@@ -204,16 +203,6 @@ def entry_key(stack: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def _store(path: Path, entry: dict[str, Any]) -> None:
-    """Atomically: parallel test workers and synths share the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=".entry-", suffix=".tmp", delete=False
-    ) as partial:
-        json.dump(entry, partial)
-    Path(partial.name).replace(path)
-
-
 def stack_reports(stacks: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
     """The validator's report on each stack alone, from the cache where an entry exists; its version."""
     directory = cache_dir()
@@ -236,7 +225,7 @@ def stack_reports(stacks: list[dict[str, Any]]) -> tuple[str | None, list[dict[s
             entries[index] = entry
             path = paths[index]
             if path is not None:
-                _store(path, entry)
+                write_atomically(path, json.dumps(entry))
     found = [entry for entry in entries if entry is not None]
     return (str(found[0]["version"]) if found else None), [entry["report"] for entry in found]
 
