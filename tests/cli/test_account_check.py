@@ -73,6 +73,23 @@ def test_no_credentials_is_a_clear_error_not_a_traceback(
     assert "Traceback" not in err
 
 
+def test_credentials_another_caller_left_in_boto3s_default_session_are_not_used(
+    config_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What an earlier boto3.client() call in the same process leaves behind: a default session that has
+    # resolved credentials (CI failed on this test order once).
+    monkeypatch.setattr(
+        boto3, "DEFAULT_SESSION", boto3.Session(aws_access_key_id="earlier", aws_secret_access_key="caller")
+    )
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+    code = main(["--env", "staging", "--command", "deploy", "--config-dir", str(config_copy())])
+
+    assert code == EXIT_USAGE
+    assert "ENV=staging needs AWS credentials: no usable AWS credentials" in capsys.readouterr().err
+
+
 def test_an_unknown_environment_names_the_missing_file(
     config_copy: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
