@@ -22,6 +22,11 @@ export AWS_EC2_METADATA_DISABLED := true
 # mypy --strict reads the aws-cdk-lib stubs (about 70 s cold); a cache outside the checkout lets clean
 # clones on the same machine reuse it.
 export MYPY_CACHE_DIR ?= $(HOME)/.cache/sagemaker-mlops-platform/mypy
+# Compiled bytecode is kept, out of the tree: a machine that sets PYTHONDONTWRITEBYTECODE (this one does)
+# otherwise recompiles every module of the project and pytest rewrites every test file's asserts in each
+# process, each run; that was half of a test worker's collection (19 s of CPU) and a second of every synth.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.cache/pycache
 
 .PHONY: help bootstrap nginx synth test lint format typecheck pytest cfn-lint bench diff smoke iam-report bootstrap-policy first-deploy-plan deploy diff-live k8s-manifests destroy run-pipeline lock clean
 
