@@ -18,7 +18,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline_defs import render_cache
 from platform_cli import diff_command
+from synth_checks import assembly_cache, template_validation
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_ENVIRONMENT = {
@@ -31,10 +33,17 @@ OFFLINE_ENVIRONMENT = {
 def cdk_environment(*, tools: Path = ROOT) -> dict[str, str]:
     """This process's environment, offline, with the pinned Node LTS (package.json's `node`) first on PATH.
 
-    The Makefile does the same; this is for the CLI and app runs started from Python.
+    The Makefile does the same; this is for the CLI and app runs started from Python. A checkout synthesized
+    with the tools of another (a revision's temporary worktree) uses that one's content-keyed caches, unless
+    the environment names others: they are keyed by content, so it hits only what it would produce itself.
     """
     node_bin = tools / "node_modules" / ".bin"
+    shared_caches = {
+        module.DIR_VARIABLE: str(tools / module.DEFAULT_DIR.relative_to(ROOT))
+        for module in (assembly_cache, render_cache, template_validation)
+    }
     return {
+        **shared_caches,
         **os.environ,
         **OFFLINE_ENVIRONMENT,
         "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -12,12 +13,13 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 import yaml
+from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 
 from pipeline_defs import render_cache
 from platform_config import PlatformConfig, load_platform
 from stacks.platform_stage import PlatformStage, build_app, read_cdk_context
-from synth_checks import template_validation
+from synth_checks import assembly_cache, template_validation
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' own configuration: the sample with other account ids (what adopters replace first must not
@@ -32,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     would produce itself."""
     os.environ.setdefault(render_cache.DIR_VARIABLE, str(render_cache.DEFAULT_DIR))
     os.environ.setdefault(template_validation.DIR_VARIABLE, str(template_validation.DEFAULT_DIR))
+    os.environ.setdefault(assembly_cache.DIR_VARIABLE, str(assembly_cache.DEFAULT_DIR))
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,49 @@ class SynthesizedApp:
         stack = self.stages[environment].node.find_child(stack_id)
         assert isinstance(stack, cdk.Stack)
         return Template.from_stack(stack)
+
+
+def synthesize_cached(
+    platform: PlatformConfig,
+    *,
+    context: dict[str, Any],
+    outdir: Path,
+    environments: list[str] | None = None,
+) -> cx_api.CloudAssembly:
+    """The app built from `platform` (as loaded, or changed in memory since) synthesized into outdir as
+    app.py synthesizes, cdk-nag and the checks included; kept by content between runs like app.py's synths
+    (synth_checks/assembly_cache.py), for tests that read the assembly, not the constructs."""
+    configuration = {
+        name: environment.model_dump(mode="json") for name, environment in platform.environments.items()
+    }
+    extra = json.dumps(
+        {
+            "configuration": _without_read_paths(configuration),
+            "environments": environments,
+            "context": context,
+        },
+        sort_keys=True,
+    )
+
+    def build(folder: Path) -> None:
+        build_app(platform, environments=environments, context=context, outdir=str(folder))[0].synth()
+
+    assembly_cache.synthesize(ROOT, outdir, build, extra=extra)
+    return cx_api.CloudAssembly(str(outdir))
+
+
+def _without_read_paths(value: Any) -> Any:
+    """A file read at load time (a lifecycle script) is keyed by its content, not by the temporary folder it
+    was read from: `{path, content}` loses its path."""
+    if isinstance(value, dict):
+        return {
+            key: _without_read_paths(item)
+            for key, item in value.items()
+            if not (key == "path" and "content" in value)
+        }
+    if isinstance(value, list):
+        return [_without_read_paths(item) for item in value]
+    return value
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import cx_api
 
 from platform_config import PlatformConfig
-from stacks.platform_stage import build_app
+from tests.conftest import synthesize_cached
 from tests.first_deploy.replay import DeployedStack, Synthesized
 from tests.iam.templates import ResolvedTemplates, stack_templates
 
@@ -51,9 +51,11 @@ def synthesize_into(folder: Path, context: dict[str, Any]) -> Synthesize:
     def synthesize(platform: PlatformConfig, environments: Sequence[str]) -> Synthesized:
         key = (id(platform), tuple(environments))
         if key not in apps:
-            outdir = str(folder / f"app-{next(counter)}")
-            app, _ = build_app(platform, environments=environments, context=context, outdir=outdir)
-            apps[key] = (platform, synthesized_stacks(app.synth()))  # the config is kept, so its id is too
+            outdir = folder / f"app-{next(counter)}"
+            assembly = synthesize_cached(
+                platform, environments=list(environments), context=context, outdir=outdir
+            )
+            apps[key] = (platform, synthesized_stacks(assembly))  # the config is kept, so its id is too
         return apps[key][1]
 
     return synthesize

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from platform_config import PlatformConfig, load_platform
-from stacks.platform_stage import build_app
-from tests.conftest import SynthesizedApp
+from tests.conftest import SynthesizedApp, synthesize_cached
 from tests.iam import generated_config
 from tests.iam.accounts import Accounts, Document
 from tests.iam.evaluator import Evaluator, Verdict
@@ -63,9 +62,10 @@ def generated_evaluation(tmp_path_factory: pytest.TempPathFactory, cdk_context: 
     """Synthesized like the sample, cdk-nag and the template validator included."""
     folder = generated_config.write(tmp_path_factory.mktemp("generated") / "config")
     platform = load_platform(folder)
-    app, _ = build_app(platform, context=cdk_context, outdir=str(tmp_path_factory.mktemp("generated.out")))
+    outdir = tmp_path_factory.mktemp("generated.out")
+    assembly = synthesize_cached(platform, context=cdk_context, outdir=outdir)
     existing = {generated_config.EXISTING_BOUNDARY_ARN: generated_config.EXISTING_BOUNDARY}
-    return evaluate("generated", platform, app.synth(), existing)
+    return evaluate("generated", platform, assembly, existing)
 
 
 @pytest.fixture(scope="session", params=["sample", "generated"])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from synth_checks import cfn_lint_cache, template_validation
+from synth_checks import assembly_cache, cfn_lint_cache, template_validation
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_PATH = ROOT / ".github" / "workflows" / "ci.yml"
@@ -82,15 +82,17 @@ def test_slow_rebuilds_are_cached(workflow: dict[Any, Any]) -> None:
     }
     makefile = (ROOT / "Makefile").read_text()
     (mypy_cache,) = re.findall(r"export MYPY_CACHE_DIR \?= \$\(HOME\)/(\S+)", makefile)
+    (bytecode,) = re.findall(r"export PYTHONPYCACHEPREFIX \?= \$\(CURDIR\)/(\S+)", makefile)
     synth_checks = {
-        str(folder.relative_to(ROOT))
-        for folder in (template_validation.DEFAULT_DIR, cfn_lint_cache.DEFAULT_DIR)
+        str(module.DEFAULT_DIR.relative_to(ROOT))
+        for module in (template_validation, cfn_lint_cache, assembly_cache)
     }
     assert cached == {
         "~/.cache/pip",
         "~/.npm",
         "~/.cache/aws/jsii/package-cache",
         f"~/{mypy_cache}",
+        bytecode,
         *synth_checks,
     }
 
