@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +37,65 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(assembly_cache.DIR_VARIABLE, str(assembly_cache.DEFAULT_DIR))
 
 
-@dataclass(frozen=True)
 class SynthesizedApp:
-    app: cdk.App
-    stages: dict[str, PlatformStage]
-    assembly: cdk.cx_api.CloudAssembly
-    outdir: Path
+    """The sample app synthesized as app.py synthesizes it (cdk-nag and the checks raise on findings).
+
+    The assembly and its templates come through the assembly cache (`synthesize_cached`); the construct
+    tree (`app`, `stages`) is built, and synthesized again, only in a test worker whose tests inspect
+    constructs."""
+
+    def __init__(self, platform: PlatformConfig, context: dict[str, Any], folder: Path) -> None:
+        self._platform = platform
+        self._context = context
+        self._folder = folder
+        self.outdir = folder / "cdk.out"
+        self.assembly = synthesize_cached(platform, context=context, outdir=self.outdir)
+
+    @functools.cached_property
+    def _built(self) -> tuple[cdk.App, dict[str, PlatformStage]]:
+        app, stages = build_app(self._platform, context=self._context, outdir=str(self._folder / "built.out"))
+        app.synth()
+        return app, stages
+
+    @property
+    def app(self) -> cdk.App:
+        return self._built[0]
+
+    @property
+    def stages(self) -> dict[str, PlatformStage]:
+        return self._built[1]
+
+    @functools.cached_property
+    def _templates(self) -> dict[str, dict[str, Any]]:
+        return {
+            artifact.hierarchical_id: json.loads(Path(artifact.template_full_path).read_text())
+            for artifact in self.assembly.stacks_recursively
+        }
 
     def template(self, stack_path: str) -> Template:
         """The template of `<environment>/<stack id>`, e.g. `dev/Studio-ml-research`."""
-        environment, stack_id = stack_path.split("/", 1)
-        stack = self.stages[environment].node.find_child(stack_id)
-        assert isinstance(stack, cdk.Stack)
-        return Template.from_stack(stack)
+        return Template.from_json(self._templates[stack_path])
+
+    def stack_paths(self) -> list[str]:
+        """`<environment>/<stack id>` of every stack, in the assembly's order."""
+        return list(self._templates)
+
+    @functools.cached_property
+    def acknowledgements(self) -> dict[str, dict[str, str]]:
+        """Acknowledged rules (rule id: reason) by construct path (`dev/Data/...`), as the assembly records
+        every construct's metadata in its stack; the stages and the app hold no resource, and
+        `test_compliance_gate` checks them on the construct tree."""
+        acknowledged: dict[str, dict[str, str]] = {}
+        for manifest_file in sorted(self.outdir.glob("assembly-*/manifest.json")):
+            for artifact in json.loads(manifest_file.read_text())["artifacts"].values():
+                metadata = artifact.get("metadata", {})
+                if extra := artifact.get("additionalMetadataFile"):
+                    metadata = {**metadata, **json.loads((manifest_file.parent / extra).read_text())}
+                for path, entries in metadata.items():
+                    for entry in entries:
+                        if entry["type"] == "aws:cdk:acknowledged-rules":
+                            acknowledged.setdefault(path.lstrip("/"), {}).update(entry["data"])
+        return acknowledged
 
 
 def synthesize_cached(
@@ -110,10 +156,7 @@ def synthesized(
     sample_platform: PlatformConfig, cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> SynthesizedApp:
     """The sample app, synthesized once: cdk-nag and the template validator run here and raise on findings."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app, stages = build_app(sample_platform, context=cdk_context, outdir=str(outdir))
-    assembly = app.synth()
-    return SynthesizedApp(app=app, stages=stages, assembly=assembly, outdir=outdir)
+    return SynthesizedApp(sample_platform, cdk_context, tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture

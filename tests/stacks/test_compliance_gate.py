@@ -26,20 +26,15 @@ def test_the_synth_report_has_no_unacknowledged_finding(synthesized: Synthesized
         assert report["violations"] == [], f"{report['pluginName']} has unacknowledged findings"
 
 
-def test_every_acknowledgement_has_a_reason_next_to_its_resource(synthesized: SynthesizedApp) -> None:
+def test_every_acknowledgement_has_a_reason_next_to_its_resource(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
     acknowledged: dict[str, dict[str, str]] = {}
-    for construct in synthesized.app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type != "aws:cdk:acknowledged-rules":
-                continue
-            # CDK acknowledges some of its own template-validator warnings; ours are the nag packs'.
-            ours = {
-                rule: reason
-                for rule, reason in entry.data.items()
-                if "AwsSolutions-" in rule or "NIST." in rule
-            }
-            if ours:
-                acknowledged.setdefault(construct.node.path, {}).update(ours)
+    for path, rules in synthesized.acknowledgements.items():
+        # CDK acknowledges some of its own template-validator warnings; ours are the nag packs'.
+        ours = {rule: reason for rule, reason in rules.items() if "AwsSolutions-" in rule or "NIST." in rule}
+        if ours:
+            acknowledged[path] = ours
     assert acknowledged, "expected the documented acknowledgements (IAM wildcards, access-log bucket, ...)"
     for path, rules in acknowledged.items():
         # Never on a whole stack or stage: next to the resource it concerns.
@@ -50,7 +45,14 @@ def test_every_acknowledgement_has_a_reason_next_to_its_resource(synthesized: Sy
             )
             assert len(reason.split()) >= 6, f"{path} {rule_id}: '{reason}' is not a reason"
     # Every environment's stage is checked and carries its acknowledgements.
-    assert {path.split("/")[0] for path in acknowledged} == set(synthesized.stages)
+    assert {path.split("/")[0] for path in acknowledged} == set(sample_platform.environments)
+
+
+def test_no_acknowledgement_on_a_stage_or_the_app(synthesized: SynthesizedApp) -> None:
+    """The assembly records the metadata of the constructs in stacks only: these are checked on the tree."""
+    for construct in (synthesized.app, *synthesized.stages.values()):
+        kinds = [entry.type for entry in construct.node.metadata]
+        assert "aws:cdk:acknowledged-rules" not in kinds, construct.node.path or "the app"
 
 
 def test_an_unacknowledged_finding_fails_the_synth(

@@ -16,11 +16,13 @@ from synth_checks.creation_order_plugin import RULE_NAME
 from tests.conftest import SynthesizedApp
 
 
-def test_the_sample_has_no_literal_reference_without_a_dependency(synthesized: SynthesizedApp) -> None:
+def test_the_sample_has_no_literal_reference_without_a_dependency(
+    synthesized: SynthesizedApp, sample_platform: PlatformConfig
+) -> None:
     # The synth fixture passed the gate; read its assemblies again to see that each was checked.
     manifests = sorted(synthesized.outdir.glob("assembly-*/manifest.json"))
     assert {manifest.parent.name.removeprefix("assembly-") for manifest in manifests} == set(
-        synthesized.stages
+        sample_platform.environments
     )
     for manifest in manifests:
         stacks = read_stage_assembly(manifest)
@@ -30,23 +32,26 @@ def test_the_sample_has_no_literal_reference_without_a_dependency(synthesized: S
 
 def test_no_construct_acknowledges_a_creation_order_finding(synthesized: SynthesizedApp) -> None:
     # The fix for a literal reference without a dependency is the dependency, never an acknowledgement.
-    for construct in synthesized.app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type == "aws:cdk:acknowledged-rules":
-                assert not any(RULE_NAME in rule for rule in entry.data), construct.node.path
+    assert synthesized.acknowledgements
+    for path, rules in synthesized.acknowledgements.items():
+        assert not any(RULE_NAME in rule for rule in rules), path
 
 
 def test_the_references_it_found_in_the_shipped_code_are_ordered(synthesized: SynthesizedApp) -> None:
     """The share follows its groups, the rules their pipeline, a monitor's job definition its endpoint."""
-    for name, stage in synthesized.stages.items():
-        for stack in filter(None, (stage.registry, stage.pipelines, stage.serving)):
-            resources = synthesized.template(f"{name}/{stack.node.id}").to_json()["Resources"]
-            for logical_id, resource in resources.items():
-                kind = resource["Type"]
-                if kind in ("AWS::RAM::ResourceShare", "AWS::SageMaker::DataQualityJobDefinition") or (
-                    kind == "AWS::Events::Rule" and "Triggers" in logical_id
-                ):
-                    assert resource.get("DependsOn"), f"{name}/{stack.node.id}/{logical_id}"
+    checked = [
+        path
+        for path in synthesized.stack_paths()
+        if path.split("/")[1] in ("Registry", "Pipelines", "Serving")
+    ]
+    assert checked
+    for path in checked:
+        for logical_id, resource in synthesized.template(path).to_json()["Resources"].items():
+            kind = resource["Type"]
+            if kind in ("AWS::RAM::ResourceShare", "AWS::SageMaker::DataQualityJobDefinition") or (
+                kind == "AWS::Events::Rule" and "Triggers" in logical_id
+            ):
+                assert resource.get("DependsOn"), f"{path}/{logical_id}"
 
 
 def _share_a_group_from_the_monitoring_stack(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
 from tests.conftest import SynthesizedApp
@@ -34,12 +33,7 @@ def _deployed(node: Any) -> Any:
 
 
 def _templates(synthesized: SynthesizedApp) -> dict[str, Template]:
-    return {
-        f"{environment}/{stack.node.id}": Template.from_stack(stack)
-        for environment, stage in synthesized.stages.items()
-        for stack in stage.node.children
-        if isinstance(stack, Stack)
-    }
+    return {path: synthesized.template(path) for path in synthesized.stack_paths()}
 
 
 def test_every_managed_policy_fits_iams_size_limit(synthesized: SynthesizedApp) -> None:

@@ -36,21 +36,18 @@ def test_the_sample_reaches_every_service_its_compute_calls(synthesized: Synthes
 def test_no_construct_acknowledges_a_reachability_finding(synthesized: SynthesizedApp) -> None:
     # The fix for an unreachable service is the endpoint, or the compute out of the VPC: never an
     # acknowledgement.
-    for construct in synthesized.app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type == "aws:cdk:acknowledged-rules":
-                assert not any(RULE_NAME in rule for rule in entry.data), construct.node.path
+    assert synthesized.acknowledgements
+    for path, rules in synthesized.acknowledgements.items():
+        assert not any(RULE_NAME in rule for rule in rules), path
 
 
 def test_the_package_readers_provider_runs_outside_the_vpc(synthesized: SynthesizedApp) -> None:
     """What the check found in the shipped code: the provider framework in the isolated subnets, with no
     route to the Lambda API. It now runs outside the VPC; the reader it invokes stays inside."""
-    servings = [name for name, stage in synthesized.stages.items() if stage.serving is not None]
+    servings = [path for path in synthesized.stack_paths() if path.endswith("/Serving")]
     assert servings
-    for name in servings:
-        stage = synthesized.stages[name]
-        assert stage.serving is not None
-        resources = synthesized.template(f"{name}/{stage.serving.node.id}").to_json()["Resources"]
+    for path in servings:
+        resources = synthesized.template(path).to_json()["Resources"]
         functions = {
             logical_id: resource
             for logical_id, resource in resources.items()
