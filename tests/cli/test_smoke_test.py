@@ -16,15 +16,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from flask import Flask, Response
-from sklearn.datasets import load_iris
 
-from containers.decision_tree.decision_tree.predictor import create_app
 from platform_cli.__main__ import main
 from platform_cli.smoke_test import (
     AnswerFormatError,
@@ -38,6 +35,9 @@ from platform_cli.smoke_test import (
 from platform_config import load_platform
 from platform_config.models import SmokeTestExpectation
 from tests.cli.runtime_stand_in import ACCOUNT, RuntimeStandIn, refuse_network_except_loopback, running
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
 from tests.containers.conftest import Dataset, TrainedTree, make_tree, run_train
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "mlplatform"
@@ -250,6 +250,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedTree:
     """The iris tree, trained once for this module by the container's real `train` program."""
+    # scikit-learn, Flask and the predictor (about 3 s to import) only in the worker that runs this module:
+    # every worker imports it to collect it.
+    from sklearn.datasets import load_iris  # noqa: PLC0415
+
     features, labels = load_iris(return_X_y=True)
     base = make_tree(tmp_path_factory.mktemp("opt_ml"), Dataset(features, labels), {"max_depth": "3"})
     result = run_train(base)
@@ -258,6 +262,8 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedTree:
 
 
 def slow_app() -> Flask:
+    from flask import Flask, Response  # noqa: PLC0415
+
     app = Flask("slow-model")
 
     @app.post("/invocations")
@@ -270,6 +276,8 @@ def slow_app() -> Flask:
 
 @pytest.fixture(scope="module")
 def module_stand_in(trained_model: TrainedTree) -> Iterator[RuntimeStandIn]:
+    from containers.decision_tree.decision_tree.predictor import create_app  # noqa: PLC0415
+
     inference_app = create_app(model_dir=trained_model.model_dir, environ={})
     with running(
         {ENDPOINT: inference_app, SHADOW: inference_app, SLOW: slow_app()}, region="eu-west-1"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import typing
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 from platform_config import aws_values
 from platform_config.aws_constraints import CONSTRAINTS_FILE, TARGETS
@@ -15,39 +18,50 @@ from platform_config.aws_values import (
     STUDIO_ML_TOOLS,
 )
 from platform_config.models import StudioAppType
-from tools.generate_aws_values import TARGET, collect, collect_constraints, render, render_constraints
+
+
+@pytest.fixture(scope="module")
+def generate() -> ModuleType:
+    """tools/generate_aws_values.py, imported here: it loads cfn-lint (about a second), and every test
+    worker imports this module to collect it."""
+    import tools.generate_aws_values as module  # noqa: PLC0415
+
+    return module
+
 
 REGENERATE = (
     "regenerate with `.venv/bin/python -m tools.generate_aws_values` after a cfn-lint or botocore upgrade"
 )
 
 
-def test_committed_module_matches_the_installed_schemas() -> None:
-    assert TARGET.resolve() == Path(aws_values.__file__).resolve()
-    assert TARGET.read_text() == render(collect()), f"platform_config/aws_values.py is stale: {REGENERATE}"
+def test_committed_module_matches_the_installed_schemas(generate: ModuleType) -> None:
+    assert generate.TARGET.resolve() == Path(aws_values.__file__).resolve()
+    assert generate.TARGET.read_text() == generate.render(generate.collect()), (
+        f"platform_config/aws_values.py is stale: {REGENERATE}"
+    )
 
 
-def test_committed_constraints_match_the_installed_specifications() -> None:
+def test_committed_constraints_match_the_installed_specifications(generate: ModuleType) -> None:
     """aws_constraints.json is what botocore's SageMaker model and cfn-lint's schemas say today."""
     committed = CONSTRAINTS_FILE.read_text()
-    assert committed == render_constraints(collect_constraints()), (
+    assert committed == generate.render_constraints(generate.collect_constraints()), (
         f"aws_constraints.json is stale: {REGENERATE}"
     )
     assert set(json.loads(committed)["targets"]) == set(TARGETS)
 
 
-def test_imported_values_match_the_installed_schemas() -> None:
-    values = collect()
+def test_imported_values_match_the_installed_schemas(generate: ModuleType) -> None:
+    values = generate.collect()
     assert set(values) == {"AWS_REGIONS", "STUDIO_APP_INSTANCE_TYPES", "STUDIO_APP_TYPES", "STUDIO_ML_TOOLS"}
     for name, items in values.items():
         assert getattr(aws_values, name) == frozenset(items), f"{name} is stale: {REGENERATE}"
         assert len(items) == len(set(items)), f"{name} has duplicates in the schema"
 
 
-def test_render_is_sorted_and_deterministic() -> None:
+def test_render_is_sorted_and_deterministic(generate: ModuleType) -> None:
     values = {"B_VALUES": ("b", "a", "c"), "A_VALUES": ("z",)}
-    text = render(values)
-    assert text == render(values)
+    text = generate.render(values)
+    assert text == generate.render(values)
     assert text.index('"a",') < text.index('"b",') < text.index('"c",')
     namespace: dict[str, object] = {}
     exec(compile(text, "<rendered>", "exec"), namespace)

@@ -12,9 +12,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from sagemaker.s3 import S3Uploader
-from sagemaker.workflow import notebook_job_step
-from sagemaker.workflow.notebook_job_step import NotebookJobStep
 
 from pipeline_defs import RenderContext
 from pipeline_defs import _sdk as sdk
@@ -220,6 +217,11 @@ def test_the_request_is_the_sdks_own_but_for_the_staged_input(rendered: dict[str
     """The SDK's NotebookJobStep, with its upload and its timestamp patched out (as its own unit tests do),
     renders the same request except the input channel (its upload location) and the input notebook's name
     (the repository file's, where ours is the asset's)."""
+    # The SDK (about 2.5 s to import) only here: every test worker imports this module to collect it.
+    from sagemaker.s3 import S3Uploader  # noqa: PLC0415
+    from sagemaker.workflow import notebook_job_step  # noqa: PLC0415
+    from sagemaker.workflow.notebook_job_step import NotebookJobStep  # noqa: PLC0415
+
     context = _context()
     session = sdk.pipeline_session(region=REGION, bucket=BUCKET)
     parameters = [
