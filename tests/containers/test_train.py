@@ -417,6 +417,36 @@ def test_several_hosts_are_refused(tmp_path: Path, iris: Dataset) -> None:
     assert not (base / "model" / "model.joblib").exists()
 
 
+def test_a_misconfigured_job_fails_before_importing_the_data_libraries(tmp_path: Path, iris: Dataset) -> None:
+    """The contract checks need no numpy, pandas or scikit-learn, whose import is most of a run's start."""
+    base = make_tree(tmp_path / "opt_ml", iris)
+    (base / "input" / "config" / "resourceconfig.json").write_text(
+        json.dumps({"hosts": ["algo-1", "algo-2"]})
+    )
+    report = base / "imported"
+    wrapper = (
+        "import atexit, runpy, sys\n"
+        "libraries = ('numpy', 'pandas', 'sklearn', 'joblib')\n"
+        f"atexit.register(lambda: open({str(report)!r}, 'w').write(\n"
+        "    ' '.join(name for name in libraries if name in sys.modules)))\n"
+        f"runpy.run_module('{PACKAGE}.train', run_name='__main__')\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        cwd=ROOT,
+        env=program_environment(base),
+        capture_output=True,
+        text=True,
+        timeout=PROGRAM_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert result.returncode == train.EXIT_BAD_INPUT, result.stderr
+    assert "set the instance count to 1" in (base / "output" / "failure").read_text()
+    assert report.read_text() == ""
+
+
 # --- Memory: bounded by the data, not by the text or copies of it -------------------------------------------
 
 
