@@ -41,7 +41,8 @@ if __name__ == "__main__":
     # A signal sent to the process may be delivered to any thread that does not block it. Threads that
     # numpy's BLAS starts at import inherit this mask, so SIGTERM reaches the main thread, the one whose
     # handler stops training; delivered to a BLAS thread, it would leave a blocking read in the main thread
-    # asleep. _run() unblocks it once the handler is installed and numpy imported.
+    # asleep. _run() unblocks it once the handler is installed and numpy imported; scikit-learn (scipy's
+    # BLAS) is imported later, with SIGTERM blocked again (import_blocking_sigterm).
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
 import importlib
@@ -58,7 +59,8 @@ from .hyperparameters import HyperparameterError, Hyperparameters, load_hyperpar
 from .paths import MODEL_FILE, ContainerPaths, resolve_paths
 
 # numpy, pandas (csv_matrix) and scikit-learn take a second or two to import: functions import them where
-# used, and _run only once check_job has accepted the job, so a misconfigured job fails at once.
+# used; _run imports numpy and pandas only once check_job has accepted the job, and train scikit-learn only
+# once the data has loaded, so a misconfigured job or bad data fails without paying for them.
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -82,7 +84,8 @@ RESOURCE_CONFIG_FILE = "resourceconfig.json"
 CSV_CONTENT_TYPES = frozenset({"text/csv", "csv"})
 # Both present a channel as files under its directory; Pipe presents FIFOs.
 FILE_INPUT_MODES = frozenset({"File", "FastFile"})
-DATA_LIBRARIES = ("numpy", "pandas", "joblib", "sklearn.tree")
+DATA_LIBRARIES = ("numpy", "pandas")
+MODEL_LIBRARIES = ("sklearn.tree", "joblib")
 
 
 class TrainingStoppedError(BaseException):
@@ -248,16 +251,21 @@ def check_job(paths: ContainerPaths) -> Hyperparameters:
     return hyperparameters
 
 
-def import_data_libraries() -> None:
-    for name in DATA_LIBRARIES:
-        importlib.import_module(name)
+def import_blocking_sigterm(names: tuple[str, ...]) -> None:
+    """Import `names` with SIGTERM blocked: the BLAS threads numpy and scipy start at import inherit the
+    mask, so the signal keeps reaching the main thread (see the top of the module). One that arrives
+    meanwhile is handled as the mask is restored."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        for name in names:
+            importlib.import_module(name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def train(paths: ContainerPaths, hyperparameters: Hyperparameters) -> dict[str, float]:
     # Values are ints (counts) or floats (scores); an int is a float as far as the type is concerned.
     """Train on a job check_job accepted, save the model and metrics.json, and return the metrics."""
-    from sklearn.tree import DecisionTreeClassifier  # noqa: PLC0415  (after check_job)
-
     training = load_channel(
         paths.channel(TRAIN_CHANNEL), channel=TRAIN_CHANNEL, target_column=hyperparameters.target_column
     )
@@ -277,6 +285,9 @@ def train(paths: ContainerPaths, hyperparameters: Hyperparameters) -> dict[str, 
         f"from {training.files} file(s) with {asdict(hyperparameters)}",
         flush=True,
     )
+    import_blocking_sigterm(MODEL_LIBRARIES)
+    from sklearn.tree import DecisionTreeClassifier  # noqa: PLC0415  (once the data has loaded)
+
     model = DecisionTreeClassifier(**hyperparameters.estimator_arguments())
     check_stop()
     model.fit(training.features, training.labels)
@@ -299,7 +310,7 @@ def train(paths: ContainerPaths, hyperparameters: Hyperparameters) -> dict[str, 
 
 def save_model(model: DecisionTreeClassifier, model_dir: Path) -> Path:
     """Dump the model next to its final name, then rename, so a crash never leaves half a model."""
-    import joblib  # noqa: PLC0415  (after check_job)
+    import joblib  # noqa: PLC0415  (see MODEL_LIBRARIES)
 
     model_dir.mkdir(parents=True, exist_ok=True)
     target = model_dir / MODEL_FILE
@@ -363,7 +374,8 @@ def _run(paths: ContainerPaths) -> int:
         paths.failure_file.unlink(missing_ok=True)
         hyperparameters = check_job(paths)
         # With SIGTERM still blocked, so the BLAS threads numpy starts here inherit the block (see the top).
-        import_data_libraries()
+        for name in DATA_LIBRARIES:
+            importlib.import_module(name)
         # A SIGTERM that came while it was blocked is handled here, inside the try.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         train(paths, hyperparameters)
