@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from containers.decision_tree.decision_tree import predictor, serve
+from containers.decision_tree.decision_tree import app_settings, predictor, serve
 from containers.decision_tree.decision_tree.serve import ServeSettings, render_nginx_conf
 from tests.containers.conftest import CONTAINER_DIR, ROOT, needs_nginx, nginx_binary
 
@@ -45,8 +45,8 @@ def test_nginx_accepts_every_body_the_app_may_accept() -> None:
     (size,) = nginx_directive("client_max_body_size")
     match = re.fullmatch(r"(\d+)m", size)
     assert match is not None
-    assert int(match.group(1)) * predictor.MIB == predictor.FRONT_END_MAX_BODY_BYTES
-    assert predictor.FRONT_END_MAX_BODY_BYTES >= predictor.DEFAULT_MAX_PAYLOAD_BYTES
+    assert int(match.group(1)) * app_settings.MIB == predictor.FRONT_END_MAX_BODY_BYTES
+    assert predictor.FRONT_END_MAX_BODY_BYTES >= app_settings.DEFAULT_MAX_PAYLOAD_BYTES
 
 
 def test_nginx_routes_only_the_sagemaker_paths_to_gunicorn() -> None:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
 
-from containers.decision_tree.decision_tree import predictor
+from containers.decision_tree.decision_tree import app_settings, predictor
 from containers.decision_tree.decision_tree.predictor import create_app, model_store
 from tests.containers.conftest import Dataset
 
@@ -419,7 +419,7 @@ def test_a_bad_request_gets_its_status_and_the_server_carries_on(
 def test_the_payload_limit_comes_from_the_environment(
     environ: Mapping[str, str], expected: int | None
 ) -> None:
-    assert predictor.max_payload_bytes(environ) == expected
+    assert app_settings.max_payload_bytes(environ) == expected
 
 
 @pytest.mark.parametrize("value", ["6MB", "-1", "1.5"])
@@ -427,7 +427,7 @@ def test_a_bad_payload_limit_is_refused_by_name(value: str) -> None:
     with pytest.raises(
         ValueError, match=f"MODEL_SERVER_MAX_PAYLOAD_BYTES must be a whole number >= 0, got '{value}'"
     ):
-        predictor.max_payload_bytes({"MODEL_SERVER_MAX_PAYLOAD_BYTES": value})
+        app_settings.max_payload_bytes({"MODEL_SERVER_MAX_PAYLOAD_BYTES": value})
 
 
 def test_without_a_limit_a_large_body_is_served(model_dir: Path) -> None:

@@ -203,6 +203,33 @@ def test_serve_refuses_bad_settings_before_starting_anything(
     assert "started gunicorn" not in result.stderr
 
 
+def test_serve_checks_its_settings_without_importing_the_app(tmp_path: Path) -> None:
+    """serve's own start costs no numpy, pandas or Flask: gunicorn's master imports the app, once."""
+    report = tmp_path / "imported"
+    wrapper = (
+        "import atexit, runpy, sys\n"
+        "libraries = ('numpy', 'pandas', 'flask', 'sklearn')\n"
+        f"atexit.register(lambda: open({str(report)!r}, 'w').write(\n"
+        "    ' '.join(name for name in libraries if name in sys.modules)))\n"
+        f"runpy.run_module('{PACKAGE}.serve', run_name='__main__')\n"
+    )
+    env = program_environment(tmp_path, {"SERVE_WITHOUT_NGINX": "1", "MODEL_SERVER_MAX_PAYLOAD_BYTES": "6MB"})
+
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PROGRAM_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "MODEL_SERVER_MAX_PAYLOAD_BYTES must be a whole number >= 0, got '6MB'" in result.stderr
+    assert report.read_text() == ""
+
+
 def test_ping_is_503_while_the_model_is_missing(tmp_path: Path) -> None:
     process = ServerProcess(tmp_path, tmp_path / "serve.log", {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"})
     try:
@@ -406,24 +433,22 @@ def test_a_request_that_is_not_http_gets_a_text_400(request: pytest.FixtureReque
     assert b"<" not in body
 
 
-def test_nginx_answers_in_text_when_gunicorn_is_gone(trained_iris: TrainedTree, tmp_path: Path) -> None:
-    if nginx_binary() is None:
-        pytest.skip("no nginx: `make nginx` unpacks the pinned Debian package into .cache/")
-    server = ServerProcess(trained_iris.base, tmp_path / "serve.log", with_nginx=True)
+def test_nginx_answers_in_text_when_gunicorn_is_gone(nginx_server: ServerProcess) -> None:
+    match = re.search(r"started gunicorn \(pid (\d+)\) on unix:(\S+)", nginx_server.log())
+    assert match is not None, nginx_server.log()
+    socket_path = Path(match.group(2))
+    # The socket vanishes: as if gunicorn had not started yet. nginx cannot connect. The module's server is
+    # borrowed: the socket gets its name back however the test ends, and serves the next test as before.
+    socket_path.rename(socket_path.with_name(socket_path.name + ".moved"))
     try:
-        server.wait_until_ready()
-        match = re.search(r"started gunicorn \(pid (\d+)\) on unix:(\S+)", server.log())
-        assert match is not None, server.log()
-        # The socket vanishes: as if gunicorn had not started yet. nginx cannot connect.
-        Path(match.group(2)).rename(Path(match.group(2) + ".moved"))
-
-        reply = http(f"{server.url}/ping")
-
-        assert reply.status == 502
-        assert reply.content_type.startswith("text/plain")
-        assert "retry" in reply.text
+        reply = http(f"{nginx_server.url}/ping")
     finally:
-        server.stop()
+        socket_path.with_name(socket_path.name + ".moved").rename(socket_path)
+
+    assert reply.status == 502
+    assert reply.content_type.startswith("text/plain")
+    assert "retry" in reply.text
+    assert_good_request_succeeds(nginx_server)
 
 
 # --- Batch transform and the SageMaker settings -------------------------------------------------------------

@@ -54,21 +54,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from .app_settings import CSV as CSV  # noqa: PLC0414  (re-exported, as JSON and NPY: bench uses them)
+from .app_settings import JSON as JSON  # noqa: PLC0414
+from .app_settings import MIB, RESPONSE_TYPES, WORKERS_VARIABLE, default_accept, max_payload_bytes
+from .app_settings import NPY as NPY  # noqa: PLC0414
 from .csv_matrix import CsvFormatError, FloatMatrix, parse_csv_matrix
 from .paths import MODEL_FILE, resolve_paths
 
-CSV = "text/csv"
-JSON = "application/json"
-NPY = "application/x-npy"
-RESPONSE_TYPES = (CSV, JSON, NPY)
-DEFAULT_ACCEPT_VARIABLE = "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"
-# serve.py sets it to the worker count it resolved; the app reports it as MaxConcurrentTransforms.
-WORKERS_VARIABLE = "SAGEMAKER_MODEL_SERVER_WORKERS"
 BATCH_STRATEGY = "MULTI_RECORD"
-MAX_PAYLOAD_VARIABLE = "MODEL_SERVER_MAX_PAYLOAD_BYTES"
-BATCH_MAX_PAYLOAD_VARIABLE = "SAGEMAKER_MAX_PAYLOAD_IN_MB"
-MIB = 1024 * 1024
-DEFAULT_MAX_PAYLOAD_BYTES = 6 * MIB
 STORE_EXTENSION = "decision_tree.model_store"
 # nginx.conf's client_max_body_size: the largest body nginx reads before passing it on.
 FRONT_END_MAX_BODY_BYTES = 100 * MIB
@@ -170,33 +163,6 @@ class ModelStore:
         model = LoadedModel.from_estimator(estimator, source=self.model_file)
         self.loads += 1
         return model
-
-
-def max_payload_bytes(environ: Mapping[str, str]) -> int | None:
-    """The request-body limit in bytes from the environment (see the module docstring); None: no limit."""
-    for name, unit in ((MAX_PAYLOAD_VARIABLE, 1), (BATCH_MAX_PAYLOAD_VARIABLE, MIB)):
-        raw = environ.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"{name} must be a whole number >= 0, got {raw!r}") from None
-        if value < 0:
-            raise ValueError(f"{name} must be a whole number >= 0, got {raw!r}")
-        return value * unit or None
-    return DEFAULT_MAX_PAYLOAD_BYTES
-
-
-def default_accept(environ: Mapping[str, str]) -> str:
-    """The response type for a request without `Accept` (or with `*/*`): the SageMaker variable, else CSV."""
-    raw = environ.get(DEFAULT_ACCEPT_VARIABLE, "").strip().lower()
-    if not raw:
-        return CSV
-    media_type = raw.split(";", 1)[0].strip()
-    if media_type not in RESPONSE_TYPES:
-        raise ValueError(f"{DEFAULT_ACCEPT_VARIABLE} must be one of {', '.join(RESPONSE_TYPES)}, got {raw!r}")
-    return media_type
 
 
 def response_type(accept_header: str | None, default: str = CSV) -> str | None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from .predictor import WORKERS_VARIABLE, default_accept, max_payload_bytes
+from .app_settings import WORKERS_VARIABLE, default_accept, max_payload_bytes
 
 NGINX_CONF_TEMPLATE = Path(__file__).with_name("nginx.conf")
 # The placeholders of nginx.conf, filled in by render_nginx_conf.

@@ -41,9 +41,11 @@ if __name__ == "__main__":
     # A signal sent to the process may be delivered to any thread that does not block it. Threads that
     # numpy's BLAS starts at import inherit this mask, so SIGTERM reaches the main thread, the one whose
     # handler stops training; delivered to a BLAS thread, it would leave a blocking read in the main thread
-    # asleep. main() unblocks it once its handler is installed.
+    # asleep. _run() unblocks it once the handler is installed and numpy imported; scikit-learn (scipy's
+    # BLAS) is imported later, with SIGTERM blocked again (import_blocking_sigterm).
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
+import importlib
 import json
 import sys
 import traceback
@@ -51,16 +53,21 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import joblib
-import numpy as np
-import numpy.typing as npt
-from sklearn.tree import DecisionTreeClassifier
-
-from .csv_matrix import CsvFormatError, read_csv_blocks
 from .hyperparameters import HyperparameterError, Hyperparameters, load_hyperparameters
 from .paths import MODEL_FILE, ContainerPaths, resolve_paths
+
+# numpy, pandas (csv_matrix) and scikit-learn take a second or two to import: functions import them where
+# used; _run imports numpy and pandas only once check_job has accepted the job, and train scikit-learn only
+# once the data has loaded, so a misconfigured job or bad data fails without paying for them.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from sklearn.tree import DecisionTreeClassifier
+
+    FeatureMatrix: TypeAlias = npt.NDArray[np.float32]
+    IntVector: TypeAlias = npt.NDArray[np.int64]
 
 METRICS_FILE = "metrics.json"
 TRAIN_CHANNEL = "train"
@@ -77,9 +84,8 @@ RESOURCE_CONFIG_FILE = "resourceconfig.json"
 CSV_CONTENT_TYPES = frozenset({"text/csv", "csv"})
 # Both present a channel as files under its directory; Pipe presents FIFOs.
 FILE_INPUT_MODES = frozenset({"File", "FastFile"})
-
-FeatureMatrix = npt.NDArray[np.float32]
-IntVector = npt.NDArray[np.int64]
+DATA_LIBRARIES = ("numpy", "pandas")
+MODEL_LIBRARIES = ("sklearn.tree", "joblib")
 
 
 class TrainingStoppedError(BaseException):
@@ -156,15 +162,25 @@ def _read_json_object(config_file: Path) -> Mapping[str, Any]:
     return config
 
 
-def load_channel(
-    channel_dir: Path, *, channel: str, target_column: int, expected_columns: int | None = None
-) -> LabelledData:
-    """All rows of one channel, split into float32 features and integer labels, read block by block."""
+def channel_files(channel_dir: Path, *, channel: str) -> list[Path]:
+    """The channel's data files (see data_files); TrainingError if there are none."""
     if not channel_dir.is_dir():
         raise TrainingError(f"no {channel} data: channel directory {channel_dir} does not exist")
     files = data_files(channel_dir)
     if not files:
         raise TrainingError(f"no {channel} data: {channel_dir} holds no non-empty files")
+    return files
+
+
+def load_channel(
+    channel_dir: Path, *, channel: str, target_column: int, expected_columns: int | None = None
+) -> LabelledData:
+    """All rows of one channel, split into float32 features and integer labels, read block by block."""
+    import numpy as np  # noqa: PLC0415  (after check_job: see DATA_LIBRARIES)
+
+    from .csv_matrix import CsvFormatError, read_csv_blocks  # noqa: PLC0415
+
+    files = channel_files(channel_dir, channel=channel)
     feature_blocks: list[FeatureMatrix | None] = []
     label_blocks: list[IntVector] = []
     for path in files:
@@ -199,6 +215,8 @@ def load_channel(
 
 
 def _class_ids(values: npt.NDArray[np.float64], channel: str, name: Path, rows_before: int) -> IntVector:
+    import numpy as np  # noqa: PLC0415  (after check_job: see DATA_LIBRARIES)
+
     # Beyond 2**53 a float64 no longer holds every integer, and the cast to int64 would be wrong.
     not_class_ids = np.flatnonzero((values != np.round(values)) | (np.abs(values) > LARGEST_LABEL))
     if not_class_ids.size:
@@ -220,14 +238,34 @@ def _check_width(columns: int, *, channel: str, target_column: int) -> None:
         )
 
 
-def train(paths: ContainerPaths) -> dict[str, float]:
-    # Values are ints (counts) or floats (scores); an int is a float as far as the type is concerned.
-    """Train, save the model and metrics.json, and return the metrics."""
+def check_job(paths: ContainerPaths) -> Hyperparameters:
+    """Everything about the job that can be checked without the data libraries, in the order train reports
+    problems: the hyperparameters, resourceconfig.json, inputdataconfig.json, then the train channel's files.
+    """
     hyperparameters = load_hyperparameters(
         file=paths.hyperparameters_file, sm_hps=paths.environ.get("SM_HPS") or None
     )
     check_resource_config(paths.input_config_dir / RESOURCE_CONFIG_FILE)
     check_input_data_config(paths.input_config_dir / INPUT_DATA_CONFIG_FILE)
+    channel_files(paths.channel(TRAIN_CHANNEL), channel=TRAIN_CHANNEL)
+    return hyperparameters
+
+
+def import_blocking_sigterm(names: tuple[str, ...]) -> None:
+    """Import `names` with SIGTERM blocked: the BLAS threads numpy and scipy start at import inherit the
+    mask, so the signal keeps reaching the main thread (see the top of the module). One that arrives
+    meanwhile is handled as the mask is restored."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        for name in names:
+            importlib.import_module(name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def train(paths: ContainerPaths, hyperparameters: Hyperparameters) -> dict[str, float]:
+    # Values are ints (counts) or floats (scores); an int is a float as far as the type is concerned.
+    """Train on a job check_job accepted, save the model and metrics.json, and return the metrics."""
     training = load_channel(
         paths.channel(TRAIN_CHANNEL), channel=TRAIN_CHANNEL, target_column=hyperparameters.target_column
     )
@@ -247,6 +285,9 @@ def train(paths: ContainerPaths) -> dict[str, float]:
         f"from {training.files} file(s) with {asdict(hyperparameters)}",
         flush=True,
     )
+    import_blocking_sigterm(MODEL_LIBRARIES)
+    from sklearn.tree import DecisionTreeClassifier  # noqa: PLC0415  (once the data has loaded)
+
     model = DecisionTreeClassifier(**hyperparameters.estimator_arguments())
     check_stop()
     model.fit(training.features, training.labels)
@@ -269,6 +310,8 @@ def train(paths: ContainerPaths) -> dict[str, float]:
 
 def save_model(model: DecisionTreeClassifier, model_dir: Path) -> Path:
     """Dump the model next to its final name, then rename, so a crash never leaves half a model."""
+    import joblib  # noqa: PLC0415  (see MODEL_LIBRARIES)
+
     model_dir.mkdir(parents=True, exist_ok=True)
     target = model_dir / MODEL_FILE
     partial = model_dir / f".{MODEL_FILE}.partial"
@@ -327,11 +370,15 @@ def main() -> int:
 
 def _run(paths: ContainerPaths) -> int:
     try:
-        # A SIGTERM that came while it was blocked is handled here, inside the try.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         # A failure file left by an earlier local run in the same tree must not outlive this run.
         paths.failure_file.unlink(missing_ok=True)
-        train(paths)
+        hyperparameters = check_job(paths)
+        # With SIGTERM still blocked, so the BLAS threads numpy starts here inherit the block (see the top).
+        for name in DATA_LIBRARIES:
+            importlib.import_module(name)
+        # A SIGTERM that came while it was blocked is handled here, inside the try.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        train(paths, hyperparameters)
     except TrainingStoppedError as stop:
         write_failure(paths, f"stopped by {stop} before training finished; no model was saved")
         return EXIT_STOPPED
