@@ -40,8 +40,10 @@ DEFAULT_DIR: Final = ROOT / ".cache" / "assembly"
 DIR_VARIABLE: Final = "PLATFORM_ASSEMBLY_CACHE_DIR"
 # Bump when the layout of an entry or what the key covers changes.
 FORMAT: Final = "1"
-# Entries kept (the most recently used); the assets only they refer to go with the others.
-KEEP: Final = 12
+# Entries kept (the most recently used; about 2.5 MB each for the sample), with the assets they refer to.
+# One `make test` synthesizes about 30 distinct apps (revision diffs, first-deploy phases, fixtures): fewer
+# entries than that and each run evicts what the next one needs.
+KEEP: Final = 64
 
 # Folders of a checkout the app never reads: tools' state, generated output, the tests and the docs.
 SKIPPED_DIRS: Final = frozenset(
