@@ -7,7 +7,8 @@ of building a construct tree through jsii (most of a synth). The key covers:
   app.py, config/, the Python packages, the function and container sources the assets package, cdk.json,
   the lock files;
 - the environment the CLI and the Makefile hand the app (`KEYED_PREFIXES`: the CLI's context, the selected
-  environments, CDK_VALIDATION, ...), the context file when the CLI passes its context in one;
+  environments, CDK_VALIDATION, ...; of AWS_*, the region only), the context file when the CLI passes its
+  context in one;
 - the installed distributions (the names in site-packages carry their versions), node_modules' lock and
   Python's version.
 A miss synthesizes into a new entry first, so a hit and a miss leave the same bytes in the output folder;
@@ -64,7 +65,10 @@ SKIPPED_DIRS: Final = frozenset(
         "bench",
     }
 )
-KEYED_PREFIXES: Final = ("CDK_", "JSII_", "PLATFORM_", "AWS_", "SAGEMAKER_", "NODE_", "PYTHON")
+KEYED_PREFIXES: Final = ("CDK_", "JSII_", "PLATFORM_", "SAGEMAKER_", "NODE_", "PYTHON")
+# Of AWS_*, the region only: credentials, profiles and config files change no byte of an offline synth
+# (the account and region the CLI derives from them come in CDK_DEFAULT_*); tests point them at temp files.
+KEYED_VARIABLES: Final = frozenset({"AWS_REGION", "AWS_DEFAULT_REGION"})
 # Set by the CLI per run, or where a cache lives: none changes what the app writes.
 UNKEYED_VARIABLES: Final = frozenset({"CDK_OUTDIR", "CDK_ERROR_FILE", "CDK_PERF_COUNTERS_FILE"})
 # The CLI passes a large context in a file and names it here; its content is keyed, not its path.
@@ -96,7 +100,8 @@ def _input_files(root: Path, outdir: Path) -> Iterator[Path]:
             and (current / name).resolve() != outdir
         )
         for name in sorted(files):
-            if not name.endswith((".pyc", ".lock")):
+            # `.git` is a file in a git worktree: it names the worktree's folder, not content.
+            if name != ".git" and not name.endswith((".pyc", ".lock")):
                 yield current / name
 
 
@@ -108,7 +113,7 @@ def key(root: Path, outdir: Path, environ: Mapping[str, str], extra: str = "") -
         digest.update(b"\0file\0" + path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     for name in sorted(environ):
-        if (
+        if name in KEYED_VARIABLES or (
             name.startswith(KEYED_PREFIXES)
             and name not in UNKEYED_VARIABLES
             and not name.endswith("_CACHE_DIR")

@@ -120,6 +120,7 @@ def test_a_change_to_any_input_builds_again(
         ),
         ("PLATFORM_ENVIRONMENTS", "dev", "dev,staging"),
         ("CDK_VALIDATION", "true", "false"),
+        ("AWS_REGION", "eu-west-1", "us-east-2"),
     ],
 )
 def test_a_change_to_what_the_cli_hands_the_app_builds_again(
@@ -168,6 +169,19 @@ def test_what_the_app_never_reads_and_where_the_output_goes_do_not_miss(
     assert _synth(
         checkout, tmp_path / "elsewhere", build, cache, **{assembly_cache.DIR_VARIABLE: "/another/cache"}
     )
+    # Credentials never change an offline synth; tests point these at temporary files.
+    assert _synth(
+        checkout,
+        tmp_path / "credentials",
+        build,
+        cache,
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_PROFILE="someone",
+    )
+    # A git worktree's `.git` file names its folder.
+    (checkout / ".git").write_text(f"gitdir: {tmp_path}/.git/worktrees/checkout\n")
+    assert _synth(checkout, tmp_path / "worktree", build, cache)
     assert len(calls) == 1
 
 
