@@ -16,8 +16,7 @@ import yaml
 from aws_cdk import cx_api
 
 from platform_config import load_platform
-from stacks.platform_stage import build_app
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, synthesize_cached
 
 Data = dict[str, Any]
 SANDBOX = "sandbox"
@@ -111,8 +110,7 @@ def shapes(tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, Any]
     _serverless(serving)
     _write(folder, serving_name, serving)
     outdir = tmp_path_factory.mktemp("shapes.out")
-    app, _ = build_app(load_platform(folder), context=cdk_context, outdir=str(outdir))
-    return app.synth()
+    return synthesize_cached(load_platform(folder), context=cdk_context, outdir=outdir)
 
 
 def _templates(assembly: cx_api.CloudAssembly, environment: str) -> dict[str, Data]:

@@ -25,8 +25,7 @@ from platform_config.spec_checks import (
     predicted_persona_policy_characters,
     predicted_pipeline_policy_characters,
 )
-from stacks.platform_stage import build_app
-from tests.conftest import CONFIG_DIR, SynthesizedApp
+from tests.conftest import CONFIG_DIR, SynthesizedApp, synthesize_cached
 from tests.iam.templates import ResolvedTemplates, StackTemplate, stack_templates
 
 MANAGED_POLICY_LIMIT = 6_144
@@ -99,9 +98,11 @@ def _synthesized_variant(
             change(data, {key: value for key, value in builds[0].items() if key != "trigger"})
             path.write_text(yaml.safe_dump(data, sort_keys=False))
             platform = load_platform(folder)
-            outdir = str(tmp_path_factory.mktemp("variant.out"))
-            app, _ = build_app(platform, environments=[path.stem], context=cdk_context, outdir=outdir)
-            return platform.environments[path.stem], app.synth()
+            outdir = tmp_path_factory.mktemp("variant.out")
+            assembly = synthesize_cached(
+                platform, environments=[path.stem], context=cdk_context, outdir=outdir
+            )
+            return platform.environments[path.stem], assembly
     raise AssertionError("the sample has no model_build pipeline")
 
 

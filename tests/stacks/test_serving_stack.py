@@ -326,7 +326,8 @@ def test_capture_bucket_is_stateful_encrypted_and_expires_captures(
 
 
 def test_dev_serves_no_endpoint(synthesized: SynthesizedApp) -> None:
-    assert synthesized.stages["dev"].serving is None
+    assert "dev/Serving" not in synthesized.stack_paths()
+    assert "dev/Network" in synthesized.stack_paths()
 
 
 def test_a_serverless_endpoint_has_no_vpc_capture_monitor_or_instance_alarms(
