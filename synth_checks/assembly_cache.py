@@ -3,7 +3,8 @@
 `cdk diff` then `cdk deploy`, `make synth` then `make test`, a revision diff of a commit already seen: each
 runs app.py on inputs that did not change. On a hit the app copies the assembly it wrote last time instead
 of building a construct tree through jsii (most of a synth). The key covers:
-- every file of the checkout but the folders the app never reads (`SKIPPED_DIRS`, any `cdk.out*` folder):
+- every file of the checkout but those the app never reads (`SKIPPED_DIRS`, any `cdk.out*` folder, the top
+  level's Markdown files and LICENSE):
   app.py, config/, the Python packages, the function and container sources the assets package, cdk.json,
   the lock files;
 - the environment the CLI and the Makefile hand the app (`KEYED_PREFIXES`: the CLI's context, the selected
@@ -63,8 +64,12 @@ SKIPPED_DIRS: Final = frozenset(
         "tests",
         "docs",
         "bench",
+        ".github",
+        ".ci",
     }
 )
+# Files at the checkout's top the app never reads (a README elsewhere may be packaged in an asset: keyed).
+SKIPPED_TOP_FILES: Final = ("LICENSE", ".md")
 KEYED_PREFIXES: Final = ("CDK_", "JSII_", "PLATFORM_", "SAGEMAKER_", "NODE_", "PYTHON")
 # Of AWS_*, the region only: credentials, profiles and config files change no byte of an offline synth
 # (the account and region the CLI derives from them come in CDK_DEFAULT_*); tests point them at temp files.
@@ -101,8 +106,11 @@ def _input_files(root: Path, outdir: Path) -> Iterator[Path]:
         )
         for name in sorted(files):
             # `.git` is a file in a git worktree: it names the worktree's folder, not content.
-            if name != ".git" and not name.endswith((".pyc", ".lock")):
-                yield current / name
+            if name == ".git" or name.endswith((".pyc", ".lock")):
+                continue
+            if current == root and name.endswith(SKIPPED_TOP_FILES):
+                continue
+            yield current / name
 
 
 def key(root: Path, outdir: Path, environ: Mapping[str, str], extra: str = "") -> str:

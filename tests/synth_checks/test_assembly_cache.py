@@ -91,6 +91,7 @@ def test_a_hit_leaves_the_bytes_a_build_leaves_without_building(
         "config/dev.yaml",
         "stacks/data_stack.py",
         "functions/guard/handler.py",
+        "functions/guard/README.md",
         "app.py",
         "cdk.json",
         "config/new.yaml",
@@ -163,6 +164,7 @@ def test_what_the_app_never_reads_and_where_the_output_goes_do_not_miss(
     _synth(checkout, checkout / "cdk.out", build, cache, CDK_OUTDIR="cdk.out")
     (checkout / "tests" / "test_app.py").write_text("def test_more(): ...\n")
     (checkout / "docs" / "configuration.md").write_text("# Changed\n")
+    (checkout / "README.md").write_text("# The platform, documented again\n")
     (checkout / "stacks" / "__pycache__").mkdir()
     (checkout / "stacks" / "__pycache__" / "data_stack.cpython-311.pyc").write_bytes(b"\0")
     assert _synth(checkout, checkout / "cdk.out.other", build, cache, CDK_OUTDIR="cdk.out.other")
