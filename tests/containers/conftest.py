@@ -101,6 +101,40 @@ def run_train(base: Path, extra_env: Mapping[str, str] | None = None) -> subproc
     )
 
 
+def run_reporting_at_exit(
+    program: str,
+    env: Mapping[str, str],
+    report: Path,
+    expression: str,
+    timeout: float = PROGRAM_TIMEOUT_SECONDS,
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run the `train` or `serve` program as `python -m` would, writing `expression` (Python, evaluated with
+    `sys` imported as the process exits) to `report`: what the program itself saw, e.g. its imports."""
+    wrapper = (
+        "import atexit, runpy, sys\n"
+        "def report():\n"
+        f"    with open({str(report)!r}, 'w') as out:\n"
+        f"        out.write(str({expression}))\n"
+        "atexit.register(report)\n"
+        f"runpy.run_module('{PACKAGE}.{program}', run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return result, report.read_text()
+
+
+def imported_of(libraries: tuple[str, ...]) -> str:
+    """The `run_reporting_at_exit` expression naming which of `libraries` the program imported."""
+    return f"' '.join(name for name in {libraries!r} if name in sys.modules)"
+
+
 @dataclass(frozen=True)
 class TrainedTree:
     base: Path

@@ -31,9 +31,11 @@ from tests.containers.conftest import (
     ServerProcess,
     TrainedTree,
     http,
+    imported_of,
     needs_nginx,
     nginx_binary,
     program_environment,
+    run_reporting_at_exit,
 )
 
 CSV_HEADERS = {"Content-Type": "text/csv"}
@@ -205,29 +207,15 @@ def test_serve_refuses_bad_settings_before_starting_anything(
 
 def test_serve_checks_its_settings_without_importing_the_app(tmp_path: Path) -> None:
     """serve's own start costs no numpy, pandas or Flask: gunicorn's master imports the app, once."""
-    report = tmp_path / "imported"
-    wrapper = (
-        "import atexit, runpy, sys\n"
-        "libraries = ('numpy', 'pandas', 'flask', 'sklearn')\n"
-        f"atexit.register(lambda: open({str(report)!r}, 'w').write(\n"
-        "    ' '.join(name for name in libraries if name in sys.modules)))\n"
-        f"runpy.run_module('{PACKAGE}.serve', run_name='__main__')\n"
-    )
     env = program_environment(tmp_path, {"SERVE_WITHOUT_NGINX": "1", "MODEL_SERVER_MAX_PAYLOAD_BYTES": "6MB"})
 
-    result = subprocess.run(
-        [sys.executable, "-c", wrapper],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=PROGRAM_TIMEOUT_SECONDS,
-        check=False,
+    result, imported = run_reporting_at_exit(
+        "serve", env, tmp_path / "imported", imported_of(("numpy", "pandas", "flask", "sklearn"))
     )
 
     assert result.returncode == 2, result.stderr
     assert "MODEL_SERVER_MAX_PAYLOAD_BYTES must be a whole number >= 0, got '6MB'" in result.stderr
-    assert report.read_text() == ""
+    assert imported == ""
 
 
 def test_ping_is_503_while_the_model_is_missing(tmp_path: Path) -> None:

@@ -26,8 +26,10 @@ from tests.containers.conftest import (
     ROOT,
     Dataset,
     TrainedTree,
+    imported_of,
     make_tree,
     program_environment,
+    run_reporting_at_exit,
     run_train,
     write_csv,
 )
@@ -423,28 +425,16 @@ def test_a_misconfigured_job_fails_before_importing_the_data_libraries(tmp_path:
     (base / "input" / "config" / "resourceconfig.json").write_text(
         json.dumps({"hosts": ["algo-1", "algo-2"]})
     )
-    report = base / "imported"
-    wrapper = (
-        "import atexit, runpy, sys\n"
-        "libraries = ('numpy', 'pandas', 'sklearn', 'joblib')\n"
-        f"atexit.register(lambda: open({str(report)!r}, 'w').write(\n"
-        "    ' '.join(name for name in libraries if name in sys.modules)))\n"
-        f"runpy.run_module('{PACKAGE}.train', run_name='__main__')\n"
-    )
-
-    result = subprocess.run(
-        [sys.executable, "-c", wrapper],
-        cwd=ROOT,
-        env=program_environment(base),
-        capture_output=True,
-        text=True,
-        timeout=PROGRAM_TIMEOUT_SECONDS,
-        check=False,
+    result, imported = run_reporting_at_exit(
+        "train",
+        program_environment(base),
+        base / "imported",
+        imported_of(("numpy", "pandas", "sklearn", "joblib")),
     )
 
     assert result.returncode == train.EXIT_BAD_INPUT, result.stderr
     assert "set the instance count to 1" in (base / "output" / "failure").read_text()
-    assert report.read_text() == ""
+    assert imported == ""
 
 
 # --- Memory: bounded by the data, not by the text or copies of it -------------------------------------------
@@ -455,27 +445,12 @@ def _peak_rss_bytes(base: Path) -> int:
 
     Not getrusage: a child's ru_maxrss starts from its parent's at fork, so it would measure pytest.
     """
-    report = base / "vmhwm"
-    wrapper = (
-        "import atexit, runpy\n"
-        "def report():\n"
-        "    with open('/proc/self/status') as status:\n"
-        "        peak = next(line for line in status if line.startswith('VmHWM:'))\n"
-        f"    open({str(report)!r}, 'w').write(peak.split()[1])\n"
-        "atexit.register(report)\n"
-        f"runpy.run_module('{PACKAGE}.train', run_name='__main__')\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", wrapper],
-        cwd=ROOT,
-        env=program_environment(base),
-        capture_output=True,
-        text=True,
-        timeout=PROGRAM_TIMEOUT_SECONDS * 3,
-        check=False,
+    peak = "next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')).split()[1]"
+    result, kilobytes = run_reporting_at_exit(
+        "train", program_environment(base), base / "vmhwm", peak, timeout=PROGRAM_TIMEOUT_SECONDS * 3
     )
     assert result.returncode == 0, result.stderr
-    return int(report.read_text()) * 1024  # kB
+    return int(kilobytes) * 1024
 
 
 def test_peak_memory_grows_with_the_data_not_a_multiple_of_its_text(tmp_path: Path) -> None:
