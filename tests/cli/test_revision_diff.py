@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_defs import render_cache
 from platform_cli import diff_command, revision_diff
 from platform_cli.revision_diff import ROOT, SynthError, synthesize_revisions
 from platform_cli.template_diff import diff_assemblies, load_assembly
 from platform_config import load_platform
+from synth_checks import assembly_cache, template_validation
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +167,20 @@ def test_a_changed_model_group_description_is_a_name_collision_with_its_fix(
 def test_a_head_assembly_that_is_not_one_is_refused_before_any_synth(tmp_path: Path) -> None:
     with pytest.raises(SynthError, match=r"--head-assembly .*: no cloud assembly there \(no manifest.json\)"):
         synthesize_revisions("HEAD", tmp_path / "work", head_assembly=tmp_path / "cdk.out")
+
+
+def test_a_checkout_synthesized_with_these_tools_shares_their_caches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base revision's temporary worktree would otherwise fill, then lose, caches of its own."""
+    variables = (assembly_cache.DIR_VARIABLE, render_cache.DIR_VARIABLE, template_validation.DIR_VARIABLE)
+    for variable in variables:
+        monkeypatch.delenv(variable, raising=False)
+    tools = tmp_path / "tools"
+    environment = revision_diff.cdk_environment(tools=tools)
+    assert environment[assembly_cache.DIR_VARIABLE] == str(tools / ".cache" / "assembly")
+    assert environment[render_cache.DIR_VARIABLE] == str(tools / ".cache" / "pipeline-definitions")
+    assert environment[template_validation.DIR_VARIABLE] == str(tools / ".cache" / "template-validation")
+    # A folder the caller named, or the cache turned off (empty), is kept.
+    monkeypatch.setenv(assembly_cache.DIR_VARIABLE, "")
+    assert revision_diff.cdk_environment(tools=tools)[assembly_cache.DIR_VARIABLE] == ""
